@@ -1,0 +1,244 @@
+/**
+ * `InferenceSession`, the public entry point, shaped like onnxruntime-common's: `create` from a path,
+ * bytes or an ArrayBuffer, `run(feeds, fetches?, options?)`, input/output names and metadata, and
+ * `release`. It turns options into the engine's terms, validates feeds and never exposes internals.
+ */
+import { OnyxError } from '../core/errors.js';
+import { Tensor } from '../core/tensor.js';
+import type { Value } from '../core/value.js';
+import { CpuExecutionProvider } from '../ep/cpu/cpu-provider.js';
+import { getExecutionProvider, registerExecutionProvider, type ExecutionProvider } from '../ep/provider.js';
+import type { ValueInfo } from '../ir/graph.js';
+import { MapExternalDataReader, NO_EXTERNAL_DATA, type ExternalDataReader } from '../onnx/external-data.js';
+import { loadModelBytes } from '../onnx/load.js';
+import { SessionCore } from '../runtime/session-core.js';
+import { env, log } from './env.js';
+import { validateFeeds } from './feeds.js';
+import { metadataOf, type ValueMetadata } from './metadata.js';
+import type { ExecutionProviderConfig, RunOptions, SessionOptions } from './options.js';
+
+registerExecutionProvider(new CpuExecutionProvider());
+
+export type FeedsType = Record<string, Value>;
+export type FetchesType = readonly string[] | Record<string, Value | null>;
+export type ReturnType = Record<string, Value>;
+
+const OPT_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
+
+export class InferenceSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputMetadata: readonly ValueMetadata[];
+  readonly outputMetadata: readonly ValueMetadata[];
+  private core: SessionCore | undefined;
+  private readonly requiredInputs: ValueInfo[];
+  private readonly optionalInputs: ValueInfo[];
+  private readonly overrides: Readonly<Record<string, number>>;
+  private readonly initializerData: Set<unknown>;
+
+  private constructor(
+    core: SessionCore,
+    private readonly options: SessionOptions,
+  ) {
+    this.core = core;
+    const g = core.model.graph;
+    this.overrides = options.freeDimensionOverrides ?? {};
+    this.requiredInputs = g.requiredInputs();
+    this.optionalInputs = g.inputs.filter((i) => g.initializers.has(i.name));
+    this.inputNames = this.requiredInputs.map((i) => i.name);
+    this.outputNames = g.outputs.map((o) => o.name);
+    this.inputMetadata = this.requiredInputs.map((i) => metadataOf(i.name, i.type, this.overrides));
+    this.outputMetadata = g.outputs.map((o) => metadataOf(o.name, o.type, this.overrides));
+    this.initializerData = new Set([...g.initializers.values()].map((t) => t.data));
+  }
+
+  /** Loads a model from a file path (Node.js), bytes, or an ArrayBuffer. */
+  static async create(
+    model: string | Uint8Array | ArrayBufferLike,
+    options?: SessionOptions,
+  ): Promise<InferenceSession>;
+  static async create(
+    buffer: ArrayBufferLike,
+    byteOffset: number,
+    byteLength?: number,
+    options?: SessionOptions,
+  ): Promise<InferenceSession>;
+  static async create(
+    model: string | Uint8Array | ArrayBufferLike,
+    a?: SessionOptions | number,
+    b?: number,
+    c?: SessionOptions,
+  ): Promise<InferenceSession> {
+    let options: SessionOptions;
+    let bytes: Uint8Array;
+    let external: ExternalDataReader = NO_EXTERNAL_DATA;
+    if (typeof model === 'string') {
+      options = (a as SessionOptions) ?? {};
+      const platform = await import('../platform/node.js');
+      bytes = platform.readModelFile(model);
+      external = new platform.FolderExternalDataReader(model);
+    } else if (model instanceof Uint8Array) {
+      options = (a as SessionOptions) ?? {};
+      bytes = model;
+    } else if (
+      model instanceof ArrayBuffer ||
+      (typeof SharedArrayBuffer !== 'undefined' && model instanceof SharedArrayBuffer)
+    ) {
+      const offset = typeof a === 'number' ? a : 0;
+      bytes = new Uint8Array(
+        model,
+        offset,
+        typeof a === 'number' ? (b ?? model.byteLength - offset) : undefined,
+      );
+      options = (typeof a === 'number' ? c : a) ?? {};
+    } else {
+      throw new OnyxError(
+        'INVALID_ARGUMENT',
+        'InferenceSession.create expects a file path, a Uint8Array or an ArrayBuffer',
+      );
+    }
+    if (options.externalData) external = externalReader(options.externalData);
+    reportUnimplemented(options);
+    const providers = resolveProviders(options.executionProviders);
+    const level = options.graphOptimizationLevel ?? 'all';
+    if (!OPT_LEVELS.includes(level)) {
+      throw new OnyxError(
+        'INVALID_ARGUMENT',
+        `graphOptimizationLevel must be one of ${OPT_LEVELS.join(', ')}, got '${level}'`,
+      );
+    }
+    const ir = loadModelBytes(bytes, external);
+    const core = SessionCore.create(ir, {
+      providers,
+      optimizationLevel: level,
+      profiling: options.enableProfiling,
+    });
+    return new InferenceSession(core, options);
+  }
+
+  async run(feeds: FeedsType, fetches?: FetchesType | RunOptions, options?: RunOptions): Promise<ReturnType> {
+    const core = this.live();
+    const wanted = outputsWanted(fetches, this.outputNames);
+    void options;
+    const values = validateFeeds(feeds, this.requiredInputs, this.optionalInputs, this.overrides);
+    const results = await core.run(values);
+    const out: ReturnType = {};
+    for (const name of wanted) out[name] = this.detach(results.get(name) as Value);
+    return out;
+  }
+
+  /** Stops profiling and returns the Chrome-trace JSON (also written to `profileFilePrefix` when set). */
+  async endProfiling(): Promise<string> {
+    const profiler = this.live().profiler;
+    if (!profiler)
+      throw new OnyxError(
+        'INVALID_ARGUMENT',
+        'profiling is off: create the session with enableProfiling: true',
+      );
+    const json = profiler.toJSON();
+    if (this.options.profileFilePrefix !== undefined) {
+      const { writeFileSync } = await import('node:fs');
+      const file = `${this.options.profileFilePrefix}_${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+      writeFileSync(file, json);
+    }
+    return json;
+  }
+
+  /** Peak bytes of intermediate values held at once during runs so far. */
+  get peakMemoryBytes(): number {
+    return this.live().memory.peakBytes;
+  }
+
+  async release(): Promise<void> {
+    this.core = undefined;
+  }
+
+  startProfiling(): void {}
+
+  private live(): SessionCore {
+    if (!this.core) throw new OnyxError('INVALID_ARGUMENT', 'session was released');
+    return this.core;
+  }
+
+  /** Outputs that share storage with the model's weights are copied so callers cannot corrupt them. */
+  private detach(v: Value): Value {
+    if (v instanceof Tensor && this.initializerData.has(v.data)) {
+      const d = v.data;
+      return new Tensor(v.type, Array.isArray(d) ? d.slice() : d.slice(), v.dims);
+    }
+    return v;
+  }
+}
+
+function outputsWanted(fetches: FetchesType | RunOptions | undefined, all: readonly string[]): string[] {
+  if (fetches === undefined) return [...all];
+  const names = Array.isArray(fetches)
+    ? [...(fetches as string[])]
+    : isFetchRecord(fetches)
+      ? Object.keys(fetches)
+      : [...all];
+  for (const n of names) {
+    if (!all.includes(n)) {
+      throw new OnyxError(
+        'INVALID_ARGUMENT',
+        `'${n}' is not an output of this model; its outputs are: ${all.map((x) => `'${x}'`).join(', ')}`,
+      );
+    }
+  }
+  return names;
+}
+
+function isFetchRecord(x: object): boolean {
+  const runOptionKeys = ['logSeverityLevel', 'logVerbosityLevel', 'tag', 'terminate', 'extra'];
+  const keys = Object.keys(x);
+  return keys.length > 0 && !keys.every((k) => runOptionKeys.includes(k));
+}
+
+function resolveProviders(configs: readonly ExecutionProviderConfig[] | undefined): ExecutionProvider[] {
+  const list = configs && configs.length > 0 ? configs : ['cpu'];
+  const out: ExecutionProvider[] = [];
+  for (const c of list) {
+    if (typeof c === 'object' && 'getKernel' in c) {
+      out.push(c as ExecutionProvider);
+      continue;
+    }
+    const name = typeof c === 'string' ? c : c.name;
+    // onnxruntime-web programs name 'wasm'; Onyx's CPU provider is its equivalent.
+    const ep = getExecutionProvider(name === 'wasm' ? 'cpu' : name);
+    if (!ep) throw new OnyxError('INVALID_ARGUMENT', `execution provider '${name}' is not registered`);
+    out.push(ep);
+  }
+  // The CPU provider always backs the others up, as in onnxruntime.
+  if (!out.some((e) => e.name === 'cpu')) out.push(getExecutionProvider('cpu')!);
+  return out;
+}
+
+function externalReader(files: NonNullable<SessionOptions['externalData']>): ExternalDataReader {
+  if (Array.isArray(files)) {
+    return new MapExternalDataReader(
+      Object.fromEntries(
+        files.map((f) => [
+          f.path,
+          f.data instanceof Uint8Array ? f.data : new Uint8Array(f.data as ArrayBuffer),
+        ]),
+      ),
+    );
+  }
+  return new MapExternalDataReader(files as Record<string, Uint8Array>);
+}
+
+function reportUnimplemented(o: SessionOptions): void {
+  const level = o.logSeverityLevel;
+  if (o.intraOpNumThreads !== undefined && o.intraOpNumThreads > 1) {
+    log(
+      2,
+      level,
+      `intraOpNumThreads=${o.intraOpNumThreads} is not implemented yet: kernels run on one thread`,
+    );
+  }
+  if (o.executionMode === 'parallel')
+    log(2, level, "executionMode 'parallel' is not implemented yet: nodes run sequentially");
+  if (o.optimizedModelFilePath)
+    log(2, level, 'optimizedModelFilePath is not implemented yet: no file is written');
+  void env;
+}

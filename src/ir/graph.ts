@@ -1,0 +1,108 @@
+/**
+ * The in-memory graph that the optimizer rewrites and the runtime plans: nodes with decoded
+ * attributes, initializers as Tensors, typed graph inputs/outputs, nested subgraphs and the
+ * model-local functions. Independent of protobuf; built by `from-proto.ts`.
+ */
+import type { Tensor } from '../core/tensor.js';
+import type { Attributes } from './attributes.js';
+import type { ValueType } from './types.js';
+
+/** ONNX's default domain has two spellings; the IR always uses ''. */
+export function normalizeDomain(domain: string): string {
+  return domain === 'ai.onnx' ? '' : domain;
+}
+
+export interface Node {
+  name: string;
+  opType: string;
+  domain: string;
+  overload: string;
+  /** Value names; '' marks an omitted optional input or output. */
+  inputs: string[];
+  outputs: string[];
+  attrs: Attributes;
+  /** Opset versions in effect for this node (the model's, or its function's imports). */
+  opsets: ReadonlyMap<string, number>;
+}
+
+export interface ValueInfo {
+  name: string;
+  type: ValueType | null;
+}
+
+export class Graph {
+  constructor(
+    public name: string,
+    public nodes: Node[],
+    public inputs: ValueInfo[],
+    public outputs: ValueInfo[],
+    public initializers: Map<string, Tensor>,
+    public valueInfo: Map<string, ValueType | null>,
+  ) {}
+
+  /** Graph inputs that have no initializer: what a caller must feed. */
+  requiredInputs(): ValueInfo[] {
+    return this.inputs.filter((i) => !this.initializers.has(i.name));
+  }
+}
+
+export interface FunctionDef {
+  domain: string;
+  name: string;
+  overload: string;
+  inputs: string[];
+  outputs: string[];
+  /** Attribute names the function accepts, with the defaults from attribute_proto. */
+  attributeNames: string[];
+  attributeDefaults: Attributes;
+  nodes: Node[];
+  opsets: ReadonlyMap<string, number>;
+}
+
+export function functionKey(domain: string, name: string, overload = ''): string {
+  return `${normalizeDomain(domain)}::${name}::${overload}`;
+}
+
+export interface Model {
+  irVersion: number;
+  opsets: ReadonlyMap<string, number>;
+  producerName: string;
+  producerVersion: string;
+  domain: string;
+  modelVersion: number;
+  docString: string;
+  metadata: Map<string, string>;
+  graph: Graph;
+  functions: Map<string, FunctionDef>;
+}
+
+/** Calls `fn` on every graph attribute (subgraph) of a node. */
+export function forEachSubgraph(node: Node, fn: (g: Graph, attrName: string) => void): void {
+  for (const [name, a] of node.attrs.map) {
+    if (a.kind === 'graph') fn(a.value, name);
+    else if (a.kind === 'graphs') for (const g of a.value) fn(g, name);
+  }
+}
+
+/**
+ * Names a node reads from enclosing scopes through its subgraphs (ONNX "outer scope" values): every
+ * name a subgraph node uses that the subgraph itself neither defines nor takes as input.
+ */
+export function implicitInputs(node: Node): string[] {
+  const found = new Set<string>();
+  forEachSubgraph(node, (g) => {
+    for (const name of freeNames(g)) found.add(name);
+  });
+  return [...found];
+}
+
+function freeNames(g: Graph): Set<string> {
+  const defined = new Set<string>([...g.inputs.map((i) => i.name), ...g.initializers.keys()]);
+  for (const n of g.nodes) for (const o of n.outputs) if (o) defined.add(o);
+  const free = new Set<string>();
+  for (const n of g.nodes) {
+    for (const i of [...n.inputs, ...implicitInputs(n)]) if (i && !defined.has(i)) free.add(i);
+  }
+  for (const o of g.outputs) if (!defined.has(o.name)) free.add(o.name);
+  return free;
+}

@@ -1,0 +1,102 @@
+/**
+ * Structural checks and topological ordering. A graph is valid when every value is produced once
+ * (SSA), every node input is defined by a graph input, an initializer, another node or an enclosing
+ * scope, and the nodes form no cycle. Nodes are re-ordered topologically (ONNX requires the order,
+ * but real exporters sometimes break it). Subgraphs are checked against their enclosing scopes.
+ */
+import { OnyxError } from '../core/errors.js';
+import { implicitInputs, forEachSubgraph, type Graph, type Node } from './graph.js';
+
+export function validateGraph(graph: Graph, outer: ReadonlySet<string> = new Set()): void {
+  const where = graph.name ? `graph '${graph.name}'` : 'graph';
+  const available = new Set<string>(outer);
+  const producers = new Map<string, Node>();
+  for (const i of graph.inputs) available.add(i.name);
+  for (const name of graph.initializers.keys()) available.add(name);
+  for (const n of graph.nodes) {
+    for (const o of n.outputs) {
+      if (!o) continue;
+      if (producers.has(o) || (graph.initializers.has(o) && !graph.inputs.some((i) => i.name === o))) {
+        throw new OnyxError('INVALID_MODEL', `${where}: value '${o}' is produced more than once`, {
+          node: n.name,
+          opType: n.opType,
+        });
+      }
+      producers.set(o, n);
+    }
+  }
+  graph.nodes = topologicalOrder(graph.nodes, producers, available, where);
+  const scope = new Set([...available, ...producers.keys()]);
+  for (const n of graph.nodes) forEachSubgraph(n, (g) => validateGraph(g, scope));
+  for (const o of graph.outputs) {
+    if (!scope.has(o.name))
+      throw new OnyxError('INVALID_MODEL', `${where}: output '${o.name}' is never produced`);
+  }
+}
+
+/** Kahn's algorithm over explicit and implicit (subgraph) inputs; keeps the given order when valid. */
+function topologicalOrder(
+  nodes: Node[],
+  producers: Map<string, Node>,
+  available: ReadonlySet<string>,
+  where: string,
+): Node[] {
+  const deps = new Map<Node, Node[]>();
+  const waiting = new Map<Node, number>();
+  for (const n of nodes) {
+    const reads = [...n.inputs, ...implicitInputs(n)].filter((x) => x !== '');
+    const mine: Node[] = [];
+    for (const r of reads) {
+      const p = producers.get(r);
+      if (p === n) {
+        throw new OnyxError('INVALID_MODEL', `${where}: node reads its own output '${r}'`, {
+          node: n.name,
+          opType: n.opType,
+        });
+      }
+      if (p) mine.push(p);
+      else if (!available.has(r)) {
+        throw new OnyxError(
+          'INVALID_MODEL',
+          `${where}: input '${r}' is not defined by any node, input or initializer`,
+          {
+            node: n.name,
+            opType: n.opType,
+          },
+        );
+      }
+    }
+    deps.set(n, mine);
+    waiting.set(n, mine.length);
+  }
+  const users = new Map<Node, Node[]>();
+  for (const [n, ds] of deps) {
+    for (const d of ds) {
+      const list = users.get(d);
+      if (list) list.push(n);
+      else users.set(d, [n]);
+    }
+  }
+  const order: Node[] = [];
+  const ready = nodes.filter((n) => waiting.get(n) === 0);
+  // Process in original order where possible so well-formed models keep their node order.
+  const position = new Map(nodes.map((n, i) => [n, i]));
+  while (ready.length > 0) {
+    ready.sort((a, b) => position.get(a)! - position.get(b)!);
+    const n = ready.shift()!;
+    order.push(n);
+    for (const u of users.get(n) ?? []) {
+      const left = waiting.get(u)! - 1;
+      waiting.set(u, left);
+      if (left === 0) ready.push(u);
+    }
+  }
+  if (order.length !== nodes.length) {
+    const stuck = nodes.find((n) => !order.includes(n))!;
+    throw new OnyxError('INVALID_MODEL', `${where}: the graph has a cycle`, {
+      node: stuck.name,
+      opType: stuck.opType,
+    });
+  }
+  return order;
+}

@@ -1,0 +1,100 @@
+/**
+ * Protobuf decode/encode of ONNX messages with protobufjs (reflection from `schema.ts`).
+ * Decoded messages keep `bytes` fields as views into the input buffer (protobufjs slices with
+ * `subarray`), so weights are copied at most once: when a tensor is materialized.
+ */
+import protobuf from 'protobufjs';
+import { OnyxError } from '../core/errors.js';
+import { ONNX_SCHEMA } from './schema.js';
+import type * as P from './proto-types.js';
+
+const root = protobuf.parse(ONNX_SCHEMA, { keepCase: false }).root;
+
+function lookup(name: string): protobuf.Type {
+  return root.lookupType(`onnx.${name}`);
+}
+
+const types = {
+  ModelProto: lookup('ModelProto'),
+  TensorProto: lookup('TensorProto'),
+  SequenceProto: lookup('SequenceProto'),
+  MapProto: lookup('MapProto'),
+  OptionalProto: lookup('OptionalProto'),
+  GraphProto: lookup('GraphProto'),
+  TypeProto: lookup('TypeProto'),
+};
+
+type MessageName = keyof typeof types;
+
+function decode<T>(name: MessageName, bytes: Uint8Array, what: string): T {
+  try {
+    return types[name].decode(bytes) as unknown as T;
+  } catch (e) {
+    throw new OnyxError(
+      'INVALID_PROTOBUF',
+      `${what} is not a valid ONNX ${name} (${(e as Error).message}); the file may be truncated or not an ONNX file`,
+      {},
+      { cause: e },
+    );
+  }
+}
+
+export function decodeModel(bytes: Uint8Array): P.ModelProto {
+  return decode<P.ModelProto>('ModelProto', bytes, 'model');
+}
+
+export function decodeTensorProto(bytes: Uint8Array): P.TensorProto {
+  return decode<P.TensorProto>('TensorProto', bytes, 'tensor file');
+}
+
+export function decodeSequenceProto(bytes: Uint8Array): P.SequenceProto {
+  return decode<P.SequenceProto>('SequenceProto', bytes, 'sequence file');
+}
+
+export function decodeMapProto(bytes: Uint8Array): P.MapProto {
+  return decode<P.MapProto>('MapProto', bytes, 'map file');
+}
+
+export function decodeOptionalProto(bytes: Uint8Array): P.OptionalProto {
+  return decode<P.OptionalProto>('OptionalProto', bytes, 'optional file');
+}
+
+/** Encodes a message given as a plain object with the camelCase field names of `proto-types.ts`. */
+export function encodeMessage(name: MessageName, message: object): Uint8Array {
+  const type = types[name];
+  return type.encode(type.fromObject(message as Record<string, unknown>)).finish();
+}
+
+/** int64 fields arrive as `Long` (exact) or plain numbers; this gives a safe JS number or throws. */
+export function toNumber(x: P.Int64 | null | undefined): number {
+  if (x === null || x === undefined) return 0;
+  if (typeof x === 'number') return x;
+  const n = x.toNumber();
+  if (!Number.isSafeInteger(n)) {
+    throw new OnyxError(
+      'INVALID_MODEL',
+      `integer ${x.toString()} is outside the safe range for a size or index`,
+    );
+  }
+  return n;
+}
+
+/** Exact conversion of an int64/uint64 field to BigInt. */
+export function toBigInt(x: P.Int64, unsigned = false): bigint {
+  if (typeof x === 'number') return BigInt(x);
+  const v = BigInt(x.toString());
+  return unsigned && v < 0n ? v + (1n << 64n) : v;
+}
+
+/** int64 attribute values may legitimately exceed 2^53 (e.g. INT64_MAX as "until the end" in Slice). */
+export function toIntAttr(x: P.Int64): number {
+  if (typeof x === 'number') return x;
+  const n = x.toNumber();
+  if (Number.isSafeInteger(n)) return n;
+  return n > 0 ? Number.MAX_SAFE_INTEGER : Number.MIN_SAFE_INTEGER;
+}
+
+/** True when a proto2 optional field was present on the wire (not just the default). */
+export function has(message: object, field: string): boolean {
+  return Object.prototype.hasOwnProperty.call(message, field);
+}

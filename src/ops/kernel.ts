@@ -1,0 +1,67 @@
+/**
+ * The contract between the runtime and an op implementation.
+ *
+ * An `OpDef` is registered under (domain, opType, sinceVersions). At session creation the runtime
+ * calls `build(node)` once per node — parse and check attributes there ("plan once, run many") — and
+ * gets back a `Kernel` that `run()` calls with the node's input values. Kernels never mutate inputs.
+ */
+import type { TensorType } from '../core/dtype.js';
+import type { Dims } from '../core/tensor.js';
+import { Tensor } from '../core/tensor.js';
+import type { Value } from '../core/value.js';
+import type { Attributes } from '../ir/attributes.js';
+import type { Graph } from '../ir/graph.js';
+
+/** What a kernel's build step may know about its node. */
+export interface NodeInfo {
+  readonly name: string;
+  readonly opType: string;
+  readonly domain: string;
+  /** The model's opset for the node's domain. */
+  readonly opset: number;
+  /** The since-version of the OpDef entry chosen for that opset (e.g. 13 for Softmax in opset 17). */
+  readonly sinceVersion: number;
+  readonly attrs: Attributes;
+  /** Input and output counts, including omitted optional ones (named ''). */
+  readonly inputCount: number;
+  readonly outputCount: number;
+  /** Which inputs/outputs were omitted (''), by position. */
+  readonly inputPresent: readonly boolean[];
+  readonly outputPresent: readonly boolean[];
+}
+
+/** Services the runtime gives a kernel while it runs. */
+export interface RunContext {
+  /**
+   * Runs a subgraph (If/Loop/Scan body) with the given input values; names the body reads from
+   * enclosing scopes resolve to the values visible at this node.
+   */
+  runSubgraph(graph: Graph, inputs: readonly Value[]): Promise<Value[]>;
+  /** Allocates an output tensor from the session's allocator. */
+  alloc(type: TensorType, dims: Dims): Tensor;
+}
+
+/** Input values by position; `undefined` for an omitted optional input. */
+export type KernelInputs = readonly (Value | undefined)[];
+
+export type Kernel = (inputs: KernelInputs, ctx: RunContext) => Value[] | Promise<Value[]>;
+
+export interface OpDef {
+  /** '' for ai.onnx. */
+  readonly domain?: string;
+  readonly opType: string;
+  /**
+   * Every since-version of the op in the spec's changelog that this implementation covers. The
+   * registry picks the largest one ≤ the model's opset; an opset below the smallest is unsupported.
+   */
+  readonly versions: readonly number[];
+  build(node: NodeInfo): Kernel;
+}
+
+/** A plain-TS allocator for kernels and tests that have no session (the reference path). */
+export const heapRunContext: RunContext = {
+  runSubgraph() {
+    throw new Error('no subgraph runner in this context');
+  },
+  alloc: (type, dims) => Tensor.zeros(type, dims),
+};

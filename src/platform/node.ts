@@ -1,0 +1,78 @@
+/**
+ * The Node.js platform adapter: the only module outside `cli/` that touches `node:fs`/`node:path`.
+ * The public API imports it lazily, only when a model is given as a file path, so the core runs
+ * unchanged in browsers and workers.
+ */
+import { closeSync, fstatSync, openSync, readFileSync, readSync, realpathSync } from 'node:fs';
+import { dirname, join, relative, isAbsolute, sep } from 'node:path';
+import { OnyxError } from '../core/errors.js';
+import { checkLocation, type ExternalDataReader, type ExternalDataRef } from '../onnx/external-data.js';
+
+export function readModelFile(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new OnyxError(
+      code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'INVALID_ARGUMENT',
+      `cannot read model file '${path}': ${(e as Error).message}`,
+      {},
+      { cause: e },
+    );
+  }
+}
+
+/**
+ * Reads external data next to the model. Besides the string checks of `checkLocation`, the real
+ * path (after following symlinks) must stay inside the model's real folder.
+ */
+export class FolderExternalDataReader implements ExternalDataReader {
+  private readonly root: string;
+
+  constructor(modelPath: string) {
+    this.root = realpathSync(dirname(modelPath));
+  }
+
+  read(ref: ExternalDataRef): Uint8Array {
+    const rel = checkLocation(ref.location);
+    let real: string;
+    try {
+      real = realpathSync(join(this.root, ...rel.split('/')));
+    } catch (e) {
+      throw new OnyxError(
+        'FILE_NOT_FOUND',
+        `external data file '${ref.location}' not found next to the model`,
+        {},
+        { cause: e },
+      );
+    }
+    const inside = relative(this.root, real);
+    if (inside === '' || inside.startsWith('..' + sep) || inside === '..' || isAbsolute(inside)) {
+      throw new OnyxError(
+        'UNSAFE_PATH',
+        `external data location '${ref.location}' resolves outside the model folder`,
+      );
+    }
+    const fd = openSync(real, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const end = ref.length === undefined ? size : ref.offset + ref.length;
+      if (ref.offset > size || end > size) {
+        throw new OnyxError(
+          'INVALID_MODEL',
+          `external data range [${ref.offset}, ${end}) is outside '${ref.location}' (${size} bytes)`,
+        );
+      }
+      const out = new Uint8Array(end - ref.offset);
+      let done = 0;
+      while (done < out.length) {
+        const n = readSync(fd, out, done, out.length - done, ref.offset + done);
+        if (n === 0) break;
+        done += n;
+      }
+      return out;
+    } finally {
+      closeSync(fd);
+    }
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Runs a plan. Values live in a scope chain (a subgraph's scope sees its enclosing scopes), are
+ * dropped after their last reader, and kernels' errors come back naming the node, op, opset and the
+ * dtypes/shapes of its inputs. Long runs yield to the event loop between nodes so `run()` never
+ * blocks a Node.js server or a browser tab for the whole inference.
+ */
+import { OnyxError } from '../core/errors.js';
+import { describeValue, type Value } from '../core/value.js';
+import type { Graph } from '../ir/graph.js';
+import type { RunContext } from '../ops/kernel.js';
+import type { Allocator } from './allocator.js';
+import type { MemoryTracker } from './memory.js';
+import { withNode, type Plans } from './plan.js';
+import type { Profiler } from './profiler.js';
+
+/** How long the executor may hold the thread before yielding to the event loop. */
+const YIELD_EVERY_MS = 16;
+
+const yieldToEventLoop: () => Promise<void> =
+  typeof setImmediate === 'function'
+    ? () => new Promise((resolve) => setImmediate(resolve))
+    : () => new Promise((resolve) => setTimeout(resolve, 0));
+
+export class Scope {
+  readonly values = new Map<string, Value>();
+  constructor(readonly parent: Scope | null) {}
+
+  get(name: string): Value | undefined {
+    return this.owner(name)?.values.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.owner(name) !== undefined;
+  }
+
+  /** The innermost scope that defines `name`. */
+  private owner(name: string): Scope | undefined {
+    if (this.values.has(name)) return this;
+    return this.parent?.owner(name);
+  }
+}
+
+export interface ExecutorOptions {
+  allocator: Allocator;
+  memory: MemoryTracker;
+  profiler?: Profiler;
+}
+
+export class Executor {
+  private lastYield = Date.now();
+
+  constructor(
+    private readonly plans: Plans,
+    private readonly options: ExecutorOptions,
+  ) {}
+
+  /** Runs `graph` with `inputs` bound to its inputs (in order) and returns its outputs in order. */
+  async runGraph(graph: Graph, inputs: ReadonlyMap<string, Value>, outer: Scope | null): Promise<Value[]> {
+    const plan = this.plans.get(graph);
+    if (!plan) throw new OnyxError('RUNTIME_ERROR', `no plan for graph '${graph.name}'`);
+    const scope = new Scope(outer);
+    for (const [name, t] of graph.initializers) scope.values.set(name, t);
+    for (const [name, v] of inputs) scope.values.set(name, v);
+    const ctx = this.contextFor(scope);
+    const profiler = this.options.profiler;
+    for (const step of plan.steps) {
+      const { node } = step;
+      const args = node.inputs.map((name) => (name === '' ? undefined : scope.get(name)));
+      for (let i = 0; i < args.length; i++) {
+        if (node.inputs[i] !== '' && !scope.has(node.inputs[i])) {
+          throw withNode(new OnyxError('RUNTIME_ERROR', `input '${node.inputs[i]}' has no value`), node);
+        }
+      }
+      const start = profiler ? performance.now() : 0;
+      let outs: Value[];
+      try {
+        const r = step.kernel(args, ctx);
+        outs = r instanceof Promise ? await r : r;
+      } catch (e) {
+        throw withNode(e, node, `\n  inputs: ${args.map(describeValue).join('; ')}`);
+      }
+      if (profiler) profiler.record(node, step.ep, args, outs, start, performance.now());
+      node.outputs.forEach((name, i) => {
+        if (name === '') return;
+        if (i >= outs.length) {
+          throw withNode(
+            new OnyxError(
+              'RUNTIME_ERROR',
+              `kernel returned ${outs.length} outputs, output '${name}' is missing`,
+            ),
+            node,
+          );
+        }
+        scope.values.set(name, outs[i]);
+        this.options.memory.hold(outs[i]);
+      });
+      for (const name of step.release) {
+        if (!scope.values.has(name)) continue;
+        this.options.memory.drop(scope.values.get(name), (t) => this.options.allocator.release(t));
+        scope.values.delete(name);
+      }
+      if (Date.now() - this.lastYield > YIELD_EVERY_MS) {
+        await yieldToEventLoop();
+        this.lastYield = Date.now();
+      }
+    }
+    return graph.outputs.map((o) => {
+      if (!scope.has(o.name))
+        throw new OnyxError('RUNTIME_ERROR', `graph output '${o.name}' was not computed`);
+      return scope.get(o.name) as Value;
+    });
+  }
+
+  private contextFor(scope: Scope): RunContext {
+    return {
+      runSubgraph: (g, values) => {
+        const bound = new Map<string, Value>();
+        g.inputs.forEach((inp, i) => {
+          if (i < values.length) bound.set(inp.name, values[i]);
+        });
+        return this.runGraph(g, bound, scope);
+      },
+      alloc: (type, dims) => this.options.allocator.alloc(type, dims),
+    };
+  }
+}

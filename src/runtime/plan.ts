@@ -1,0 +1,123 @@
+/**
+ * The execution plan, computed once at session creation: for every graph (the main one and each
+ * subgraph) the node order, the kernel and EP chosen for each node, and which values die after each
+ * step so the executor can release them. Every node no EP can run is collected, and all of them are
+ * reported in one error.
+ */
+import { OnyxError } from '../core/errors.js';
+import { forEachSubgraph, implicitInputs, type Graph, type Node } from '../ir/graph.js';
+import type { ExecutionProvider } from '../ep/provider.js';
+import type { Kernel, NodeInfo } from '../ops/kernel.js';
+
+export interface Step {
+  node: Node;
+  kernel: Kernel;
+  ep: string;
+  /** Values whose last reader is this step (never graph outputs). */
+  release: string[];
+}
+
+export interface GraphPlan {
+  graph: Graph;
+  steps: Step[];
+}
+
+export type Plans = Map<Graph, GraphPlan>;
+
+export function nodeInfo(node: Node): NodeInfo {
+  return {
+    name: node.name,
+    opType: node.opType,
+    domain: node.domain,
+    opset: opsetOf(node),
+    sinceVersion: 0,
+    attrs: node.attrs,
+    inputCount: node.inputs.length,
+    outputCount: node.outputs.length,
+    inputPresent: node.inputs.map((i) => i !== ''),
+    outputPresent: node.outputs.map((o) => o !== ''),
+  };
+}
+
+export function opsetOf(node: Node): number {
+  const v = node.opsets.get(node.domain);
+  if (v !== undefined) return v;
+  // A domain the model forgot to import: onnxruntime assumes version 1 for custom domains.
+  return node.domain === '' ? (node.opsets.get('') ?? 1) : 1;
+}
+
+export function buildPlans(root: Graph, providers: readonly ExecutionProvider[]): Plans {
+  const plans: Plans = new Map();
+  const unsupported: string[] = [];
+  const failures: unknown[] = [];
+  const visit = (graph: Graph) => {
+    const steps: Step[] = [];
+    for (const node of graph.nodes) {
+      forEachSubgraph(node, visit);
+      const info = nodeInfo(node);
+      let chosen: { kernel: Kernel; ep: string } | undefined;
+      for (const ep of providers) {
+        let kernel: Kernel | undefined;
+        try {
+          kernel = ep.getKernel(info);
+        } catch (e) {
+          failures.push(withNode(e, node));
+          chosen = { kernel: () => [], ep: ep.name };
+          break;
+        }
+        if (kernel) {
+          chosen = { kernel, ep: ep.name };
+          break;
+        }
+      }
+      if (!chosen) {
+        const domain = node.domain === '' ? 'ai.onnx' : node.domain;
+        unsupported.push(`${node.opType} (domain ${domain}, opset ${info.opset}) at node '${node.name}'`);
+        continue;
+      }
+      steps.push({ node, ...chosen, release: [] });
+    }
+    computeReleases(graph, steps);
+    plans.set(graph, { graph, steps });
+  };
+  visit(root);
+  if (unsupported.length > 0) {
+    const unique = [...new Set(unsupported)];
+    throw new OnyxError(
+      'UNSUPPORTED_OP',
+      `the model uses ${unique.length} node(s) that no execution provider supports:\n  ${unique.join('\n  ')}`,
+    );
+  }
+  if (failures.length > 0) throw failures[0];
+  return plans;
+}
+
+function computeReleases(graph: Graph, steps: Step[]): void {
+  const keep = new Set(graph.outputs.map((o) => o.name));
+  const lastUse = new Map<string, number>();
+  steps.forEach((s, i) => {
+    for (const name of [...s.node.inputs, ...implicitInputs(s.node)]) if (name) lastUse.set(name, i);
+    // An output nobody reads dies right after it is made.
+    for (const name of s.node.outputs) if (name && !lastUse.has(name)) lastUse.set(name, i);
+  });
+  for (const [name, i] of lastUse) {
+    if (!keep.has(name) && !graph.initializers.has(name)) steps[i].release.push(name);
+  }
+}
+
+/** Attaches node context to an error raised while building or running a node's kernel. */
+export function withNode(e: unknown, node: Node, detail = ''): OnyxError {
+  const ctx = {
+    node: node.name,
+    opType: node.opType,
+    domain: node.domain || undefined,
+    opset: opsetOf(node),
+  };
+  if (e instanceof OnyxError) {
+    if (e.context.node) return e;
+    const message = e.message + detail;
+    return new OnyxError(e.code, message, ctx, { cause: e });
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return new OnyxError('RUNTIME_ERROR', `kernel failed: ${message}${detail}`, ctx, { cause: e });
+}

@@ -29,6 +29,7 @@ import { ops as signal } from './signal.js';
 import { ops as detection } from './detection.js';
 import { ops as random } from './random.js';
 import { ops as training } from './training.js';
+import { ops as loss } from './loss.js';
 
 const families: readonly (readonly OpDef[])[] = [
   arithmetic,
@@ -57,6 +58,7 @@ const families: readonly (readonly OpDef[])[] = [
   detection,
   random,
   training,
+  loss,
 ];
 
 export const defaultRegistry = new OpRegistry();

@@ -1,0 +1,3 @@
+import type { OpDef } from './kernel.js';
+
+export const ops: OpDef[] = [];

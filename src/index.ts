@@ -2,7 +2,7 @@
  * Onyx's public API: a drop-in for onnxruntime-common's `InferenceSession`, `Tensor` and `env`.
  */
 export { InferenceSession } from './api/inference-session.js';
-export type { FeedsType, FetchesType, ReturnType } from './api/inference-session.js';
+export type { FeedsType, FetchesType, ReturnType, ValuesReturnType } from './api/inference-session.js';
 export type { SessionOptions, RunOptions, ExecutionProviderConfig } from './api/options.js';
 export type { ValueMetadata } from './api/metadata.js';
 export { env, setLogSink } from './api/env.js';
@@ -23,3 +23,5 @@ export {
   minifloatToNumber,
   numberToMinifloat,
 } from './core/float-formats.js';
+export { inspectModel } from './api/inspect.js';
+export type { ModelInfo } from './api/inspect.js';

@@ -19,9 +19,14 @@ import type { ExecutionProviderConfig, RunOptions, SessionOptions } from './opti
 
 registerExecutionProvider(new CpuExecutionProvider());
 
-export type FeedsType = Record<string, Value>;
-export type FetchesType = readonly string[] | Record<string, Value | null>;
-export type ReturnType = Record<string, Value>;
+export type FeedsType = Readonly<Record<string, Value>>;
+export type FetchesType = readonly string[] | Readonly<Record<string, Value | null>>;
+/**
+ * `run()`'s result is typed as onnxruntime-common's (name → Tensor) so existing TypeScript compiles
+ * unchanged; `runValues()` returns the same object typed for sequence/map/optional outputs too.
+ */
+export type ReturnType = Readonly<Record<string, Tensor>>;
+export type ValuesReturnType = Readonly<Record<string, Value>>;
 
 const OPT_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
 
@@ -117,12 +122,21 @@ export class InferenceSession {
   }
 
   async run(feeds: FeedsType, fetches?: FetchesType | RunOptions, options?: RunOptions): Promise<ReturnType> {
+    return (await this.runValues(feeds, fetches, options)) as ReturnType;
+  }
+
+  /** `run()` for models whose outputs include sequences (arrays), maps (`Map`) or optionals (`null`). */
+  async runValues(
+    feeds: FeedsType,
+    fetches?: FetchesType | RunOptions,
+    options?: RunOptions,
+  ): Promise<ValuesReturnType> {
     const core = this.live();
     const wanted = outputsWanted(fetches, this.outputNames);
     void options;
     const values = validateFeeds(feeds, this.requiredInputs, this.optionalInputs, this.overrides);
     const results = await core.run(values);
-    const out: ReturnType = {};
+    const out: Record<string, Value> = {};
     for (const name of wanted) out[name] = this.detach(results.get(name) as Value);
     return out;
   }

@@ -82,7 +82,7 @@ export async function runBackendCase(dir: string, options: CaseOptions = {}): Pr
         if (!meta) throw new Error(`test data has input_${i} but the model has ${allInputs.length} inputs`);
         feeds[meta.name] = readValueProto(readFileSync(file), kindOf(meta));
       });
-      const result = await session.run(feeds);
+      const result = await session.runValues(feeds);
       for (let i = 0; i < outputs.length; i++) {
         const meta = session.outputMetadata[i];
         const expected = readValueProto(readFileSync(outputs[i]), kindOf(meta));

@@ -29,12 +29,20 @@ export interface NodeContext {
 export class OnyxError extends Error {
   readonly code: ErrorCode;
   readonly context: NodeContext;
+  /** Machine-readable specifics, e.g. the list of unsupported ops for UNSUPPORTED_OP. */
+  readonly details: readonly string[];
 
-  constructor(code: ErrorCode, message: string, context: NodeContext = {}, options?: { cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    context: NodeContext = {},
+    options?: { cause?: unknown; details?: readonly string[] },
+  ) {
     super(withContext(message, context), options);
     this.name = 'OnyxError';
     this.code = code;
     this.context = context;
+    this.details = options?.details ?? [];
   }
 }
 

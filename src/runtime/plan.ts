@@ -86,6 +86,8 @@ export function buildPlans(root: Graph, providers: readonly ExecutionProvider[])
     throw new OnyxError(
       'UNSUPPORTED_OP',
       `the model uses ${unique.length} node(s) that no execution provider supports:\n  ${unique.join('\n  ')}`,
+      {},
+      { details: unique },
     );
   }
   if (failures.length > 0) throw failures[0];

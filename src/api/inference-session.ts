@@ -113,7 +113,7 @@ export class InferenceSession {
       );
     }
     const ir = loadModelBytes(bytes, external);
-    const core = SessionCore.create(ir, {
+    const core = await SessionCore.create(ir, {
       providers,
       optimizationLevel: level,
       profiling: options.enableProfiling,

@@ -34,7 +34,7 @@ export class SessionCore {
     this.profiler = options.profiling ? new Profiler() : undefined;
   }
 
-  static create(model: Model, options: SessionCoreOptions): SessionCore {
+  static async create(model: Model, options: SessionCoreOptions): Promise<SessionCore> {
     const hasKernel = (node: Parameters<typeof nodeInfo>[0]) =>
       options.providers.some((ep) => {
         try {
@@ -45,7 +45,19 @@ export class SessionCore {
       });
     inlineFunctions(model.graph, { functions: model.functions, hasKernel });
     validateGraph(model.graph);
-    optimizeModel(model, options.optimizationLevel);
+    await optimizeModel(model, options.optimizationLevel, {
+      foldKernel: (node) => {
+        for (const ep of options.providers) {
+          try {
+            const kernel = ep.getKernel(nodeInfo(node));
+            if (kernel) return kernel;
+          } catch {
+            return undefined;
+          }
+        }
+        return undefined;
+      },
+    });
     const plans = buildPlans(model.graph, options.providers);
     return new SessionCore(model, plans, options);
   }

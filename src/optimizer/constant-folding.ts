@@ -1,0 +1,65 @@
+/**
+ * Constant folding: a node whose inputs are all initializers (or omitted) is run once at load time
+ * and its tensor outputs become initializers. Shape-computing chains (Shape → Gather → Concat →
+ * Reshape) fold as soon as their source shapes are static constants. Nodes that are random, have
+ * subgraphs, or produce non-tensor values are left alone.
+ */
+import { Tensor } from '../core/tensor.js';
+import { forEachSubgraph, type Graph, type Node } from '../ir/graph.js';
+import { heapRunContext, type Kernel } from '../ops/kernel.js';
+
+/** Supplies the kernel to evaluate a node with; undefined means "cannot fold". */
+export type FoldKernel = (node: Node) => Kernel | undefined;
+
+const NON_DETERMINISTIC = new Set([
+  'RandomNormal',
+  'RandomUniform',
+  'RandomNormalLike',
+  'RandomUniformLike',
+  'Bernoulli',
+  'Multinomial',
+]);
+
+function foldable(n: Node, g: Graph): boolean {
+  if (NON_DETERMINISTIC.has(n.opType) || n.outputs.length === 0) return false;
+  let hasSubgraph = false;
+  forEachSubgraph(n, () => (hasSubgraph = true));
+  if (hasSubgraph) return false;
+  const graphInputs = new Set(g.inputs.map((i) => i.name));
+  // An initializer that is also a graph input can be overridden by a feed: not a constant.
+  return n.inputs.every((i) => i === '' || (g.initializers.has(i) && !graphInputs.has(i)));
+}
+
+export async function foldConstants(graph: Graph, kernelFor: FoldKernel): Promise<boolean> {
+  let changed = false;
+  const kept: Node[] = [];
+  for (const n of graph.nodes) {
+    const subgraphs: Graph[] = [];
+    forEachSubgraph(n, (g) => subgraphs.push(g));
+    for (const g of subgraphs) changed = (await foldConstants(g, kernelFor)) || changed;
+    if (!foldable(n, graph)) {
+      kept.push(n);
+      continue;
+    }
+    const kernel = kernelFor(n);
+    let outs;
+    try {
+      outs =
+        kernel &&
+        (await kernel(
+          n.inputs.map((i) => (i === '' ? undefined : graph.initializers.get(i))),
+          heapRunContext,
+        ));
+    } catch {
+      outs = undefined; // leave the node: the same error will surface, with context, when it runs
+    }
+    if (!outs || !n.outputs.every((o, i) => o === '' || outs[i] instanceof Tensor)) {
+      kept.push(n);
+      continue;
+    }
+    n.outputs.forEach((o, i) => o && graph.initializers.set(o, outs[i] as Tensor));
+    changed = true;
+  }
+  graph.nodes = kept;
+  return changed;
+}

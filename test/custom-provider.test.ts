@@ -29,6 +29,7 @@ it('runs the nodes a custom provider takes on it and falls back to cpu for the o
 it('names an execution provider that was never registered', async () => {
   await assert.rejects(
     InferenceSession.create(model, { executionProviders: ['webgpu-someday'] }),
-    (e: unknown) => e instanceof OnyxError && /execution provider 'webgpu-someday' is not registered/.test(e.message),
+    (e: unknown) =>
+      e instanceof OnyxError && /execution provider 'webgpu-someday' is not registered/.test(e.message),
   );
 });

@@ -39,6 +39,10 @@ export function modelFromProto(mp: P.ModelProto, external: ExternalDataReader = 
   if (!opsets.has('')) opsets.set('', mp.opsetImport.length === 0 ? 1 : (opsets.get('') ?? 1));
   const builder = new Builder(external);
   const graph = builder.graph(mp.graph, opsets, 0);
+  // Before IR version 4 every initializer had to be listed as a graph input too; those listings do
+  // not make it a feedable input (onnxruntime treats them as constants as well), so drop them and let
+  // constant folding see the weights.
+  if (irVersion < 4) graph.inputs = graph.inputs.filter((i) => !graph.initializers.has(i.name));
   const functions = new Map<string, FunctionDef>();
   for (const f of mp.functions) {
     const def = builder.function(f, opsets);

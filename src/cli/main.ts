@@ -4,6 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { OnyxError } from '../index.js';
+import * as benchCmd from './commands/bench.js';
 import * as demoCmd from './commands/demo.js';
 import * as inspectCmd from './commands/inspect.js';
 import * as runCmd from './commands/run.js';
@@ -45,6 +46,21 @@ const COMMANDS: Record<string, Command> = {
     options: { optimization: { type: 'string' }, rtol: { type: 'string' }, atol: { type: 'string' } },
     main: (a, o) => testCmd.test(a, o),
   },
+  bench: {
+    help: benchCmd.help,
+    minArgs: 0,
+    options: {
+      threads: { type: 'string' },
+      runs: { type: 'string' },
+      warmup: { type: 'string' },
+      engines: { type: 'string' },
+      dim: { type: 'string', multiple: true },
+      profile: { type: 'boolean' },
+      suite: { type: 'boolean' },
+      write: { type: 'string' },
+    },
+    main: (a, o) => benchCmd.bench(a, o),
+  },
   demo: { help: demoCmd.help, minArgs: 0, options: {}, main: () => demoCmd.demo() },
 };
 
@@ -56,6 +72,7 @@ commands:
   run MODEL       run a model on inputs from files or random values
   inspect MODEL   show a model's inputs, outputs, ops, parameters, and support
   test DIR...     run ONNX backend-test case folders and report pass/fail
+  bench MODEL...  time models against onnxruntime-web and onnxruntime-node
   demo            classify the bundled handwritten-digit samples (what npm start runs)
 
 onyx <command> --help shows a command's options.

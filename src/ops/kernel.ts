@@ -28,6 +28,11 @@ export interface NodeInfo {
   /** Which inputs/outputs were omitted (''), by position. */
   readonly inputPresent: readonly boolean[];
   readonly outputPresent: readonly boolean[];
+  /**
+   * The graph the node sits in, for the rare op that must read its surroundings (Gradient
+   * differentiates the nodes that compute its inputs). Kernels must not modify it.
+   */
+  readonly graph?: Graph;
 }
 
 /** Services the runtime gives a kernel while it runs. */

@@ -22,6 +22,11 @@ export class MemoryTracker {
     });
   }
 
+  /** Stops counting one reference without releasing storage (ownership left the graph). */
+  forget(v: Value | undefined): void {
+    this.drop(v, () => {});
+  }
+
   /** Drops one reference; calls `dead` for each tensor whose storage nothing else holds now. */
   drop(v: Value | undefined, dead: (t: Tensor) => void): void {
     forEachTensor(v, (t) => {

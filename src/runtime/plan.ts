@@ -54,7 +54,7 @@ export function buildPlans(root: Graph, providers: readonly ExecutionProvider[])
     const steps: Step[] = [];
     for (const node of graph.nodes) {
       forEachSubgraph(node, visit);
-      const info = nodeInfo(node);
+      const info = { ...nodeInfo(node), graph };
       let chosen: { kernel: Kernel; ep: string } | undefined;
       for (const ep of providers) {
         let kernel: Kernel | undefined;
@@ -94,8 +94,14 @@ export function buildPlans(root: Graph, providers: readonly ExecutionProvider[])
   return plans;
 }
 
+/**
+ * Each value made by a node of this graph is released after its last reader. Graph inputs, outer-scope
+ * values and initializers belong to whoever supplied them and are never released here; graph outputs
+ * are handed to the caller.
+ */
 function computeReleases(graph: Graph, steps: Step[]): void {
   const keep = new Set(graph.outputs.map((o) => o.name));
+  const produced = new Set(steps.flatMap((s) => s.node.outputs));
   const lastUse = new Map<string, number>();
   steps.forEach((s, i) => {
     for (const name of [...s.node.inputs, ...implicitInputs(s.node)]) if (name) lastUse.set(name, i);
@@ -103,7 +109,7 @@ function computeReleases(graph: Graph, steps: Step[]): void {
     for (const name of s.node.outputs) if (name && !lastUse.has(name)) lastUse.set(name, i);
   });
   for (const [name, i] of lastUse) {
-    if (!keep.has(name) && !graph.initializers.has(name)) steps[i].release.push(name);
+    if (produced.has(name) && !keep.has(name) && !graph.initializers.has(name)) steps[i].release.push(name);
   }
 }
 

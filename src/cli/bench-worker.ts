@@ -1,0 +1,146 @@
+/**
+ * One benchmark measurement in a fresh process (so load time and peak RSS belong to one engine and
+ * one model): loads the model in the named engine, warms up, times `runs` runs, writes the outputs as
+ * float64 to a file for cross-engine comparison, and prints a JSON line with the figures.
+ * Started by `onyx bench`; not a user command. Engines other than Onyx are the devDependencies
+ * onnxruntime-node and onnxruntime-web, loaded only here.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { InferenceSession, Tensor, type TensorType } from '../index.js';
+import { tensorValues } from './format.js';
+
+export interface FeedSpec {
+  name: string;
+  type: TensorType;
+  dims: number[];
+  file: string;
+}
+
+export interface WorkerJob {
+  engine: 'onyx' | 'ort-node' | 'ort-web';
+  model: string;
+  threads: number;
+  warmup: number;
+  runs: number;
+  feeds: FeedSpec[];
+  outFile: string;
+  profile: boolean;
+}
+
+export interface WorkerResult {
+  loadMs: number;
+  timesMs: number[];
+  maxRssBytes: number;
+  outputs: { name: string; count: number }[];
+  profile?: { op: string; ms: number; count: number }[];
+}
+
+const ARRAYS: Partial<Record<TensorType, { new (b: ArrayBuffer): ArrayLike<unknown> }>> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  bool: Uint8Array,
+  uint8: Uint8Array,
+  int8: Int8Array,
+};
+
+interface AnyTensorCtor {
+  new (type: string, data: unknown, dims: readonly number[]): unknown;
+}
+interface AnySession {
+  run(
+    feeds: Record<string, unknown>,
+  ): Promise<Record<string, { data: unknown; dims: readonly number[]; type: string }>>;
+  release(): Promise<void>;
+  endProfiling?(): Promise<string> | void;
+}
+
+async function openEngine(job: WorkerJob): Promise<{ Tensor: AnyTensorCtor; session: AnySession }> {
+  if (job.engine === 'onyx') {
+    const session = await InferenceSession.create(job.model, {
+      intraOpNumThreads: job.threads,
+      enableProfiling: job.profile,
+      logSeverityLevel: 3,
+    });
+    return { Tensor: Tensor as unknown as AnyTensorCtor, session: session as unknown as AnySession };
+  }
+  if (job.engine === 'ort-node') {
+    const ort = await import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(job.model, {
+      intraOpNumThreads: job.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+    return { Tensor: ort.Tensor as unknown as AnyTensorCtor, session: session as unknown as AnySession };
+  }
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = job.threads;
+  const session = await ort.InferenceSession.create(readFileSync(job.model), {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: 'all',
+  });
+  return { Tensor: ort.Tensor as unknown as AnyTensorCtor, session: session as unknown as AnySession };
+}
+
+async function main(): Promise<void> {
+  const job = JSON.parse(process.argv[2]) as WorkerJob;
+  const t0 = performance.now();
+  const { Tensor: T, session } = await openEngine(job);
+  const loadMs = performance.now() - t0;
+  const feeds: Record<string, unknown> = {};
+  for (const f of job.feeds) {
+    const bytes = readFileSync(f.file);
+    const Ctor = ARRAYS[f.type];
+    if (!Ctor) throw new Error(`bench inputs of type ${f.type} are not supported`);
+    feeds[f.name] = new T(
+      f.type,
+      new Ctor(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)),
+      f.dims,
+    );
+  }
+  let outputs = await session.run(feeds);
+  for (let i = 1; i < job.warmup; i++) outputs = await session.run(feeds);
+  const timesMs: number[] = [];
+  for (let i = 0; i < job.runs; i++) {
+    const s = performance.now();
+    outputs = await session.run(feeds);
+    timesMs.push(performance.now() - s);
+  }
+  const names = Object.keys(outputs).sort();
+  const flat: number[] = [];
+  const summary = names.map((name) => {
+    const o = outputs[name];
+    const vals = tensorValues(new Tensor(o.type as TensorType, o.data as Float32Array, o.dims));
+    for (let i = 0; i < vals.length; i++) flat.push(Number(vals[i]));
+    return { name, count: vals.length };
+  });
+  writeFileSync(job.outFile, new Uint8Array(Float64Array.from(flat).buffer));
+  let profile: WorkerResult['profile'];
+  if (job.profile && job.engine === 'onyx') {
+    const events = JSON.parse((await session.endProfiling?.()) as string) as {
+      dur: number;
+      args: { op_name: string };
+    }[];
+    const byOp = new Map<string, { ms: number; count: number }>();
+    for (const e of events) {
+      const s = byOp.get(e.args.op_name) ?? { ms: 0, count: 0 };
+      s.ms += e.dur / 1000 / (job.runs + job.warmup);
+      s.count++;
+      byOp.set(e.args.op_name, s);
+    }
+    profile = [...byOp].map(([op, s]) => ({ op, ...s })).sort((a, b) => b.ms - a.ms);
+  }
+  const result: WorkerResult = {
+    loadMs,
+    timesMs,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    outputs: summary,
+    profile,
+  };
+  process.stdout.write(JSON.stringify(result) + '\n');
+  await session.release();
+}
+
+await main();

@@ -25,3 +25,5 @@ export {
 } from './core/float-formats.js';
 export { inspectModel } from './api/inspect.js';
 export type { ModelInfo } from './api/inspect.js';
+export { decodeImage, sniffFormat } from './image/decode.js';
+export type { RgbImage } from './image/decode.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InferenceSession, Tensor } from '../../index.js';
 import { EXIT } from '../exit-codes.js';
-import { decodeImage } from '../image.js';
+import { decodeImage } from '../../index.js';
 
 export const help = `onyx demo
 

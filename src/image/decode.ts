@@ -1,10 +1,10 @@
 /**
- * Image decoding for the CLI with well-kept pure-JS decoders (fast-png for PNG, jpeg-js for JPEG):
+^ * Image decoding (platform-neutral, used by the ImageDecoder op and the CLI) with well-kept pure-JS decoders (fast-png for PNG, jpeg-js for JPEG):
  * no native code, works offline. Decoded images are 8-bit, row-major, interleaved channels.
  */
 import { decode as decodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
-import { OnyxError } from '../index.js';
+import { OnyxError } from '../core/errors.js';
 
 export interface RgbImage {
   width: number;

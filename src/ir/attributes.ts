@@ -5,21 +5,25 @@
  */
 import { OnyxError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
-import { toIntAttr } from '../onnx/proto.js';
+import { toBigInt, toIntAttr } from '../onnx/proto.js';
 import type * as P from '../onnx/proto-types.js';
 import type { Graph } from './graph.js';
 import type { ValueType } from './types.js';
 
 export type AttrValue =
   | { kind: 'float'; value: number }
-  | { kind: 'int'; value: number }
+  /**
+   * `value` is clamped to ±2^53 for everyday use; the loader also sets `exact`, the full int64, for the
+   * few places that need it (Constant's value_int/value_ints).
+   */
+  | { kind: 'int'; value: number; exact?: bigint }
   | { kind: 'string'; value: string; bytes: Uint8Array }
   | { kind: 'tensor'; value: Tensor }
   | { kind: 'graph'; value: Graph }
   | { kind: 'sparse_tensor'; value: Tensor }
   | { kind: 'type'; value: ValueType | null }
   | { kind: 'floats'; value: number[] }
-  | { kind: 'ints'; value: number[] }
+  | { kind: 'ints'; value: number[]; exact?: bigint[] }
   | { kind: 'strings'; value: string[] }
   | { kind: 'tensors'; value: Tensor[] }
   | { kind: 'graphs'; value: Graph[] }
@@ -126,7 +130,7 @@ export function decodeAttribute(a: P.AttributeProto, d: AttributeDecoders, where
     case 1:
       return { kind: 'float', value: a.f };
     case 2:
-      return { kind: 'int', value: toIntAttr(a.i) };
+      return { kind: 'int', value: toIntAttr(a.i), exact: toBigInt(a.i) };
     case 3:
       return { kind: 'string', value: utf8.decode(a.s), bytes: a.s };
     case 4:
@@ -138,7 +142,7 @@ export function decodeAttribute(a: P.AttributeProto, d: AttributeDecoders, where
     case 6:
       return { kind: 'floats', value: a.floats.slice() };
     case 7:
-      return { kind: 'ints', value: a.ints.map(toIntAttr) };
+      return { kind: 'ints', value: a.ints.map(toIntAttr), exact: a.ints.map((x) => toBigInt(x)) };
     case 8:
       return { kind: 'strings', value: a.strings.map((s) => utf8.decode(s)) };
     case 9:

@@ -6,6 +6,8 @@ import type { Value } from '../core/value.js';
 import { Attributes, type AttrValue } from '../ir/attributes.js';
 import { ops } from './generators.js';
 import { heapRunContext, type NodeInfo } from './kernel.js';
+import { encodeMessage } from '../onnx/proto.js';
+import { InferenceSession } from '../api/inference-session.js';
 
 const i64 = (...v: (number | bigint)[]) =>
   new Tensor(
@@ -118,4 +120,25 @@ test('Range: every numeric type, negative and empty ranges, exact int64', () => 
     /int32, int64, int32/,
   );
   throwsOnyx(() => r('float32', 0, 1e12, 1e-3), 'LIMIT_EXCEEDED', /Range/);
+});
+
+test('Constant value_ints beyond 2^53 survive the loader exactly', async () => {
+  const big = [9007199254740993n, -9223372036854775808n, 9223372036854775807n];
+  // Encode through the protobuf layer directly: int64 attribute values given as decimal strings.
+  const model = encodeMessage('ModelProto', {
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 13 }],
+    graph: {
+      node: [
+        {
+          opType: 'Constant',
+          output: ['y'],
+          attribute: [{ name: 'value_ints', type: 7, ints: big.map(String) }],
+        },
+      ],
+      output: [{ name: 'y', type: { tensorType: { elemType: 7, shape: { dim: [{ dimValue: 3 }] } } } }],
+    },
+  });
+  const s = await InferenceSession.create(model);
+  assert.deepEqual(Array.from((await s.run({})).y.data as BigInt64Array), big);
 });

@@ -67,17 +67,13 @@ const constant: OpDef = {
       case 'value_int':
         t = new Tensor(
           'int64',
-          BigInt64Array.of(BigInt(a.kind === 'int' ? a.value : wrongKind('an int'))),
+          BigInt64Array.of(a.kind === 'int' ? (a.exact ?? BigInt(a.value)) : wrongKind('an int')),
           [],
         );
         break;
       case 'value_ints': {
-        const v = a.kind === 'ints' ? a.value : wrongKind('ints');
-        t = new Tensor(
-          'int64',
-          BigInt64Array.from(v, (x) => BigInt(x)),
-          [v.length],
-        );
+        const v = a.kind === 'ints' ? (a.exact ?? a.value.map((x) => BigInt(x))) : wrongKind('ints');
+        t = new Tensor('int64', BigInt64Array.from(v), [v.length]);
         break;
       }
       case 'value_string':

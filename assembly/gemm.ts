@@ -1,0 +1,443 @@
+/**
+ * Single-precision GEMM for WebAssembly SIMD128, in AssemblyScript:
+ *
+ *   C[M×N] = alpha · op(A)[M×K] · op(B)[K×N] + beta · C,   then optionally C = act(C + bias)
+ *
+ * on row-major float32 matrices that live in the (imported, shared) linear memory. Pointers are byte
+ * addresses, leading dimensions are in elements, op(X) = X or Xᵀ.
+ *
+ * Goto/BLIS layering: for each block of NC columns and KC depth, op(B) is packed into column panels of
+ * NR (k-major, zero-padded) that the micro-kernel streams from L1; for each block of MC rows, op(A) is
+ * packed into row panels of MR (k-major, zero-padded) that stay in L2. The 4×8 micro-kernel keeps the
+ * C tile in 8 f32x4 accumulators: per k it loads one B panel row as two v128 and broadcasts four A
+ * values (v128.load32_splat), 8 multiply-adds per 6 loads. 4×8 is the largest tile whose accumulators,
+ * two B vectors, one A broadcast and the product temporary fit V8's 15 allocatable xmm registers on
+ * x64 (6×8 spills, measured), and 8 independent accumulators cover the add latency.
+ *
+ * Compiled twice by scripts/build-wasm.mjs: with plain SIMD (mul + add) and with relaxed SIMD
+ * (ASC_FEATURE_RELAXED_SIMD: f32x4.relaxed_madd, one fused FMA where the CPU has it).
+ *
+ * The memory holds no data of this module (no static data, stub runtime, nothing allocated): every
+ * byte it touches is passed in, so any allocator may own the memory. All entries are re-entrant
+ * except for the per-instance epilogue globals, and each thread has its own instance and workspace.
+ */
+
+/** Micro-tile rows (A panel height). */
+export const MR: i32 = 4;
+/** Micro-tile columns (B panel width, two f32x4). */
+export const NR: i32 = 8;
+/** Depth of one packed block: a KC×NR B panel (8 KiB) stays in L1. */
+export const KC: i32 = 256;
+/** Rows of A packed per block: MC×KC floats (128 KiB) stay in L2. */
+export const MC: i32 = 128;
+/** Columns of B packed per block: KC×NC floats (2 MiB) stay in L3 and are reused by every MC block. */
+export const NC: i32 = 2048;
+/** Bytes of the workspace `sgemm` needs: packed A block, packed B block, one edge tile. */
+export const WORKSPACE_BYTES: i32 = (MC * KC + KC * NC + MR * NR) * 4;
+
+/** Bias modes of the epilogue. */
+export const BIAS_NONE: i32 = 0;
+/** bias[j] added to column j (MatMul/Gemm). */
+export const BIAS_COL: i32 = 1;
+/** bias[i] added to row i (Conv as W[Cout×K]·col[K×HW]). */
+export const BIAS_ROW: i32 = 2;
+
+// Per-call state of the tile stores, set once by sgemm (globals keep the micro-kernel's signature
+// small; each worker thread has its own instance, hence its own globals).
+let alphaV: v128 = f32x4.splat(1);
+let betaS: f32 = 0;
+let betaV: v128 = f32x4.splat(0);
+let biasPtr: usize = 0;
+let biasKind: i32 = 0;
+let clamp: bool = false;
+let minS: f32 = 0;
+let maxS: f32 = 0;
+let minV: v128 = f32x4.splat(0);
+let maxV: v128 = f32x4.splat(0);
+let tilePtr: usize = 0;
+
+// Store modes of a tile: first K block (apply beta) and last K block (apply the epilogue).
+const FIRST: i32 = 1;
+const LAST: i32 = 2;
+
+function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+function roundUp(x: i32, m: i32): i32 {
+  return ((x + m - 1) / m) * m;
+}
+
+/**
+ * Computes the sub-block C[i0:i1, j0:j1] of the product (rows and columns are global indices, so a
+ * pool of workers can split one GEMM by rows or columns, each with its own workspace `ws` of
+ * WORKSPACE_BYTES, 16-byte aligned).
+ *
+ * `packedA` / `packedB`, when non-zero, point to operands laid out by packA / packB for the whole
+ * M×K / K×N matrix; `a`/`lda`/`transA` (resp. for B) are then ignored, and i0 (resp. j0) must be a
+ * multiple of MR (resp. NR).
+ *
+ * beta = 0 writes C without reading it (NaNs already there do not propagate), as in BLAS. The
+ * epilogue (bias, then clamp to [actMin, actMax] when `clip` is set; ReLU is [0, +inf]) is applied
+ * once to the final value.
+ */
+export function sgemm(
+  transA: bool,
+  transB: bool,
+  M: i32,
+  N: i32,
+  K: i32,
+  alpha: f32,
+  a: usize,
+  lda: i32,
+  b: usize,
+  ldb: i32,
+  beta: f32,
+  c: usize,
+  ldc: i32,
+  packedA: usize,
+  packedB: usize,
+  i0: i32,
+  i1: i32,
+  j0: i32,
+  j1: i32,
+  bias: usize,
+  biasMode: i32,
+  clip: bool,
+  actMin: f32,
+  actMax: f32,
+  ws: usize,
+): void {
+  if (i0 >= i1 || j0 >= j1) return;
+  betaS = beta;
+  betaV = f32x4.splat(beta);
+  biasPtr = bias;
+  biasKind = biasMode;
+  clamp = clip;
+  minS = actMin;
+  maxS = actMax;
+  minV = f32x4.splat(actMin);
+  maxV = f32x4.splat(actMax);
+  if (K <= 0 || alpha == 0) {
+    scaleBlock(c, ldc, i0, i1, j0, j1);
+    return;
+  }
+  alphaV = f32x4.splat(alpha);
+
+  // Element strides of op(A) (i, k) and op(B) (k, j).
+  const aRow = transA ? 1 : lda;
+  const aCol = transA ? lda : 1;
+  const bRow = transB ? 1 : ldb;
+  const bCol = transB ? ldb : 1;
+  const mPad = roundUp(M, MR);
+  const nPad = roundUp(N, NR);
+  const wsA = ws;
+  const wsB = ws + <usize>(MC * KC) * 4;
+  tilePtr = wsB + <usize>(KC * NC) * 4;
+
+  for (let jc = j0; jc < j1; jc += NC) {
+    const nc = min(NC, j1 - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = min(KC, K - pc);
+      const mode = (pc == 0 ? FIRST : 0) | (pc + kc >= K ? LAST : 0);
+      let pb: usize;
+      if (packedB != 0) {
+        pb = packedB + (<usize>pc * nPad + <usize>jc * kc) * 4;
+      } else {
+        pb = wsB;
+        packBlockB(b + (<usize>pc * bRow + <usize>jc * bCol) * 4, bRow, bCol, kc, nc, pb);
+      }
+      for (let ic = i0; ic < i1; ic += MC) {
+        const mc = min(MC, i1 - ic);
+        let pa: usize;
+        if (packedA != 0) {
+          pa = packedA + (<usize>pc * mPad + <usize>ic * kc) * 4;
+        } else {
+          pa = wsA;
+          packBlockA(a + (<usize>ic * aRow + <usize>pc * aCol) * 4, aRow, aCol, mc, kc, pa);
+        }
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = min(NR, nc - jr);
+          const pbPanel = pb + <usize>jr * kc * 4;
+          for (let ir = 0; ir < mc; ir += MR) {
+            const mr = min(MR, mc - ir);
+            const row = ic + ir;
+            const col = jc + jr;
+            kernel(
+              kc,
+              pa + <usize>ir * kc * 4,
+              pbPanel,
+              c + (<usize>row * ldc + <usize>col) * 4,
+              ldc,
+              mr,
+              nr,
+              mode,
+              row,
+              col,
+            );
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Packs op(B) (K×N, element (k, j) at b + (k·bRow + j·bCol)·4 with bRow/bCol from transB) into the
+ * layout sgemm reads with `packedB`: KC blocks one after another, each kc × nPad, made of NR-wide
+ * k-major panels. `dst` needs packedBBytes(K, N).
+ */
+export function packB(transB: bool, K: i32, N: i32, b: usize, ldb: i32, dst: usize): void {
+  const bRow = transB ? 1 : ldb;
+  const bCol = transB ? ldb : 1;
+  const nPad = roundUp(N, NR);
+  for (let pc = 0; pc < K; pc += KC) {
+    const kc = min(KC, K - pc);
+    packBlockB(b + <usize>pc * bRow * 4, bRow, bCol, kc, N, dst + <usize>pc * nPad * 4);
+  }
+}
+
+/** Packs op(A) (M×K) into KC blocks of MR-high k-major panels for sgemm's `packedA`. */
+export function packA(transA: bool, M: i32, K: i32, a: usize, lda: i32, dst: usize): void {
+  const aRow = transA ? 1 : lda;
+  const aCol = transA ? lda : 1;
+  const mPad = roundUp(M, MR);
+  for (let pc = 0; pc < K; pc += KC) {
+    const kc = min(KC, K - pc);
+    packBlockA(a + <usize>pc * aCol * 4, aRow, aCol, M, kc, dst + <usize>pc * mPad * 4);
+  }
+}
+
+export function packedBBytes(K: i32, N: i32): i32 {
+  return roundUp(N, NR) * K * 4;
+}
+
+export function packedABytes(M: i32, K: i32): i32 {
+  return roundUp(M, MR) * K * 4;
+}
+
+/** kc × nc of op(B) → ceil(nc/NR) panels of kc × NR floats, k-major, zero-padded on the right. */
+function packBlockB(src: usize, bRow: i32, bCol: i32, kc: i32, nc: i32, dst: usize): void {
+  const rowBytes = <usize>bRow * 4;
+  for (let jp = 0; jp < nc; jp += NR) {
+    const nr = min(NR, nc - jp);
+    let s = src + <usize>jp * bCol * 4;
+    let d = dst + <usize>jp * kc * 4;
+    if (nr == NR && bCol == 1) {
+      for (let k = 0; k < kc; k++) {
+        v128.store(d, v128.load(s));
+        v128.store(d, v128.load(s, 16), 16);
+        s += rowBytes;
+        d += 32;
+      }
+    } else if (nr == NR) {
+      // op(B) = Bᵀ: each panel column is a contiguous row of B; read eight of them in step.
+      const cb = <usize>bCol * 4;
+      for (let k = 0; k < kc; k++) {
+        store<f32>(d, load<f32>(s));
+        store<f32>(d, load<f32>(s + cb), 4);
+        store<f32>(d, load<f32>(s + 2 * cb), 8);
+        store<f32>(d, load<f32>(s + 3 * cb), 12);
+        store<f32>(d, load<f32>(s + 4 * cb), 16);
+        store<f32>(d, load<f32>(s + 5 * cb), 20);
+        store<f32>(d, load<f32>(s + 6 * cb), 24);
+        store<f32>(d, load<f32>(s + 7 * cb), 28);
+        s += rowBytes;
+        d += 32;
+      }
+    } else {
+      for (let k = 0; k < kc; k++) {
+        for (let j = 0; j < NR; j++) {
+          store<f32>(d + <usize>j * 4, j < nr ? load<f32>(s + <usize>j * bCol * 4) : 0);
+        }
+        s += rowBytes;
+        d += 32;
+      }
+    }
+  }
+}
+
+/** mc × kc of op(A) → ceil(mc/MR) panels of kc × MR floats, k-major, zero-padded at the bottom. */
+function packBlockA(src: usize, aRow: i32, aCol: i32, mc: i32, kc: i32, dst: usize): void {
+  const colBytes = <usize>aCol * 4;
+  const rowBytes = <usize>aRow * 4;
+  for (let ip = 0; ip < mc; ip += MR) {
+    const mr = min(MR, mc - ip);
+    let s = src + <usize>ip * rowBytes;
+    let d = dst + <usize>ip * kc * 4;
+    if (mr == MR && aRow == 1) {
+      // op(A) = Aᵀ: the four rows of a panel are contiguous in A.
+      for (let k = 0; k < kc; k++) {
+        v128.store(d, v128.load(s));
+        s += colBytes;
+        d += 16;
+      }
+    } else if (mr == MR) {
+      // Four rows, four k at a time, transposed in registers.
+      let k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        const r0 = v128.load(s);
+        const r1 = v128.load(s + rowBytes);
+        const r2 = v128.load(s + 2 * rowBytes);
+        const r3 = v128.load(s + 3 * rowBytes);
+        const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5); // a0 b0 a1 b1
+        const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5); // c0 d0 c1 d1
+        const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7); // a2 b2 a3 b3
+        const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7); // c2 d2 c3 d3
+        v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+        v128.store(d, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
+        v128.store(d, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
+        v128.store(d, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+        s += 16;
+        d += 64;
+      }
+      for (; k < kc; k++) {
+        store<f32>(d, load<f32>(s));
+        store<f32>(d, load<f32>(s + rowBytes), 4);
+        store<f32>(d, load<f32>(s + 2 * rowBytes), 8);
+        store<f32>(d, load<f32>(s + 3 * rowBytes), 12);
+        s += colBytes;
+        d += 16;
+      }
+    } else {
+      for (let k = 0; k < kc; k++) {
+        for (let i = 0; i < MR; i++) {
+          store<f32>(d + <usize>i * 4, i < mr ? load<f32>(s + <usize>i * rowBytes) : 0);
+        }
+        s += colBytes;
+        d += 16;
+      }
+    }
+  }
+}
+
+/**
+ * The 4×8 micro-kernel: acc = Apanel(kc×4)ᵀ · Bpanel(kc×8), then stored into C at `c` (row `row`,
+ * column `col` of the whole C, for the bias) for the mr × nr valid part.
+ */
+function kernel(
+  kc: i32,
+  pa: usize,
+  pb: usize,
+  c: usize,
+  ldc: i32,
+  mr: i32,
+  nr: i32,
+  mode: i32,
+  row: i32,
+  col: i32,
+): void {
+  let c00 = f32x4.splat(0);
+  let c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0);
+  let c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0);
+  let c31 = f32x4.splat(0);
+  // One k per iteration: unrolled by two, V8 hoists the loads and spills accumulators (measured).
+  const end = pb + <usize>kc * NR * 4;
+  while (pb < end) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let x = v128.load32_splat(pa);
+    c00 = madd(x, b0, c00);
+    c01 = madd(x, b1, c01);
+    x = v128.load32_splat(pa, 4);
+    c10 = madd(x, b0, c10);
+    c11 = madd(x, b1, c11);
+    x = v128.load32_splat(pa, 8);
+    c20 = madd(x, b0, c20);
+    c21 = madd(x, b1, c21);
+    x = v128.load32_splat(pa, 12);
+    c30 = madd(x, b0, c30);
+    c31 = madd(x, b1, c31);
+    pa += 16;
+    pb += 32;
+  }
+  if (mr == MR && nr == NR) {
+    const step = <usize>ldc * 4;
+    storeRow(c, c00, c01, mode, row, col);
+    storeRow(c + step, c10, c11, mode, row + 1, col);
+    storeRow(c + 2 * step, c20, c21, mode, row + 2, col);
+    storeRow(c + 3 * step, c30, c31, mode, row + 3, col);
+    return;
+  }
+  // Edge tile: spill the accumulators, store the valid part element by element.
+  const t = tilePtr;
+  v128.store(t, c00);
+  v128.store(t, c01, 16);
+  v128.store(t, c10, 32);
+  v128.store(t, c11, 48);
+  v128.store(t, c20, 64);
+  v128.store(t, c21, 80);
+  v128.store(t, c30, 96);
+  v128.store(t, c31, 112);
+  const alpha = f32x4.extract_lane(alphaV, 0);
+  for (let i = 0; i < mr; i++) {
+    const o = c + <usize>i * ldc * 4;
+    for (let j = 0; j < nr; j++) {
+      const p = o + <usize>j * 4;
+      let v = alpha * load<f32>(t + <usize>(i * NR + j) * 4);
+      if (mode & FIRST) {
+        if (betaS != 0) v += betaS * load<f32>(p);
+      } else {
+        v += load<f32>(p);
+      }
+      if (mode & LAST) {
+        if (biasKind == BIAS_COL) v += load<f32>(biasPtr + <usize>(col + j) * 4);
+        else if (biasKind == BIAS_ROW) v += load<f32>(biasPtr + <usize>(row + i) * 4);
+        if (clamp) v = min(max(v, minS), maxS);
+      }
+      store<f32>(p, v);
+    }
+  }
+}
+
+/** One full 8-wide row of a tile: C = alpha·acc (+ beta·C | + C) (+ bias, clamp). */
+function storeRow(p: usize, v0: v128, v1: v128, mode: i32, row: i32, col: i32): void {
+  let x0 = f32x4.mul(v0, alphaV);
+  let x1 = f32x4.mul(v1, alphaV);
+  if (mode & FIRST) {
+    if (betaS != 0) {
+      x0 = madd(betaV, v128.load(p), x0);
+      x1 = madd(betaV, v128.load(p, 16), x1);
+    }
+  } else {
+    x0 = f32x4.add(x0, v128.load(p));
+    x1 = f32x4.add(x1, v128.load(p, 16));
+  }
+  if (mode & LAST) {
+    if (biasKind == BIAS_COL) {
+      const q = biasPtr + <usize>col * 4;
+      x0 = f32x4.add(x0, v128.load(q));
+      x1 = f32x4.add(x1, v128.load(q, 16));
+    } else if (biasKind == BIAS_ROW) {
+      const r = v128.load32_splat(biasPtr + <usize>row * 4);
+      x0 = f32x4.add(x0, r);
+      x1 = f32x4.add(x1, r);
+    }
+    if (clamp) {
+      x0 = f32x4.min(f32x4.max(x0, minV), maxV);
+      x1 = f32x4.min(f32x4.max(x1, minV), maxV);
+    }
+  }
+  v128.store(p, x0);
+  v128.store(p, x1, 16);
+}
+
+/** K = 0 or alpha = 0: C = beta·C, then the epilogue. */
+function scaleBlock(c: usize, ldc: i32, i0: i32, i1: i32, j0: i32, j1: i32): void {
+  for (let i = i0; i < i1; i++) {
+    const o = c + <usize>i * ldc * 4;
+    for (let j = j0; j < j1; j++) {
+      const p = o + <usize>j * 4;
+      let v: f32 = betaS == 0 ? 0 : betaS * load<f32>(p);
+      if (biasKind == BIAS_COL) v += load<f32>(biasPtr + <usize>j * 4);
+      else if (biasKind == BIAS_ROW) v += load<f32>(biasPtr + <usize>i * 4);
+      if (clamp) v = min(max(v, minS), maxS);
+      store<f32>(p, v);
+    }
+  }
+}

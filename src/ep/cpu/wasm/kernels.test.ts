@@ -1,0 +1,418 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { gemm } from '../../../ops/util/gemm.js';
+import { WasmMemoryAllocator } from '../../../runtime/wasm-allocator.js';
+import {
+  createWasmKernels,
+  wasmSgemm,
+  wasmSimdVariant,
+  type GemmEpilogue,
+  type WasmKernels,
+} from './kernels.js';
+
+/** Deterministic values in [-1, 1). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  };
+}
+
+function fill(n: number, next: () => number): Float32Array {
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = next();
+  return x;
+}
+
+interface Case {
+  transA: boolean;
+  transB: boolean;
+  M: number;
+  N: number;
+  K: number;
+  alpha: number;
+  beta: number;
+  aOff: number;
+  lda: number;
+  bOff: number;
+  ldb: number;
+  cOff: number;
+  ldc: number;
+  A: Float32Array;
+  B: Float32Array;
+  C: Float32Array;
+}
+
+/** A random problem; `pad` adds leading-dimension slack and offsets. */
+function makeCase(
+  seed: number,
+  M: number,
+  N: number,
+  K: number,
+  transA: boolean,
+  transB: boolean,
+  alpha = 1,
+  beta = 0,
+  pad = 0,
+): Case {
+  const next = rng(seed);
+  const [aRows, aCols] = transA ? [K, M] : [M, K];
+  const [bRows, bCols] = transB ? [N, K] : [K, N];
+  const lda = aCols + pad;
+  const ldb = bCols + pad;
+  const ldc = N + pad;
+  const aOff = pad * 3;
+  const bOff = pad * 5;
+  const cOff = pad * 7;
+  return {
+    transA,
+    transB,
+    M,
+    N,
+    K,
+    alpha,
+    beta,
+    aOff,
+    lda,
+    bOff,
+    ldb,
+    cOff,
+    ldc,
+    A: fill(aOff + Math.max(aRows * lda, 1), next),
+    B: fill(bOff + Math.max(bRows * ldb, 1), next),
+    C: fill(cOff + M * ldc, next),
+  };
+}
+
+/**
+ * The reference result (float64-accumulated TS gemm, then the epilogue) and a per-element error
+ * bound: float32 accumulation of K products errs by at most ~K·2⁻²⁴·Σ|a·b| (relative 1e-5-ish for
+ * K in the hundreds), plus rounding of the beta·C, bias and alpha terms.
+ */
+function reference(c: Case, epilogue?: GemmEpilogue): { want: Float32Array; tol: Float64Array } {
+  const { transA, transB, M, N, K, alpha, beta, A, aOff, lda, B, bOff, ldb, C, cOff, ldc } = c;
+  const want = C.slice();
+  gemm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, want, cOff, ldc);
+  const mag = new Float32Array(C.length);
+  const absA = A.map(Math.abs);
+  const absB = B.map(Math.abs);
+  gemm(transA, transB, M, N, K, Math.abs(alpha), absA, aOff, lda, absB, bOff, ldb, 0, mag, cOff, ldc);
+  const tol = new Float64Array(C.length);
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      const p = cOff + i * ldc + j;
+      let v = want[p];
+      let scale = mag[p] + (beta === 0 ? 0 : Math.abs(beta * C[p]));
+      if (epilogue?.bias) {
+        const { data, offset = 0, axis } = epilogue.bias;
+        const b = data[offset + (axis === 'col' ? j : i)];
+        v += b;
+        scale += Math.abs(b);
+      }
+      if (epilogue?.clip) v = Math.min(Math.max(v, epilogue.clip.min), epilogue.clip.max);
+      want[p] = v;
+      tol[p] = (K + 8) * 2 ** -23 * scale + 1e-30;
+    }
+  }
+  return { want, tol };
+}
+
+function check(got: Float32Array, c: Case, epilogue: GemmEpilogue | undefined, what: string): void {
+  const { want, tol } = reference(c, epilogue);
+  assert.equal(got.length, want.length);
+  for (let p = 0; p < got.length; p++) {
+    const i = Math.floor((p - c.cOff) / c.ldc);
+    const j = p - c.cOff - i * c.ldc;
+    const inside = p >= c.cOff && i < c.M && j < c.N;
+    if (!inside) {
+      assert.equal(got[p], c.C[p], `${what}: element ${p} outside C was modified`);
+    } else if (!(Math.abs(got[p] - want[p]) <= tol[p])) {
+      assert.fail(`${what}: C[${i},${j}] = ${got[p]}, want ${want[p]} ± ${tol[p]}`);
+    }
+  }
+}
+
+function run(k: WasmKernels, c: Case, epilogue?: GemmEpilogue): Float32Array {
+  const out = c.C.slice();
+  k.sgemm(
+    c.transA,
+    c.transB,
+    c.M,
+    c.N,
+    c.K,
+    c.alpha,
+    c.A,
+    c.aOff,
+    c.lda,
+    c.B,
+    c.bOff,
+    c.ldb,
+    c.beta,
+    out,
+    c.cOff,
+    c.ldc,
+    epilogue,
+  );
+  return out;
+}
+
+const label = (c: Case): string =>
+  `${c.transA ? 'T' : 'N'}${c.transB ? 'T' : 'N'} M=${c.M} N=${c.N} K=${c.K} alpha=${c.alpha} beta=${c.beta} lda=${c.lda}`;
+
+const skip = wasmSimdVariant ? false : 'this engine has no WebAssembly SIMD128';
+
+describe('WASM SIMD sgemm', { skip }, () => {
+  const k = createWasmKernels()!;
+  const transposes: [boolean, boolean][] = [
+    [false, false],
+    [false, true],
+    [true, false],
+    [true, true],
+  ];
+
+  it(`runs the engine's best variant (${wasmSimdVariant})`, () => {
+    assert.ok(wasmSimdVariant === 'simd' || wasmSimdVariant === 'relaxed-simd');
+    assert.equal(k.variant, wasmSimdVariant);
+  });
+
+  it('matches the TypeScript gemm on small, odd and tile-straddling shapes, every transpose', () => {
+    const dims = [1, 2, 3, 4, 5, 7, 8, 9, 13, 17, 31];
+    let seed = 1;
+    for (const [ta, tb] of transposes) {
+      for (const M of dims) {
+        for (const N of [1, 3, 8, 9, 17]) {
+          for (const K of [1, 4, 7, 16]) {
+            const c = makeCase(seed++, M, N, K, ta, tb);
+            check(run(k, c), c, undefined, label(c));
+          }
+        }
+      }
+    }
+  });
+
+  it('matches on shapes that cross the cache blocks (KC=256, MC=128, NC=2048)', () => {
+    const shapes: [number, number, number][] = [
+      [130, 67, 300],
+      [65, 129, 513],
+      [3, 2100, 20],
+      [257, 33, 257],
+    ];
+    let seed = 100;
+    for (const [M, N, K] of shapes) {
+      for (const [ta, tb] of transposes) {
+        const c = makeCase(seed++, M, N, K, ta, tb, 0.75, 0.5, 3);
+        check(run(k, c), c, undefined, label(c));
+      }
+    }
+  });
+
+  it('applies alpha and beta, offsets and leading dimensions, and leaves the rest of C alone', () => {
+    let seed = 200;
+    for (const [alpha, beta] of [
+      [1, 0],
+      [2, 1],
+      [-0.5, 0.25],
+      [1, -1],
+    ]) {
+      for (const [ta, tb] of transposes) {
+        const c = makeCase(seed++, 19, 23, 37, ta, tb, alpha, beta, 5);
+        check(run(k, c), c, undefined, label(c));
+      }
+    }
+  });
+
+  it('with beta = 0 ignores NaNs already in C; K = 0 and alpha = 0 give beta·C', () => {
+    const c = makeCase(300, 6, 10, 12, false, false);
+    c.C.fill(NaN);
+    check(run(k, c), c, undefined, 'beta=0 over NaN');
+    for (const [K, alpha] of [
+      [0, 1],
+      [5, 0],
+    ]) {
+      const z = makeCase(301, 6, 10, K, false, true, alpha, 0.5, 2);
+      check(run(k, z), z, undefined, `K=${K} alpha=${alpha}`);
+    }
+  });
+
+  it('fuses the bias (per column or per row) and ReLU / clip epilogues', () => {
+    let seed = 400;
+    for (const axis of ['col', 'row'] as const) {
+      for (const clip of [undefined, { min: 0, max: Infinity }, { min: -0.3, max: 0.4 }]) {
+        for (const [M, N, K] of [
+          [9, 13, 300],
+          [16, 24, 32],
+        ]) {
+          const c = makeCase(seed++, M, N, K, false, false, 1, 0.5, 1);
+          const next = rng(seed++);
+          const data = fill(3 + (axis === 'col' ? N : M), next);
+          const epilogue: GemmEpilogue = { bias: { data, offset: 3, axis }, ...(clip ? { clip } : {}) };
+          check(run(k, c, epilogue), c, epilogue, `${label(c)} bias=${axis} clip=${JSON.stringify(clip)}`);
+          const clipOnly = clip ? { clip } : undefined;
+          check(run(k, c, clipOnly), c, clipOnly, `${label(c)} clip=${JSON.stringify(clip)}`);
+        }
+      }
+    }
+  });
+
+  it('multiplies by pre-packed weights on either side, with epilogues', () => {
+    let seed = 500;
+    for (const [M, N, K] of [
+      [1, 1, 1],
+      [7, 9, 5],
+      [33, 70, 300],
+      [130, 20, 40],
+    ]) {
+      for (const [ta, tb] of transposes) {
+        const c = makeCase(seed++, M, N, K, ta, tb, 1.5, 0.5, 2);
+        const epilogue: GemmEpilogue = {
+          bias: { data: fill(N, rng(seed++)), axis: 'col' },
+          clip: { min: 0, max: 1 },
+        };
+        const wb = k.packWeights('B', tb, K, N, c.B, c.bOff, c.ldb);
+        const outB = c.C.slice();
+        k.sgemmWithPacked(
+          wb,
+          ta,
+          M,
+          N,
+          K,
+          c.alpha,
+          c.A,
+          c.aOff,
+          c.lda,
+          c.beta,
+          outB,
+          c.cOff,
+          c.ldc,
+          epilogue,
+        );
+        check(outB, c, epilogue, `packed B ${label(c)}`);
+        k.releaseWeights(wb);
+        assert.throws(() =>
+          k.sgemmWithPacked(wb, ta, M, N, K, 1, c.A, c.aOff, c.lda, 0, outB, c.cOff, c.ldc),
+        );
+
+        const wa = k.packWeights('A', ta, M, K, c.A, c.aOff, c.lda);
+        const outA = c.C.slice();
+        k.sgemmWithPacked(wa, tb, M, N, K, c.alpha, c.B, c.bOff, c.ldb, c.beta, outA, c.cOff, c.ldc);
+        check(outA, c, undefined, `packed A ${label(c)}`);
+        assert.throws(
+          () => k.sgemmWithPacked(wa, tb, M + 1, N, K, 1, c.B, c.bOff, c.ldb, 0, outA, 0, N),
+          /weights/,
+        );
+        k.releaseWeights(wa);
+      }
+    }
+  });
+
+  it('works in place on arrays in its allocator memory, also after the memory grew', () => {
+    const allocator = new WasmMemoryAllocator(1);
+    const kk = createWasmKernels(allocator)!;
+    const c = makeCase(600, 20, 30, 40, false, false, 1, 1);
+    const place = (x: Float32Array): Float32Array => {
+      const t = allocator.alloc('float32', [x.length]).data as Float32Array;
+      t.set(x);
+      return t;
+    };
+    const A = place(c.A);
+    const B = place(c.B);
+    const C = place(c.C);
+    assert.ok(kk.inMemory(A) && kk.inMemory(C));
+    assert.ok(!kk.inMemory(c.A));
+    allocator.alloc('float32', [1 << 20]); // grows the memory: A, B, C now view an older buffer
+    assert.notEqual(A.buffer, allocator.memory.buffer);
+    assert.ok(kk.inMemory(A));
+    const before = allocator.bytesInUse;
+    kk.sgemm(false, false, 20, 30, 40, 1, A, 0, 40, B, 0, 30, 1, C, 0, 30);
+    assert.equal(allocator.bytesInUse, before, 'no scratch was needed');
+    check(C, c, undefined, 'in memory');
+  });
+
+  it('computes any row/column sub-block through the raw export (for a worker pool)', () => {
+    const allocator = new WasmMemoryAllocator(1);
+    const kk = createWasmKernels(allocator)!;
+    const [M, N, K] = [37, 45, 70];
+    const c = makeCase(700, M, N, K, false, true, 1, 0);
+    const buf = (x: Float32Array): Float32Array => {
+      const t = allocator.alloc('float32', [x.length]).data as Float32Array;
+      t.set(x);
+      return t;
+    };
+    const A = buf(c.A);
+    const B = buf(c.B);
+    const C = buf(c.C);
+    const ws = allocator.alloc('float32', [(kk.exports.WORKSPACE_BYTES.value as number) / 4])
+      .data as Float32Array;
+    const w = kk.packWeights('B', true, K, N, B, 0, c.ldb);
+    // Four workers' worth of blocks: rows split anywhere, columns split at a multiple of NR = 8.
+    for (const [i0, i1] of [
+      [0, 13],
+      [13, M],
+    ]) {
+      for (const [j0, j1] of [
+        [0, 16],
+        [16, N],
+      ]) {
+        kk.exports.sgemm(
+          0,
+          1,
+          M,
+          N,
+          K,
+          1,
+          A.byteOffset,
+          c.lda,
+          0,
+          0,
+          0,
+          C.byteOffset,
+          c.ldc,
+          0,
+          w.ptr,
+          i0,
+          i1,
+          j0,
+          j1,
+          0,
+          0,
+          0,
+          0,
+          0,
+          ws.byteOffset,
+        );
+      }
+    }
+    check(C, c, undefined, 'sub-blocks');
+  });
+
+  it('wasmSgemm has the signature of gemm', () => {
+    const c = makeCase(800, 11, 12, 13, true, false, 2, 0.5, 1);
+    const out = c.C.slice();
+    wasmSgemm(
+      c.transA,
+      c.transB,
+      c.M,
+      c.N,
+      c.K,
+      c.alpha,
+      c.A,
+      c.aOff,
+      c.lda,
+      c.B,
+      c.bOff,
+      c.ldb,
+      c.beta,
+      out,
+      c.cOff,
+      c.ldc,
+    );
+    check(out, c, undefined, 'wasmSgemm');
+  });
+
+  it('has a plain SIMD128 build that agrees too', () => {
+    const plain = createWasmKernels(undefined, 'simd')!;
+    const c = makeCase(900, 21, 35, 270, true, true, 1, 0.5, 2);
+    check(run(plain, c), c, undefined, 'simd build');
+  });
+});

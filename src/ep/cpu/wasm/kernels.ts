@@ -1,0 +1,425 @@
+/**
+ * The WebAssembly SIMD128 kernels (assembly/gemm.ts, embedded by scripts/build-wasm.mjs) bound to a
+ * shared `WebAssembly.Memory`.
+ *
+ * At load the relaxed-SIMD build (f32x4.relaxed_madd) is chosen when the engine validates it — on
+ * Node 20 only after enabling V8's `--experimental-wasm-relaxed-simd`, which is tried only under
+ * Node and only when the first validation fails — else the plain SIMD128 build; when SIMD128 itself
+ * does not validate, `wasmKernels()` is undefined and callers keep the TypeScript kernels.
+ *
+ * Memory: a `WasmKernels` is bound to a `WasmMemoryAllocator`, which owns every byte of the memory
+ * (the module has no data of its own). Operands that already live in that memory are used in place;
+ * others are copied into a scratch region (one allocator block, grown on demand, bump-allocated per
+ * call) and C is copied back. Pre-packed weights are allocator blocks too, released by
+ * `releaseWeights`.
+ */
+import type { Tensor } from '../../../core/tensor.js';
+import { WasmMemoryAllocator } from '../../../runtime/wasm-allocator.js';
+import { relaxedSimdWasm, simdWasm } from './kernels-binary.js';
+
+export type WasmSimdVariant = 'simd' | 'relaxed-simd';
+
+/** The module's exports; pointers are byte addresses in the memory (for a worker pool's direct use). */
+export interface GemmExports {
+  sgemm(
+    transA: number,
+    transB: number,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    a: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    beta: number,
+    c: number,
+    ldc: number,
+    packedA: number,
+    packedB: number,
+    i0: number,
+    i1: number,
+    j0: number,
+    j1: number,
+    bias: number,
+    biasMode: number,
+    clip: number,
+    actMin: number,
+    actMax: number,
+    ws: number,
+  ): void;
+  packA(transA: number, M: number, K: number, a: number, lda: number, dst: number): void;
+  packB(transB: number, K: number, N: number, b: number, ldb: number, dst: number): void;
+  packedABytes(M: number, K: number): number;
+  packedBBytes(K: number, N: number): number;
+  WORKSPACE_BYTES: WebAssembly.Global;
+  BIAS_COL: WebAssembly.Global;
+  BIAS_ROW: WebAssembly.Global;
+}
+
+/**
+ * Fused after the product: C = act(C + bias). `axis: 'col'` adds bias[j] to column j (Gemm/MatMul),
+ * `'row'` adds bias[i] to row i (Conv computed as W[Cout×K]·col[K×HW]); `clip` clamps to [min, max]
+ * (ReLU is [0, Infinity]).
+ */
+export interface GemmEpilogue {
+  bias?: { data: Float32Array; offset?: number; axis: 'col' | 'row' };
+  clip?: { min: number; max: number };
+}
+
+/** A constant operand packed once for the micro-kernel: op(A) (M×K) or op(B) (K×N). */
+export interface PackedWeights {
+  readonly side: 'A' | 'B';
+  /** M×K for side A, K×N for side B. */
+  readonly rows: number;
+  readonly cols: number;
+  /** Byte address of the packed data. */
+  readonly ptr: number;
+  readonly block: Tensor;
+  released: boolean;
+}
+
+const decode = (b64: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+const simdBytes = decode(simdWasm);
+const relaxedBytes = decode(relaxedSimdWasm);
+
+/** Which build this engine runs, decided once at load (top-level await for the Node flag). */
+export const wasmSimdVariant: WasmSimdVariant | undefined = await pickVariant();
+
+async function pickVariant(): Promise<WasmSimdVariant | undefined> {
+  try {
+    if (!WebAssembly.validate(simdBytes)) return undefined;
+    if (WebAssembly.validate(relaxedBytes)) return 'relaxed-simd';
+    const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
+    if (proc?.versions?.node) {
+      // A variable specifier keeps browser bundlers from resolving a Node builtin.
+      const specifier = 'node:v8';
+      const v8 = (await import(specifier)) as { setFlagsFromString(flags: string): void };
+      v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+      if (WebAssembly.validate(relaxedBytes)) return 'relaxed-simd';
+    }
+  } catch {
+    // No WebAssembly, or the flag could not be set: whatever validated so far stands.
+  }
+  return WebAssembly.validate(simdBytes) ? 'simd' : undefined;
+}
+
+const modules = new Map<WasmSimdVariant, WebAssembly.Module>();
+
+function compiled(variant: WasmSimdVariant): WebAssembly.Module {
+  let m = modules.get(variant);
+  if (!m) {
+    // Synchronous compile: the module is a few KiB (browsers allow that off the main thread).
+    m = new WebAssembly.Module(variant === 'relaxed-simd' ? relaxedBytes : simdBytes);
+    modules.set(variant, m);
+  }
+  return m;
+}
+
+/** The bias vector of an epilogue as a span for `begin`: one row of N (per column) or M (per row). */
+function biasSpan(
+  epilogue: GemmEpilogue | undefined,
+  M: number,
+  N: number,
+): [Float32Array, number, number, number][] {
+  const bias = epilogue?.bias;
+  return bias ? [[bias.data, 1, bias.axis === 'col' ? N : M, 1]] : [];
+}
+
+const ALIGN = 64;
+const alignUp = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
+
+/** The kernels on one allocator's memory. Single-threaded: one call at a time per instance. */
+export class WasmKernels {
+  readonly exports: GemmExports;
+  readonly memory: WebAssembly.Memory;
+  private readonly workspace: Tensor;
+  private scratch: Tensor | undefined;
+  private scratchTop = 0;
+  /** Every generation of the memory's buffer seen so far (it is replaced on each grow). */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
+
+  constructor(
+    readonly allocator: WasmMemoryAllocator,
+    readonly variant: WasmSimdVariant,
+  ) {
+    this.memory = allocator.memory;
+    const instance = new WebAssembly.Instance(compiled(variant), { env: { memory: this.memory } });
+    this.exports = instance.exports as unknown as GemmExports;
+    this.workspace = allocator.alloc('float32', [(this.exports.WORKSPACE_BYTES.value as number) / 4]);
+  }
+
+  /**
+   * C = alpha·op(A)·op(B) + beta·C (then the epilogue), the signature of ops/util/gemm.ts's `gemm`:
+   * offsets and leading dimensions in elements, A is M×K (K×M when transA), B is K×N (N×K when
+   * transB). beta = 0 writes C without reading it.
+   */
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    aOff: number,
+    lda: number,
+    B: Float32Array,
+    bOff: number,
+    ldb: number,
+    beta: number,
+    C: Float32Array,
+    cOff: number,
+    ldc: number,
+    epilogue?: GemmEpilogue,
+  ): void {
+    if (M <= 0 || N <= 0) return;
+    const k = Math.max(K, 0);
+    this.begin([
+      [A, transA ? k : M, transA ? M : k, lda],
+      [B, transB ? N : k, transB ? k : N, ldb],
+      [C, M, N, ldc],
+      ...biasSpan(epilogue, M, N),
+    ]);
+    const a = this.place(A, aOff, transA ? k : M, transA ? M : k, lda);
+    const b = this.place(B, bOff, transB ? N : k, transB ? k : N, ldb);
+    this.run(transA, transB, M, N, K, alpha, a, lda, 0, b, ldb, 0, beta, C, cOff, ldc, epilogue);
+  }
+
+  /**
+   * Packs a constant operand once: op(A) (side 'A', rows×cols = M×K, stored K×M when `trans`) or
+   * op(B) (side 'B', rows×cols = K×N, stored N×K when `trans`), from `X` at `off` with leading
+   * dimension `ld`. The block lives in the allocator's memory until `releaseWeights`.
+   */
+  packWeights(
+    side: 'A' | 'B',
+    trans: boolean,
+    rows: number,
+    cols: number,
+    X: Float32Array,
+    off: number,
+    ld: number,
+  ): PackedWeights {
+    const e = this.exports;
+    const bytes = side === 'A' ? e.packedABytes(rows, cols) : e.packedBBytes(rows, cols);
+    const block = this.allocator.alloc('float32', [Math.max(bytes / 4, 1)]);
+    const ptr = (block.data as Float32Array).byteOffset;
+    this.begin([[X, trans ? cols : rows, trans ? rows : cols, ld]]);
+    const src = this.place(X, off, trans ? cols : rows, trans ? rows : cols, ld);
+    if (side === 'A') e.packA(+trans, rows, cols, src, ld, ptr);
+    else e.packB(+trans, rows, cols, src, ld, ptr);
+    return { side, rows, cols, ptr, block, released: false };
+  }
+
+  releaseWeights(w: PackedWeights): void {
+    if (w.released) return;
+    w.released = true;
+    this.allocator.release(w.block);
+  }
+
+  /**
+   * C = alpha·op(A)·op(B) + beta·C with one operand pre-packed: `w` is op(B) (K×N) and X is A
+   * (M×K, K×M when `trans`), or `w` is op(A) (M×K) and X is B (K×N, N×K when `trans`).
+   */
+  sgemmWithPacked(
+    w: PackedWeights,
+    trans: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    X: Float32Array,
+    xOff: number,
+    ldx: number,
+    beta: number,
+    C: Float32Array,
+    cOff: number,
+    ldc: number,
+    epilogue?: GemmEpilogue,
+  ): void {
+    if (w.released) throw new Error('sgemmWithPacked: packed weights were released');
+    const [wr, wc] = w.side === 'A' ? [M, K] : [K, N];
+    if (w.rows !== wr || w.cols !== wc) {
+      throw new Error(`sgemmWithPacked: weights are ${w.rows}×${w.cols}, the product needs ${wr}×${wc}`);
+    }
+    if (M <= 0 || N <= 0) return;
+    const k = Math.max(K, 0);
+    const [xr, xc] = w.side === 'B' ? (trans ? [k, M] : [M, k]) : trans ? [N, k] : [k, N];
+    this.begin([[X, xr, xc, ldx], [C, M, N, ldc], ...biasSpan(epilogue, M, N)]);
+    const x = this.place(X, xOff, xr, xc, ldx);
+    if (w.side === 'B') {
+      this.run(trans, false, M, N, K, alpha, x, ldx, 0, 0, 0, w.ptr, beta, C, cOff, ldc, epilogue);
+    } else {
+      this.run(false, trans, M, N, K, alpha, 0, 0, w.ptr, x, ldx, 0, beta, C, cOff, ldc, epilogue);
+    }
+  }
+
+  /**
+   * True when `x` is a view of this memory. Growing the memory replaces its buffer object (views
+   * made before keep the old one), so every generation seen is remembered; a view of a generation
+   * this instance never saw (two grows between its calls) is taken for foreign and copied: correct,
+   * only slower, and only while the memory is still growing to its steady size.
+   */
+  inMemory(x: Float32Array): boolean {
+    const current = this.memory.buffer;
+    this.buffers.add(current);
+    return x.buffer === current || this.buffers.has(x.buffer);
+  }
+
+  private run(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    a: number,
+    lda: number,
+    packedA: number,
+    b: number,
+    ldb: number,
+    packedB: number,
+    beta: number,
+    C: Float32Array,
+    cOff: number,
+    ldc: number,
+    epilogue: GemmEpilogue | undefined,
+  ): void {
+    const e = this.exports;
+    const cInPlace = this.inMemory(C);
+    // Copy C in only when its old values are read (beta ≠ 0); with beta = 0 the scratch is write-only.
+    const c = cInPlace
+      ? C.byteOffset + cOff * 4
+      : beta !== 0
+        ? this.place(C, cOff, M, N, ldc)
+        : this.reserve(((M - 1) * ldc + N) * 4);
+    let bias = 0;
+    let biasMode = 0;
+    if (epilogue?.bias) {
+      const { data, offset = 0, axis } = epilogue.bias;
+      bias = this.place(data, offset, 1, axis === 'col' ? N : M, 1);
+      biasMode = (axis === 'col' ? e.BIAS_COL.value : e.BIAS_ROW.value) as number;
+    }
+    const clip = epilogue?.clip;
+    const ws = (this.workspace.data as Float32Array).byteOffset;
+    e.sgemm(
+      +transA,
+      +transB,
+      M,
+      N,
+      K,
+      alpha,
+      a,
+      lda,
+      b,
+      ldb,
+      beta,
+      c,
+      ldc,
+      packedA,
+      packedB,
+      0,
+      M,
+      0,
+      N,
+      bias,
+      biasMode,
+      clip ? 1 : 0,
+      clip?.min ?? 0,
+      clip?.max ?? 0,
+      ws,
+    );
+    if (!cInPlace) {
+      const view = new Float32Array(this.memory.buffer, c, (M - 1) * ldc + N);
+      if (ldc === N) C.set(view, cOff);
+      else for (let i = 0; i < M; i++) C.set(view.subarray(i * ldc, i * ldc + N), cOff + i * ldc);
+    }
+  }
+
+  /**
+   * The byte address of the rows×cols matrix at X[off], leading dimension ld: in place when X is in
+   * this memory, else copied (rows spanning ld apart, so the strides stay) into the scratch region.
+   */
+  private place(X: Float32Array, off: number, rows: number, cols: number, ld: number): number {
+    if (this.inMemory(X)) return X.byteOffset + off * 4;
+    if (rows <= 0 || cols <= 0) return 0;
+    const count = (rows - 1) * ld + cols;
+    const ptr = this.reserve(count * 4);
+    new Float32Array(this.memory.buffer, ptr, count).set(X.subarray(off, off + count));
+    return ptr;
+  }
+
+  /**
+   * Starts a call: makes the scratch block big enough for every operand of `spans` that is not in
+   * this memory (each a rows×cols matrix at X[off], leading dimension ld; C included), so that no
+   * scratch pointer handed out during the call can move.
+   */
+  private begin(spans: [Float32Array, number, number, number][]): void {
+    this.scratchTop = 0;
+    let need = 0;
+    for (const [X, rows, cols, ld] of spans) {
+      if (rows > 0 && cols > 0 && !this.inMemory(X)) need += alignUp(((rows - 1) * ld + cols) * 4);
+    }
+    const have = this.scratch ? (this.scratch.data as Float32Array).byteLength : 0;
+    if (need > have) {
+      if (this.scratch) this.allocator.release(this.scratch);
+      this.scratch = this.allocator.alloc('float32', [Math.max(need, 2 * have) / 4]);
+    }
+  }
+
+  /** Bump-allocates from the scratch block, sized by `begin` for this call. */
+  private reserve(bytes: number): number {
+    const ptr = (this.scratch!.data as Float32Array).byteOffset + this.scratchTop;
+    this.scratchTop += alignUp(bytes);
+    return ptr;
+  }
+}
+
+/**
+ * Kernels on `allocator`'s memory (a new allocator of their own when omitted), in `variant`
+ * (default: the one this engine validated). Undefined when the engine has no WebAssembly SIMD128.
+ */
+export function createWasmKernels(
+  allocator: WasmMemoryAllocator = new WasmMemoryAllocator(),
+  variant: WasmSimdVariant | undefined = wasmSimdVariant,
+): WasmKernels | undefined {
+  if (!variant) return undefined;
+  if (variant === 'relaxed-simd' && wasmSimdVariant !== 'relaxed-simd') return undefined;
+  return new WasmKernels(allocator, variant);
+}
+
+let shared: WasmKernels | undefined;
+
+/** The process-wide kernels on their own memory, created on first use; undefined without SIMD128. */
+export function wasmKernels(): WasmKernels | undefined {
+  shared ??= createWasmKernels();
+  return shared;
+}
+
+/**
+ * `gemm` of ops/util/gemm.ts (same arguments) on the WASM SIMD kernels, for float32 operands, with
+ * an optional fused epilogue. Throws when WebAssembly SIMD128 is unavailable: check `wasmSimdVariant`.
+ */
+export function wasmSgemm(
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  A: Float32Array,
+  aOff: number,
+  lda: number,
+  B: Float32Array,
+  bOff: number,
+  ldb: number,
+  beta: number,
+  C: Float32Array,
+  cOff: number,
+  ldc: number,
+  epilogue?: GemmEpilogue,
+): void {
+  const k = wasmKernels();
+  if (!k) throw new Error('wasmSgemm: this engine has no WebAssembly SIMD128');
+  k.sgemm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc, epilogue);
+}

@@ -1,3 +1,727 @@
-import type { OpDef } from './kernel.js';
+/**
+ * Convolutions: Conv, ConvTranspose, ConvInteger, DeformConv.
+ *
+ * Conv runs per (image, group) as a GEMM: Y_g[Mg × P] = W_g[Mg × Cg·k] · col[Cg·k × P], with
+ * - a 1×1 / stride 1 / no-pad fast path that multiplies the input directly (no im2col),
+ * - a direct loop for depthwise convolutions (one input channel per group),
+ * - im2col in chunks of output rows otherwise (bounded scratch memory, cache-friendly).
+ * 1-D convolutions run as 2-D ones of height 1; 3-D and higher use a general im2col.
+ * ConvTranspose is the adjoint: col = W_gᵀ · X_g, then col2im scatters into the output.
+ */
+import { OnyxError } from '../core/errors.js';
+import { Tensor, shapeSize, type Dims } from '../core/tensor.js';
+import type { NodeInfo, OpDef } from './kernel.js';
+import { computeArray, computeOf, tensorFromCompute } from './util/compute-array.js';
+import { gemm, type FloatArray } from './util/gemm.js';
+import { tensorInput } from './util/numeric.js';
+import { readWindowAttrs, resolveWindow, type Window, type WindowAttrs } from './util/window.js';
 
-export const ops: OpDef[] = [];
+const fmt = (d: Dims) => `[${d.join(', ')}]`;
+
+/** Everything one forward convolution needs to know about its shapes. */
+export interface ConvGeometry {
+  N: number;
+  C: number;
+  M: number;
+  group: number;
+  /** Input spatial dims. */
+  spatial: number[];
+  win: Window;
+}
+
+/** Checks X/W shapes against group and resolves the window. */
+export function convGeometry(
+  xDims: Dims,
+  wDims: Dims,
+  group: number,
+  attrs: WindowAttrs,
+  what: string,
+): ConvGeometry {
+  if (xDims.length < 3) {
+    throw new OnyxError('SHAPE_MISMATCH', `${what}: input X must be [N, C, spatial...], got ${fmt(xDims)}`);
+  }
+  if (wDims.length !== xDims.length) {
+    throw new OnyxError(
+      'SHAPE_MISMATCH',
+      `${what}: weights W ${fmt(wDims)} must have the rank of X ${fmt(xDims)}`,
+    );
+  }
+  const [N, C] = xDims;
+  const M = wDims[0];
+  if (!(group >= 1) || C % group !== 0 || wDims[1] * group !== C || M % group !== 0) {
+    throw new OnyxError(
+      'SHAPE_MISMATCH',
+      `${what}: X ${fmt(xDims)} and W ${fmt(wDims)} do not fit group=${group} (need C = W[1]·group and W[0] divisible by group)`,
+    );
+  }
+  const spatial = xDims.slice(2);
+  const win = resolveWindow(attrs, spatial, wDims.slice(2), what);
+  for (let i = 0; i < spatial.length; i++) {
+    if (win.kernel[i] !== wDims[2 + i]) {
+      throw new OnyxError(
+        'SHAPE_MISMATCH',
+        `${what}: kernel_shape [${win.kernel.join(', ')}] does not match W ${fmt(wDims)}`,
+      );
+    }
+  }
+  return { N, C, M, group, spatial, win };
+}
+
+// Scratch for im2col, reused between calls (grown on demand).
+const scratch = { f32: new Float32Array(0), f64: new Float64Array(0) };
+function scratchLike(like: FloatArray, n: number): FloatArray {
+  if (like instanceof Float32Array) {
+    if (scratch.f32.length < n) scratch.f32 = new Float32Array(n);
+    return scratch.f32;
+  }
+  if (scratch.f64.length < n) scratch.f64 = new Float64Array(n);
+  return scratch.f64;
+}
+
+/** Tuning knobs (tests shrink the chunk to exercise chunking on small inputs). */
+export const convTuning = {
+  /** Target size (elements) of one im2col chunk. */
+  chunkElements: 1 << 19,
+};
+
+/** 2-D parameters (1-D convs become height-1 2-D ones). */
+interface Geo2D {
+  H: number;
+  W: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  ph: number;
+  pw: number;
+  oh: number;
+  ow: number;
+}
+
+function as2d(spatial: number[], w: Window): Geo2D | undefined {
+  if (spatial.length === 2) {
+    return {
+      H: spatial[0],
+      W: spatial[1],
+      kh: w.kernel[0],
+      kw: w.kernel[1],
+      sh: w.strides[0],
+      sw: w.strides[1],
+      dh: w.dilations[0],
+      dw: w.dilations[1],
+      ph: w.padBegin[0],
+      pw: w.padBegin[1],
+      oh: w.outSpatial[0],
+      ow: w.outSpatial[1],
+    };
+  }
+  if (spatial.length === 1) {
+    return {
+      H: 1,
+      W: spatial[0],
+      kh: 1,
+      kw: w.kernel[0],
+      sh: 1,
+      sw: w.strides[0],
+      dh: 1,
+      dw: w.dilations[0],
+      ph: 0,
+      pw: w.padBegin[0],
+      oh: 1,
+      ow: w.outSpatial[0],
+    };
+  }
+  return undefined;
+}
+
+/** The output columns [lo, hi) whose input column ox·sw + off lies in [0, W). */
+function validRange(off: number, sw: number, W: number, ow: number): [number, number] {
+  const lo = off >= 0 ? 0 : Math.ceil(-off / sw);
+  const hi = W - 1 - off < 0 ? 0 : Math.floor((W - 1 - off) / sw) + 1;
+  return [Math.min(lo, ow), Math.max(Math.min(hi, ow), Math.min(lo, ow))];
+}
+
+/** im2col for output rows [oy0, oy1): col[(c·kh + ky)·kw + kx][(oy − oy0)·ow + ox]. */
+function im2col2d(
+  X: FloatArray,
+  xOff: number,
+  Cg: number,
+  g: Geo2D,
+  oy0: number,
+  oy1: number,
+  col: FloatArray,
+): void {
+  const { H, W, kh, kw, sh, sw, dh, dw, ph, pw, ow } = g;
+  const cols = (oy1 - oy0) * ow;
+  let r = 0;
+  for (let c = 0; c < Cg; c++) {
+    const plane = xOff + c * H * W;
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++, r++) {
+        const dst = r * cols;
+        const ixOff = kx * dw - pw;
+        const [lo, hi] = validRange(ixOff, sw, W, ow);
+        for (let oy = oy0; oy < oy1; oy++) {
+          const d = dst + (oy - oy0) * ow;
+          const iy = oy * sh - ph + ky * dh;
+          if (iy < 0 || iy >= H) {
+            col.fill(0, d, d + ow);
+            continue;
+          }
+          if (lo > 0) col.fill(0, d, d + lo);
+          const src = plane + iy * W + ixOff;
+          if (sw === 1) {
+            if (hi > lo) col.set(X.subarray(src + lo, src + hi) as never, d + lo);
+          } else {
+            for (let ox = lo; ox < hi; ox++) col[d + ox] = X[src + ox * sw];
+          }
+          if (hi < ow) col.fill(0, d + hi, d + ow);
+        }
+      }
+    }
+  }
+}
+
+/** General N-D im2col (all output positions): col[(c, k...)][p]. */
+function im2colNd(
+  X: FloatArray,
+  xOff: number,
+  Cg: number,
+  spatial: number[],
+  w: Window,
+  col: FloatArray,
+): void {
+  const n = spatial.length;
+  const P = shapeSize(w.outSpatial);
+  const kSize = shapeSize(w.kernel);
+  const inSize = shapeSize(spatial);
+  const inStrides = new Array<number>(n);
+  for (let i = n - 1, s = 1; i >= 0; i--) {
+    inStrides[i] = s;
+    s *= spatial[i];
+  }
+  const kk = new Array<number>(n).fill(0);
+  const o = new Array<number>(n).fill(0);
+  for (let c = 0; c < Cg; c++) {
+    kk.fill(0);
+    for (let k = 0; k < kSize; k++) {
+      const dst = (c * kSize + k) * P;
+      o.fill(0);
+      for (let p = 0; p < P; p++) {
+        let off = xOff + c * inSize;
+        let ok = true;
+        for (let i = 0; i < n; i++) {
+          const ii = o[i] * w.strides[i] - w.padBegin[i] + kk[i] * w.dilations[i];
+          if (ii < 0 || ii >= spatial[i]) {
+            ok = false;
+            break;
+          }
+          off += ii * inStrides[i];
+        }
+        col[dst + p] = ok ? X[off] : 0;
+        for (let i = n - 1; i >= 0; i--) {
+          if (++o[i] < w.outSpatial[i]) break;
+          o[i] = 0;
+        }
+      }
+      for (let i = n - 1; i >= 0; i--) {
+        if (++kk[i] < w.kernel[i]) break;
+        kk[i] = 0;
+      }
+    }
+  }
+}
+
+/** Depthwise (one input channel per group) 2-D convolution, accumulating into Y. */
+function depthwise2d(
+  X: FloatArray,
+  xOff: number,
+  Wt: FloatArray,
+  wOff: number,
+  Y: FloatArray,
+  yOff: number,
+  g: Geo2D,
+): void {
+  const { H, W, kh, kw, sh, sw, dh, dw, ph, pw, oh, ow } = g;
+  for (let ky = 0; ky < kh; ky++) {
+    for (let kx = 0; kx < kw; kx++) {
+      const wv = Wt[wOff + ky * kw + kx];
+      const ixOff = kx * dw - pw;
+      const [lo, hi] = validRange(ixOff, sw, W, ow);
+      for (let oy = 0; oy < oh; oy++) {
+        const iy = oy * sh - ph + ky * dh;
+        if (iy < 0 || iy >= H) continue;
+        const src = xOff + iy * W + ixOff;
+        const d = yOff + oy * ow;
+        if (sw === 1) for (let ox = lo; ox < hi; ox++) Y[d + ox] += wv * X[src + ox];
+        else for (let ox = lo; ox < hi; ox++) Y[d + ox] += wv * X[src + ox * sw];
+      }
+    }
+  }
+}
+
+/** Y (N × M × P, pre-zeroed or pre-filled) += conv(X, W); bias added when given. */
+export function convForward(
+  X: FloatArray,
+  Wt: FloatArray,
+  bias: FloatArray | undefined,
+  geo: ConvGeometry,
+  Y: FloatArray,
+): void {
+  const { N, C, M, group, spatial, win } = geo;
+  const Cg = C / group;
+  const Mg = M / group;
+  const kSize = shapeSize(win.kernel);
+  const Kg = Cg * kSize;
+  const P = shapeSize(win.outSpatial);
+  const inSize = shapeSize(spatial);
+  const pointwise =
+    kSize === 1 &&
+    win.strides.every((s) => s === 1) &&
+    win.padBegin.every((p) => p === 0) &&
+    win.padEnd.every((p) => p === 0);
+  const g2 = as2d(spatial, win);
+  if (P > 0 && Mg > 0) {
+    for (let n = 0; n < N; n++) {
+      for (let g = 0; g < group; g++) {
+        const xOff = (n * C + g * Cg) * inSize;
+        const yOff = (n * M + g * Mg) * P;
+        const wOff = g * Mg * Kg;
+        if (pointwise) {
+          gemm(false, false, Mg, P, Cg, 1, Wt, wOff, Kg, X, xOff, inSize, 1, Y, yOff, P);
+        } else if (Cg === 1 && g2) {
+          for (let m = 0; m < Mg; m++) depthwise2d(X, xOff, Wt, wOff + m * Kg, Y, yOff + m * P, g2);
+        } else if (g2) {
+          const rowsPerChunk = Math.max(
+            1,
+            Math.min(g2.oh, Math.floor(convTuning.chunkElements / Math.max(1, Kg * g2.ow))),
+          );
+          const col = scratchLike(X, Kg * rowsPerChunk * g2.ow);
+          for (let oy0 = 0; oy0 < g2.oh; oy0 += rowsPerChunk) {
+            const oy1 = Math.min(g2.oh, oy0 + rowsPerChunk);
+            const cols = (oy1 - oy0) * g2.ow;
+            im2col2d(X, xOff, Cg, g2, oy0, oy1, col);
+            gemm(false, false, Mg, cols, Kg, 1, Wt, wOff, Kg, col, 0, cols, 1, Y, yOff + oy0 * g2.ow, P);
+          }
+        } else {
+          const col = new (X instanceof Float32Array ? Float32Array : Float64Array)(Kg * P);
+          im2colNd(X, xOff, Cg, spatial, win, col);
+          gemm(false, false, Mg, P, Kg, 1, Wt, wOff, Kg, col, 0, P, 1, Y, yOff, P);
+        }
+      }
+    }
+  }
+  if (bias) {
+    for (let n = 0; n < N; n++) {
+      for (let m = 0; m < M; m++) {
+        const b = bias[m];
+        const o = (n * M + m) * P;
+        for (let p = 0; p < P; p++) Y[o + p] += b;
+      }
+    }
+  }
+}
+
+function optionalTensor(v: unknown): Tensor | undefined {
+  return v instanceof Tensor ? v : undefined;
+}
+
+function checkBias(b: Tensor | undefined, M: number, what: string): void {
+  if (b && (b.dims.length !== 1 || b.dims[0] !== M)) {
+    throw new OnyxError('SHAPE_MISMATCH', `${what}: bias B must be [${M}], got ${fmt(b.dims)}`);
+  }
+}
+
+function requireFloat(t: Tensor, what: string): void {
+  const ok = ['float32', 'float64', 'float16', 'bfloat16'].includes(t.type);
+  if (!ok) throw new OnyxError('TYPE_MISMATCH', `${what} must be a float tensor, got tensor(${t.type})`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conv
+
+const conv: OpDef = {
+  opType: 'Conv',
+  versions: [1, 11, 22],
+  build(node: NodeInfo) {
+    const attrs = readWindowAttrs(node.attrs, 'Conv');
+    const group = node.attrs.int('group', 1);
+    return (inputs) => {
+      const x = tensorInput(inputs[0], 'Conv input X');
+      const w = tensorInput(inputs[1], 'Conv input W');
+      const b = optionalTensor(inputs[2]);
+      requireFloat(x, 'Conv input X');
+      if (w.type !== x.type) {
+        throw new OnyxError('TYPE_MISMATCH', `Conv: W must have X's type ${x.type}, got ${w.type}`);
+      }
+      const geo = convGeometry(x.dims, w.dims, group, attrs, 'Conv');
+      checkBias(b, geo.M, 'Conv');
+      const outDims = [geo.N, geo.M, ...geo.win.outSpatial];
+      const Y = computeArray(x.type, shapeSize(outDims));
+      convForward(computeOf(x), computeOf(w), b ? computeOf(b) : undefined, geo, Y);
+      return [tensorFromCompute(x.type, Y, outDims)];
+    };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// ConvInteger
+
+function minusZeroPoint(
+  t: Tensor,
+  zp: Tensor | undefined,
+  perChannel: number,
+  chanStride: number,
+  what: string,
+): Float64Array {
+  if (t.type !== 'int8' && t.type !== 'uint8') {
+    throw new OnyxError('TYPE_MISMATCH', `ConvInteger ${what} must be int8 or uint8, got ${t.type}`);
+  }
+  const out = Float64Array.from(t.data as Int8Array | Uint8Array);
+  if (!zp) return out;
+  const z = zp.data as Int8Array | Uint8Array;
+  if (z.length === 1) {
+    for (let i = 0; i < out.length; i++) out[i] -= z[0];
+  } else if (z.length === perChannel) {
+    for (let i = 0; i < out.length; i++) out[i] -= z[Math.floor(i / chanStride) % perChannel];
+  } else {
+    throw new OnyxError(
+      'SHAPE_MISMATCH',
+      `ConvInteger ${what}_zero_point must be a scalar${perChannel > 1 ? ` or hold ${perChannel} values` : ''}, got dims ${fmt(zp.dims)}`,
+    );
+  }
+  return out;
+}
+
+const convInteger: OpDef = {
+  opType: 'ConvInteger',
+  versions: [10],
+  build(node) {
+    const attrs = readWindowAttrs(node.attrs, 'ConvInteger');
+    const group = node.attrs.int('group', 1);
+    return (inputs) => {
+      const x = tensorInput(inputs[0], 'ConvInteger input x');
+      const w = tensorInput(inputs[1], 'ConvInteger input w');
+      const geo = convGeometry(x.dims, w.dims, group, attrs, 'ConvInteger');
+      // Padding holds x_zero_point, i.e. zero once the zero point is subtracted.
+      const X = minusZeroPoint(x, optionalTensor(inputs[2]), 1, 1, 'x');
+      const W = minusZeroPoint(w, optionalTensor(inputs[3]), geo.M, shapeSize(w.dims.slice(1)), 'w');
+      const outDims = [geo.N, geo.M, ...geo.win.outSpatial];
+      const Y = new Float64Array(shapeSize(outDims));
+      convForward(X, W, undefined, geo, Y);
+      return [new Tensor('int32', Int32Array.from(Y), outDims)];
+    };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// ConvTranspose
+
+const convTranspose: OpDef = {
+  opType: 'ConvTranspose',
+  versions: [1, 11, 22],
+  build(node) {
+    const a = readWindowAttrs(node.attrs, 'ConvTranspose');
+    const group = node.attrs.int('group', 1);
+    const outputPadding = node.attrs.has('output_padding') ? node.attrs.ints('output_padding') : undefined;
+    const outputShape = node.attrs.has('output_shape') ? node.attrs.ints('output_shape') : undefined;
+    return (inputs) => {
+      const x = tensorInput(inputs[0], 'ConvTranspose input X');
+      const w = tensorInput(inputs[1], 'ConvTranspose input W');
+      const b = optionalTensor(inputs[2]);
+      requireFloat(x, 'ConvTranspose input X');
+      if (x.dims.length < 3 || w.dims.length !== x.dims.length) {
+        throw new OnyxError(
+          'SHAPE_MISMATCH',
+          `ConvTranspose: X ${fmt(x.dims)} must be [N, C, spatial...] and W ${fmt(w.dims)} of the same rank`,
+        );
+      }
+      const [N, C] = x.dims;
+      if (!(group >= 1) || w.dims[0] !== C || C % group !== 0) {
+        throw new OnyxError(
+          'SHAPE_MISMATCH',
+          `ConvTranspose: W ${fmt(w.dims)} must be [C, M/group, k...] with C = ${C} divisible by group=${group}`,
+        );
+      }
+      const Mg = w.dims[1];
+      const M = Mg * group;
+      checkBias(b, M, 'ConvTranspose');
+      const spatial = x.dims.slice(2);
+      const n = spatial.length;
+      const kernel = a.kernelShape ?? w.dims.slice(2);
+      if (kernel.length !== n || kernel.some((k, i) => k !== w.dims[2 + i])) {
+        throw new OnyxError(
+          'SHAPE_MISMATCH',
+          `ConvTranspose: kernel_shape [${kernel.join(', ')}] does not match W ${fmt(w.dims)}`,
+        );
+      }
+      const strides = a.strides ?? new Array<number>(n).fill(1);
+      const dil = a.dilations ?? new Array<number>(n).fill(1);
+      const opad = outputPadding ?? new Array<number>(n).fill(0);
+      if (strides.length !== n || dil.length !== n || opad.length < n) {
+        throw new OnyxError(
+          'INVALID_MODEL',
+          `ConvTranspose: strides, dilations and output_padding need ${n} value(s) each`,
+        );
+      }
+      if (outputShape && outputShape.length !== n && outputShape.length !== n + 2) {
+        throw new OnyxError(
+          'INVALID_MODEL',
+          `ConvTranspose: output_shape [${outputShape.join(', ')}] must give the ${n} spatial dim(s)`,
+        );
+      }
+      const wantOut = outputShape ? outputShape.slice(outputShape.length - n) : undefined;
+      const padBegin = new Array<number>(n).fill(0);
+      const out = new Array<number>(n);
+      const same = a.autoPad === 'SAME_UPPER' || a.autoPad === 'SAME_LOWER';
+      for (let i = 0; i < n; i++) {
+        const full = strides[i] * (spatial[i] - 1) + opad[i] + (kernel[i] - 1) * dil[i] + 1;
+        if (a.pads && !same && a.autoPad !== 'VALID') {
+          if (a.pads.length !== 2 * n) {
+            throw new OnyxError(
+              'INVALID_MODEL',
+              `ConvTranspose: pads needs ${2 * n} values, got ${a.pads.length}`,
+            );
+          }
+          padBegin[i] = a.pads[i];
+          out[i] = wantOut ? wantOut[i] : full - a.pads[i] - a.pads[i + n];
+        } else if (same) {
+          const target = wantOut ? wantOut[i] : spatial[i] * strides[i];
+          const total = full - target;
+          const half = Math.floor(total / 2);
+          padBegin[i] = a.autoPad === 'SAME_UPPER' ? half : total - half;
+          out[i] = target;
+        } else {
+          out[i] = wantOut ? wantOut[i] : full;
+        }
+        if (out[i] < 0) {
+          throw new OnyxError('SHAPE_MISMATCH', `ConvTranspose: computed output size ${out[i]} is negative`);
+        }
+      }
+      const outDims = [N, M, ...out];
+      const X = computeOf(x);
+      const Wt = computeOf(w);
+      const Y = computeArray(x.type, shapeSize(outDims));
+      const Cg = C / group;
+      const kSize = shapeSize(kernel);
+      const rows = Mg * kSize;
+      const Pin = shapeSize(spatial);
+      const Pout = shapeSize(out);
+      const col = computeArray(x.type, rows * Pin);
+      // Per-dim map from (input index, kernel index) to output index (or -1).
+      for (let img = 0; img < N; img++) {
+        for (let g = 0; g < group; g++) {
+          gemm(
+            true,
+            false,
+            rows,
+            Pin,
+            Cg,
+            1,
+            Wt,
+            g * Cg * rows,
+            rows,
+            X,
+            (img * C + g * Cg) * Pin,
+            Pin,
+            0,
+            col,
+            0,
+            Pin,
+          );
+          col2im(col, Mg, kernel, spatial, out, strides, dil, padBegin, Y, (img * M + g * Mg) * Pout);
+        }
+      }
+      if (b) {
+        const B = computeOf(b);
+        for (let img = 0; img < N; img++) {
+          for (let m = 0; m < M; m++) {
+            const o = (img * M + m) * Pout;
+            for (let p = 0; p < Pout; p++) Y[o + p] += B[m];
+          }
+        }
+      }
+      return [tensorFromCompute(x.type, Y, outDims)];
+    };
+  },
+};
+
+/** Y[m][o] += col[(m, k...)][i] where o = i·stride − padBegin + k·dilation (per dim), if inside. */
+function col2im(
+  col: FloatArray,
+  Mg: number,
+  kernel: number[],
+  inSp: number[],
+  outSp: number[],
+  strides: number[],
+  dil: number[],
+  padBegin: number[],
+  Y: FloatArray,
+  yOff: number,
+): void {
+  const n = inSp.length;
+  const kSize = shapeSize(kernel);
+  const Pin = shapeSize(inSp);
+  const Pout = shapeSize(outSp);
+  const outStrides = new Array<number>(n);
+  for (let i = n - 1, s = 1; i >= 0; i--) {
+    outStrides[i] = s;
+    s *= outSp[i];
+  }
+  // For each kernel position, the output offset of each input position (or -1), built per dim.
+  const kk = new Array<number>(n).fill(0);
+  const idx = new Array<number>(n).fill(0);
+  const target = new Int32Array(Pin);
+  for (let k = 0; k < kSize; k++) {
+    idx.fill(0);
+    for (let p = 0; p < Pin; p++) {
+      let off = 0;
+      for (let i = 0; i < n; i++) {
+        const o = idx[i] * strides[i] - padBegin[i] + kk[i] * dil[i];
+        if (o < 0 || o >= outSp[i]) {
+          off = -1;
+          break;
+        }
+        off += o * outStrides[i];
+      }
+      target[p] = off;
+      for (let i = n - 1; i >= 0; i--) {
+        if (++idx[i] < inSp[i]) break;
+        idx[i] = 0;
+      }
+    }
+    for (let m = 0; m < Mg; m++) {
+      const src = (m * kSize + k) * Pin;
+      const dst = yOff + m * Pout;
+      for (let p = 0; p < Pin; p++) {
+        const t = target[p];
+        if (t >= 0) Y[dst + t] += col[src + p];
+      }
+    }
+    for (let i = n - 1; i >= 0; i--) {
+      if (++kk[i] < kernel[i]) break;
+      kk[i] = 0;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// DeformConv (2-D): bilinear sampling at offset positions, optional modulation mask.
+
+const deformConv: OpDef = {
+  opType: 'DeformConv',
+  versions: [19, 22],
+  build(node) {
+    const a = readWindowAttrs(node.attrs, 'DeformConv');
+    const group = node.attrs.int('group', 1);
+    const offsetGroup = node.attrs.int('offset_group', 1);
+    return (inputs) => {
+      const x = tensorInput(inputs[0], 'DeformConv input X');
+      const w = tensorInput(inputs[1], 'DeformConv input W');
+      const offT = tensorInput(inputs[2], 'DeformConv input offset');
+      const b = optionalTensor(inputs[3]);
+      const maskT = optionalTensor(inputs[4]);
+      requireFloat(x, 'DeformConv input X');
+      if (x.dims.length !== 4) {
+        throw new OnyxError(
+          'NOT_IMPLEMENTED',
+          `DeformConv supports 2-D inputs [N, C, H, W], got ${fmt(x.dims)}`,
+        );
+      }
+      const geo = convGeometry(x.dims, w.dims, group, { ...a, autoPad: 'NOTSET' }, 'DeformConv');
+      checkBias(b, geo.M, 'DeformConv');
+      const { N, C, M } = geo;
+      const [H, Wd] = geo.spatial;
+      const [kh, kw] = geo.win.kernel;
+      const [oh, ow] = geo.win.outSpatial;
+      const kSize = kh * kw;
+      if (C % offsetGroup !== 0) {
+        throw new OnyxError(
+          'SHAPE_MISMATCH',
+          `DeformConv: C=${C} is not divisible by offset_group=${offsetGroup}`,
+        );
+      }
+      const wantOff = [N, offsetGroup * 2 * kSize, oh, ow];
+      if (offT.dims.length !== 4 || offT.dims.some((d, i) => d !== wantOff[i])) {
+        throw new OnyxError(
+          'SHAPE_MISMATCH',
+          `DeformConv: offset must be ${fmt(wantOff)}, got ${fmt(offT.dims)}`,
+        );
+      }
+      const wantMask = [N, offsetGroup * kSize, oh, ow];
+      if (maskT && (maskT.dims.length !== 4 || maskT.dims.some((d, i) => d !== wantMask[i]))) {
+        throw new OnyxError(
+          'SHAPE_MISMATCH',
+          `DeformConv: mask must be ${fmt(wantMask)}, got ${fmt(maskT.dims)}`,
+        );
+      }
+      const X = computeOf(x);
+      const Wt = computeOf(w);
+      const OFF = computeOf(offT);
+      const MASK = maskT ? computeOf(maskT) : undefined;
+      const P = oh * ow;
+      const Cg = C / group;
+      const Mg = M / group;
+      const Kg = Cg * kSize;
+      const cPerOg = C / offsetGroup;
+      const outDims = [N, M, oh, ow];
+      const Y = computeArray(x.type, shapeSize(outDims));
+      const col = computeArray(x.type, Kg * P);
+      const { strides, dilations, padBegin } = geo.win;
+      for (let n = 0; n < N; n++) {
+        for (let g = 0; g < group; g++) {
+          for (let cg = 0; cg < Cg; cg++) {
+            const c = g * Cg + cg;
+            const og = Math.floor(c / cPerOg);
+            const plane = (n * C + c) * H * Wd;
+            for (let ky = 0; ky < kh; ky++) {
+              for (let kx = 0; kx < kw; kx++) {
+                const k = ky * kw + kx;
+                const offY = ((n * offsetGroup + og) * 2 * kSize + 2 * k) * P;
+                const offX = offY + P;
+                const mOff = ((n * offsetGroup + og) * kSize + k) * P;
+                const dst = (cg * kSize + k) * P;
+                for (let oy = 0; oy < oh; oy++) {
+                  for (let ox = 0; ox < ow; ox++) {
+                    const p = oy * ow + ox;
+                    const py = oy * strides[0] - padBegin[0] + ky * dilations[0] + OFF[offY + p];
+                    const px = ox * strides[1] - padBegin[1] + kx * dilations[1] + OFF[offX + p];
+                    let v = bilinear(X, plane, H, Wd, py, px);
+                    if (MASK) v *= MASK[mOff + p];
+                    col[dst + p] = v;
+                  }
+                }
+              }
+            }
+          }
+          gemm(false, false, Mg, P, Kg, 1, Wt, g * Mg * Kg, Kg, col, 0, P, 0, Y, (n * M + g * Mg) * P, P);
+        }
+      }
+      if (b) {
+        const B = computeOf(b);
+        for (let n = 0; n < N; n++)
+          for (let m = 0; m < M; m++) for (let p = 0; p < P; p++) Y[(n * M + m) * P + p] += B[m];
+      }
+      return [tensorFromCompute(x.type, Y, outDims)];
+    };
+  },
+};
+
+/** Bilinear sample of plane (H × W) at (y, x); pixels outside the plane count as 0. */
+function bilinear(X: FloatArray, plane: number, H: number, W: number, y: number, x: number): number {
+  if (!(y > -1 && y < H && x > -1 && x < W)) return 0;
+  const y0 = Math.floor(y);
+  const x0 = Math.floor(x);
+  const fy = y - y0;
+  const fx = x - x0;
+  const at = (yy: number, xx: number) =>
+    yy >= 0 && yy < H && xx >= 0 && xx < W ? X[plane + yy * W + xx] : 0;
+  return (
+    (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) +
+    fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1))
+  );
+}
+
+export const ops: OpDef[] = [conv, convTranspose, convInteger, deformConv];

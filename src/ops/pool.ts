@@ -1,3 +1,445 @@
-import type { OpDef } from './kernel.js';
+/**
+ * Pooling: MaxPool (with Indices), AveragePool, LpPool, their Global variants, MaxUnpool, MaxRoiPool.
+ *
+ * Windowed pools share one engine over any number of spatial dims: per spatial dim and output index
+ * the valid input coordinates are precomputed once (padding, strides, dilations, ceil_mode), and each
+ * window is the cartesian product of those lists, so the inner loops never test bounds.
+ */
+import type { Attributes } from '../ir/attributes.js';
+import { OnyxError } from '../core/errors.js';
+import { Tensor, shapeSize, type Dims } from '../core/tensor.js';
+import type { Kernel, NodeInfo, OpDef } from './kernel.js';
+import { computeArray, computeOf, tensorFromCompute } from './util/compute-array.js';
+import type { FloatArray } from './util/gemm.js';
+import { intsOf, tensorInput } from './util/numeric.js';
+import { readWindowAttrs, resolveWindow, type Window } from './util/window.js';
 
-export const ops: OpDef[] = [];
+const fmt = (d: Dims) => `[${d.join(', ')}]`;
+
+type PoolKind = 'max' | 'avg' | 'lp';
+
+interface PoolOptions {
+  kind: PoolKind;
+  /** AveragePool: divide by the window size including padding. */
+  countIncludePad: boolean;
+  /** LpPool exponent. */
+  p: number;
+  /** MaxPool Indices: 0 row-major, 1 column-major. */
+  storageOrder: number;
+}
+
+/** Per spatial dim: for each output index, the valid input coordinates and the padded-window count. */
+interface DimPlan {
+  coords: number[][];
+  padCount: number[];
+}
+
+function planDim(size: number, w: Window, d: number): DimPlan {
+  const out = w.outSpatial[d];
+  const coords: number[][] = [];
+  const padCount: number[] = [];
+  for (let o = 0; o < out; o++) {
+    const start = o * w.strides[d] - w.padBegin[d];
+    const list: number[] = [];
+    let withPad = 0;
+    for (let k = 0; k < w.kernel[d]; k++) {
+      const i = start + k * w.dilations[d];
+      if (i >= 0 && i < size) list.push(i);
+      if (i >= -w.padBegin[d] && i < size + w.padEnd[d]) withPad++;
+    }
+    coords.push(list);
+    padCount.push(withPad);
+  }
+  return { coords, padCount };
+}
+
+/**
+ * Pools `planes` planes of `spatial` dims from X into Y (and argmax offsets into `indices` for max).
+ * `indices` receive the flat input index in row-major (or column-major within the plane) order.
+ */
+function poolPlanes(
+  X: FloatArray,
+  Y: FloatArray,
+  indices: BigInt64Array | undefined,
+  planes: number,
+  spatial: number[],
+  w: Window,
+  o: PoolOptions,
+): void {
+  const n = spatial.length;
+  const plans = spatial.map((s, d) => planDim(s, w, d));
+  const inSize = shapeSize(spatial);
+  const outSize = shapeSize(w.outSpatial);
+  const inStrides = new Array<number>(n);
+  const colStrides = new Array<number>(n);
+  for (let i = n - 1, s = 1; i >= 0; i--) {
+    inStrides[i] = s;
+    s *= spatial[i];
+  }
+  for (let i = 0, s = 1; i < n; i++) {
+    colStrides[i] = s;
+    s *= spatial[i];
+  }
+  // Per output position: the list of flat in-plane offsets of its window, built once for all planes.
+  const winOffsets: Int32Array[] = new Array(outSize);
+  const winCounts = new Float64Array(outSize);
+  const oIdx = new Array<number>(n).fill(0);
+  for (let p = 0; p < outSize; p++) {
+    const lists = oIdx.map((oi, d) => plans[d].coords[oi]);
+    const total = lists.reduce((a, l) => a * l.length, 1);
+    const offs = new Int32Array(total);
+    const kIdx = new Array<number>(n).fill(0);
+    for (let t = 0; t < total; t++) {
+      let off = 0;
+      for (let d = 0; d < n; d++) off += lists[d][kIdx[d]] * inStrides[d];
+      offs[t] = off;
+      for (let d = n - 1; d >= 0; d--) {
+        if (++kIdx[d] < lists[d].length) break;
+        kIdx[d] = 0;
+      }
+    }
+    winOffsets[p] = offs;
+    winCounts[p] = o.countIncludePad ? oIdx.reduce((a, oi, d) => a * plans[d].padCount[oi], 1) : total;
+    for (let d = n - 1; d >= 0; d--) {
+      if (++oIdx[d] < w.outSpatial[d]) break;
+      oIdx[d] = 0;
+    }
+  }
+  const toColMajor = (off: number) => {
+    let r = 0;
+    for (let d = 0; d < n; d++) {
+      const c = Math.floor(off / inStrides[d]) % spatial[d];
+      r += c * colStrides[d];
+    }
+    return r;
+  };
+  for (let pl = 0; pl < planes; pl++) {
+    const xb = pl * inSize;
+    const yb = pl * outSize;
+    for (let p = 0; p < outSize; p++) {
+      const offs = winOffsets[p];
+      const m = offs.length;
+      if (o.kind === 'max') {
+        let best = -Infinity;
+        let arg = -1;
+        for (let t = 0; t < m; t++) {
+          const v = X[xb + offs[t]];
+          if (v > best || (arg < 0 && v !== v)) {
+            best = v;
+            arg = offs[t];
+          }
+        }
+        Y[yb + p] = best;
+        if (indices) {
+          const a = arg < 0 ? 0 : o.storageOrder === 1 ? toColMajor(arg) : arg;
+          indices[yb + p] = BigInt(xb + a);
+        }
+      } else if (o.kind === 'avg') {
+        let s = 0;
+        for (let t = 0; t < m; t++) s += X[xb + offs[t]];
+        Y[yb + p] = s / winCounts[p];
+      } else {
+        let s = 0;
+        const pw = o.p;
+        for (let t = 0; t < m; t++) s += Math.pow(Math.abs(X[xb + offs[t]]), pw);
+        Y[yb + p] = Math.pow(s, 1 / pw);
+      }
+    }
+  }
+}
+
+function checkPoolInput(x: Tensor, what: string): void {
+  if (x.dims.length < 3) {
+    throw new OnyxError('SHAPE_MISMATCH', `${what}: input must be [N, C, spatial...], got ${fmt(x.dims)}`);
+  }
+  if (x.type === 'string' || x.type === 'bool' || x.type.startsWith('complex')) {
+    throw new OnyxError('TYPE_MISMATCH', `${what}: input must be numeric, got tensor(${x.type})`);
+  }
+}
+
+/** `p` was a float attribute in LpPool-1/GlobalLpPool-1 and an int from version 2. */
+function readP(attrs: Attributes): number {
+  const raw = attrs.raw('p');
+  if (raw === undefined) return 2;
+  if (raw.kind === 'int' || raw.kind === 'float') return raw.value;
+  throw new OnyxError('INVALID_MODEL', `attribute 'p' should be a number, got ${raw.kind}`);
+}
+
+function windowedPool(node: NodeInfo, kind: PoolKind, what: string): Kernel {
+  const v = node.sinceVersion;
+  const a = readWindowAttrs(node.attrs, what);
+  // ceil_mode and dilations arrived later in each op's history; older versions ignore stray attributes.
+  if (kind === 'max' && v < 10) {
+    a.ceilMode = false;
+    a.dilations = undefined;
+  }
+  if (kind === 'avg') {
+    if (v < 10) a.ceilMode = false;
+    if (v < 19) a.dilations = undefined;
+  }
+  if (kind === 'lp' && v < 18) {
+    a.ceilMode = false;
+    a.dilations = undefined;
+  }
+  const opts: PoolOptions = {
+    kind,
+    countIncludePad: kind === 'avg' && v >= 7 && node.attrs.int('count_include_pad', 0) !== 0,
+    p: kind === 'lp' ? readP(node.attrs) : 2,
+    storageOrder: node.attrs.int('storage_order', 0),
+  };
+  if (!a.kernelShape)
+    throw new OnyxError('INVALID_MODEL', `${what}: required attribute 'kernel_shape' is missing`);
+  const wantIndices = kind === 'max' && node.outputCount > 1 && node.outputPresent[1];
+  return (inputs) => {
+    const x = tensorInput(inputs[0], `${what} input X`);
+    checkPoolInput(x, what);
+    const spatial = x.dims.slice(2);
+    const w = resolveWindow(a, spatial, undefined, what);
+    const outDims = [x.dims[0], x.dims[1], ...w.outSpatial];
+    const n = shapeSize(outDims);
+    const Y = computeArray(x.type, n);
+    const I = wantIndices ? new BigInt64Array(n) : undefined;
+    poolPlanes(computeOf(x), Y, I, x.dims[0] * x.dims[1], spatial, w, opts);
+    const y = tensorFromCompute(x.type, Y, outDims);
+    return I
+      ? [y, new Tensor('int64', I, outDims)]
+      : kind === 'max' && node.outputCount > 1
+        ? [y, null]
+        : [y];
+  };
+}
+
+const maxPool: OpDef = {
+  opType: 'MaxPool',
+  versions: [1, 8, 10, 11, 12, 22],
+  build: (node) => windowedPool(node, 'max', 'MaxPool'),
+};
+
+const averagePool: OpDef = {
+  opType: 'AveragePool',
+  versions: [1, 7, 10, 11, 19, 22],
+  build: (node) => windowedPool(node, 'avg', 'AveragePool'),
+};
+
+const lpPool: OpDef = {
+  opType: 'LpPool',
+  versions: [1, 2, 11, 18, 22],
+  build: (node) => windowedPool(node, 'lp', 'LpPool'),
+};
+
+// ---------------------------------------------------------------------------------------------
+// Global pools: reduce every spatial dim.
+
+function globalPool(kind: PoolKind, what: string): OpDef['build'] {
+  return (node) => {
+    const p = kind === 'lp' ? readP(node.attrs) : 2;
+    return (inputs) => {
+      const x = tensorInput(inputs[0], `${what} input X`);
+      checkPoolInput(x, what);
+      const planes = x.dims[0] * x.dims[1];
+      const size = shapeSize(x.dims.slice(2));
+      const X = computeOf(x);
+      const Y = computeArray(x.type, planes);
+      for (let pl = 0; pl < planes; pl++) {
+        const b = pl * size;
+        if (kind === 'max') {
+          let m = -Infinity;
+          for (let i = 0; i < size; i++) {
+            const v = X[b + i];
+            if (v > m || v !== v) m = v;
+            if (m !== m) break;
+          }
+          Y[pl] = m;
+        } else if (kind === 'avg') {
+          let s = 0;
+          for (let i = 0; i < size; i++) s += X[b + i];
+          Y[pl] = s / size;
+        } else {
+          let s = 0;
+          for (let i = 0; i < size; i++) s += Math.pow(Math.abs(X[b + i]), p);
+          Y[pl] = Math.pow(s, 1 / p);
+        }
+      }
+      return [tensorFromCompute(x.type, Y, [x.dims[0], x.dims[1], ...x.dims.slice(2).map(() => 1)])];
+    };
+  };
+}
+
+const globalAveragePool: OpDef = {
+  opType: 'GlobalAveragePool',
+  versions: [1, 22],
+  build: globalPool('avg', 'GlobalAveragePool'),
+};
+const globalMaxPool: OpDef = {
+  opType: 'GlobalMaxPool',
+  versions: [1, 22],
+  build: globalPool('max', 'GlobalMaxPool'),
+};
+const globalLpPool: OpDef = {
+  opType: 'GlobalLpPool',
+  versions: [1, 2, 22],
+  build: globalPool('lp', 'GlobalLpPool'),
+};
+
+// ---------------------------------------------------------------------------------------------
+// MaxUnpool: scatter X into zeros at the (flat) indices MaxPool produced.
+
+const maxUnpool: OpDef = {
+  opType: 'MaxUnpool',
+  versions: [9, 11, 22],
+  build(node) {
+    const a = readWindowAttrs(node.attrs, 'MaxUnpool');
+    if (!a.kernelShape)
+      throw new OnyxError('INVALID_MODEL', `MaxUnpool: required attribute 'kernel_shape' is missing`);
+    const kernel = a.kernelShape;
+    return (inputs) => {
+      const x = tensorInput(inputs[0], 'MaxUnpool input X');
+      const ind = tensorInput(inputs[1], 'MaxUnpool input I');
+      checkPoolInput(x, 'MaxUnpool');
+      if (ind.dims.length !== x.dims.length || ind.dims.some((d, i) => d !== x.dims[i])) {
+        throw new OnyxError(
+          'SHAPE_MISMATCH',
+          `MaxUnpool: indices I ${fmt(ind.dims)} must have X's shape ${fmt(x.dims)}`,
+        );
+      }
+      const n = x.dims.length - 2;
+      const strides = a.strides ?? new Array<number>(n).fill(1);
+      const pads = a.pads ?? new Array<number>(2 * n).fill(0);
+      if (kernel.length !== n || strides.length !== n || pads.length !== 2 * n) {
+        throw new OnyxError(
+          'INVALID_MODEL',
+          `MaxUnpool: kernel_shape, strides and pads must describe ${n} spatial dim(s)`,
+        );
+      }
+      // Indices address the default output shape; an explicit output_shape re-places them by coordinates.
+      const inferred = x.dims
+        .slice(2)
+        .map((s, i) => (s - 1) * strides[i] + kernel[i] - pads[i] - pads[i + n]);
+      let outSpatial = inferred;
+      const shapeIn = inputs[2] instanceof Tensor ? inputs[2] : undefined;
+      if (shapeIn) {
+        const want = intsOf(shapeIn, 'MaxUnpool output_shape');
+        if (want.length !== x.dims.length || want[0] !== x.dims[0] || want[1] !== x.dims[1]) {
+          throw new OnyxError(
+            'SHAPE_MISMATCH',
+            `MaxUnpool: output_shape [${want.join(', ')}] must be [${x.dims[0]}, ${x.dims[1]}, spatial...] (rank ${x.dims.length})`,
+          );
+        }
+        outSpatial = want.slice(2);
+      }
+      const outDims = [x.dims[0], x.dims[1], ...outSpatial];
+      const total = shapeSize(outDims);
+      const inPlane = shapeSize(inferred);
+      const outPlane = shapeSize(outSpatial);
+      const same = inferred.every((d, i) => d === outSpatial[i]);
+      const X = computeOf(x);
+      const Y = computeArray(x.type, total);
+      const I = intsOf(ind, 'MaxUnpool indices');
+      for (let i = 0; i < I.length; i++) {
+        let t = I[i];
+        if (!same) {
+          const plane = Math.floor(t / inPlane);
+          let r = t - plane * inPlane;
+          let off = 0;
+          let mul = 1;
+          for (let d = n - 1; d >= 0; d--) {
+            const c = r % inferred[d];
+            r = Math.floor(r / inferred[d]);
+            off += c * mul;
+            mul *= outSpatial[d];
+          }
+          t = plane * outPlane + off;
+        }
+        if (!(t >= 0 && t < total)) {
+          throw new OnyxError(
+            'INVALID_ARGUMENT',
+            `MaxUnpool: index ${I[i]} is outside the output ${fmt(outDims)}`,
+          );
+        }
+        Y[t] = X[i];
+      }
+      return [tensorFromCompute(x.type, Y, outDims)];
+    };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// MaxRoiPool (Caffe ROI pooling)
+
+const maxRoiPool: OpDef = {
+  opType: 'MaxRoiPool',
+  versions: [1, 22],
+  build(node) {
+    const pooled = node.attrs.ints('pooled_shape');
+    const scale = node.attrs.float('spatial_scale', 1);
+    if (pooled.length !== 2 || pooled.some((p) => p <= 0)) {
+      throw new OnyxError(
+        'INVALID_MODEL',
+        `MaxRoiPool: pooled_shape must be two positive ints, got [${pooled.join(', ')}]`,
+      );
+    }
+    const [PH, PW] = pooled;
+    return (inputs) => {
+      const x = tensorInput(inputs[0], 'MaxRoiPool input X');
+      const rois = tensorInput(inputs[1], 'MaxRoiPool input rois');
+      if (x.dims.length !== 4)
+        throw new OnyxError('SHAPE_MISMATCH', `MaxRoiPool: X must be [N, C, H, W], got ${fmt(x.dims)}`);
+      if (rois.dims.length !== 2 || rois.dims[1] !== 5) {
+        throw new OnyxError(
+          'SHAPE_MISMATCH',
+          `MaxRoiPool: rois must be [num_rois, 5], got ${fmt(rois.dims)}`,
+        );
+      }
+      const [N, C, H, W] = x.dims;
+      const R = rois.dims[0];
+      const X = computeOf(x);
+      const RO = computeOf(rois);
+      const Y = computeArray(x.type, R * C * PH * PW);
+      const round = (v: number) => Math.sign(v) * Math.round(Math.abs(v));
+      for (let r = 0; r < R; r++) {
+        const b = RO[r * 5];
+        if (!(b >= 0 && b < N)) {
+          throw new OnyxError(
+            'INVALID_ARGUMENT',
+            `MaxRoiPool: roi ${r} has batch index ${b}, outside [0, ${N})`,
+          );
+        }
+        const x1 = round(RO[r * 5 + 1] * scale);
+        const y1 = round(RO[r * 5 + 2] * scale);
+        const x2 = round(RO[r * 5 + 3] * scale);
+        const y2 = round(RO[r * 5 + 4] * scale);
+        const rh = Math.max(y2 - y1 + 1, 1);
+        const rw = Math.max(x2 - x1 + 1, 1);
+        const bh = rh / PH;
+        const bw = rw / PW;
+        for (let c = 0; c < C; c++) {
+          const plane = (b * C + c) * H * W;
+          for (let ph = 0; ph < PH; ph++) {
+            const hs = Math.min(Math.max(Math.floor(ph * bh) + y1, 0), H);
+            const he = Math.min(Math.max(Math.ceil((ph + 1) * bh) + y1, 0), H);
+            for (let pw = 0; pw < PW; pw++) {
+              const ws = Math.min(Math.max(Math.floor(pw * bw) + x1, 0), W);
+              const we = Math.min(Math.max(Math.ceil((pw + 1) * bw) + x1, 0), W);
+              let m = he <= hs || we <= ws ? 0 : -Infinity;
+              for (let h = hs; h < he; h++)
+                for (let w = ws; w < we; w++) m = Math.max(m, X[plane + h * W + w]);
+              Y[((r * C + c) * PH + ph) * PW + pw] = m;
+            }
+          }
+        }
+      }
+      return [tensorFromCompute(x.type, Y, [R, C, PH, PW])];
+    };
+  },
+};
+
+export const ops: OpDef[] = [
+  maxPool,
+  averagePool,
+  lpPool,
+  globalAveragePool,
+  globalMaxPool,
+  globalLpPool,
+  maxUnpool,
+  maxRoiPool,
+];

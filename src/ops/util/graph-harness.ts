@@ -28,7 +28,7 @@ export type AttrInit =
   | AttrValue;
 
 function toAttr(v: AttrInit): AttrValue {
-  if (typeof v === 'number') return { kind: 'int', value: v };
+  if (typeof v === 'number') return { kind: 'int', value: v, exact: BigInt(v) };
   if (typeof v === 'string') return { kind: 'string', value: v, bytes: new TextEncoder().encode(v) };
   if (v instanceof Graph) return { kind: 'graph', value: v };
   if (v instanceof Tensor) return { kind: 'tensor', value: v };

@@ -1,0 +1,215 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Tensor } from '../core/tensor.js';
+import { ops } from './normalization.js';
+import { assertClose, opRunner, randomFloats } from './util/op-test-kit.js';
+import { numbersOf } from './util/numeric.js';
+
+const run = opRunner(ops);
+const f32 = (data: ArrayLike<number>, dims: number[]) => new Tensor('float32', Float32Array.from(data), dims);
+
+/** Mean and population variance of `xs`. */
+function stats(xs: number[]): [number, number] {
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return [m, xs.reduce((a, b) => a + (b - m) ** 2, 0) / xs.length];
+}
+
+describe('BatchNormalization', () => {
+  const X = randomFloats(2 * 3 * 4, 1);
+  const x = f32(X, [2, 3, 4]);
+  const scale = f32([1, 2, 0.5], [3]);
+  const bias = f32([0, 1, -1], [3]);
+  const mean = f32([0.1, -0.2, 0.3], [3]);
+  const vr = f32([1, 0.5, 2], [3]);
+  const channel = (c: number) =>
+    [0, 1].flatMap((n) => Array.from(X.subarray((n * 3 + c) * 4, (n * 3 + c + 1) * 4)));
+
+  it('inference mode uses the running statistics', async () => {
+    const [y] = (await run('BatchNormalization', [x, scale, bias, mean, vr], { opset: 15 })) as Tensor[];
+    const M = numbersOf(mean);
+    const V = numbersOf(vr);
+    const ref = Array.from(X, (v, i) => {
+      const c = Math.floor(i / 4) % 3;
+      return ((v - M[c]) / Math.sqrt(V[c] + 1e-5)) * numbersOf(scale)[c] + numbersOf(bias)[c];
+    });
+    assertClose(numbersOf(y), ref);
+  });
+
+  it('training mode (15) uses batch statistics and updates the running ones', async () => {
+    const outs = (await run('BatchNormalization', [x, scale, bias, mean, vr], {
+      opset: 15,
+      outputs: 3,
+      attrs: { training_mode: 1, momentum: { float: 0.8 } },
+    })) as Tensor[];
+    assert.equal(outs.length, 3);
+    for (let c = 0; c < 3; c++) {
+      const [m, v] = stats(channel(c));
+      assertClose(
+        [numbersOf(outs[1])[c], numbersOf(outs[2])[c]],
+        [0.8 * numbersOf(mean)[c] + 0.2 * m, 0.8 * numbersOf(vr)[c] + 0.2 * v],
+      );
+      const y0 = numbersOf(outs[0])[c * 4];
+      assertClose([y0], [((X[c * 4] - m) / Math.sqrt(v + 1e-5)) * numbersOf(scale)[c] + numbersOf(bias)[c]]);
+    }
+  });
+
+  it('version 1–7 spatial=0 takes per-(channel, position) parameters', async () => {
+    const P = (v: number) => f32(new Float32Array(12).fill(v), [3, 4]);
+    const [y] = (await run('BatchNormalization', [x, P(2), P(1), P(0), P(1)], {
+      opset: 7,
+      attrs: { spatial: 0, epsilon: { float: 0 } },
+    })) as Tensor[];
+    assertClose(
+      numbersOf(y),
+      Array.from(X, (v) => 2 * v + 1),
+    );
+    await assert.rejects(
+      run('BatchNormalization', [x, scale, bias, mean, vr], { opset: 7, attrs: { spatial: 0 } }),
+      /12 values/,
+    );
+  });
+
+  it('version 6 with is_test=1 ignores extra outputs', async () => {
+    const outs = (await run('BatchNormalization', [x, scale, bias, mean, vr], {
+      opset: 6,
+      outputs: 1,
+      attrs: { is_test: 1 },
+    })) as Tensor[];
+    assert.equal(outs.length, 1);
+  });
+});
+
+describe('InstanceNormalization / GroupNormalization', () => {
+  it('InstanceNormalization normalizes each (n, c) plane', async () => {
+    const X = randomFloats(2 * 2 * 5, 3);
+    const [y] = (await run('InstanceNormalization', [
+      f32(X, [2, 2, 5]),
+      f32([1, 2], [2]),
+      f32([0, 3], [2]),
+    ])) as Tensor[];
+    for (let p = 0; p < 4; p++) {
+      const plane = Array.from(X.subarray(p * 5, p * 5 + 5));
+      const [m, v] = stats(plane);
+      const c = p % 2;
+      assertClose(
+        numbersOf(y).subarray(p * 5, p * 5 + 5),
+        plane.map((a) => ((a - m) / Math.sqrt(v + 1e-5)) * [1, 2][c] + [0, 3][c]),
+      );
+    }
+  });
+
+  it('GroupNormalization-18 (per-group affine) vs -21 (per-channel affine)', async () => {
+    const X = randomFloats(1 * 4 * 3, 5);
+    const x = f32(X, [1, 4, 3]);
+    const groupStats = [0, 1].map((g) => stats(Array.from(X.subarray(g * 6, g * 6 + 6))));
+    const norm = (i: number) => {
+      const [m, v] = groupStats[Math.floor(i / 6)];
+      return (X[i] - m) / Math.sqrt(v + 1e-5);
+    };
+    const [y18] = (await run('GroupNormalization', [x, f32([2, 3], [2]), f32([1, -1], [2])], {
+      opset: 18,
+      attrs: { num_groups: 2 },
+    })) as Tensor[];
+    assertClose(
+      numbersOf(y18),
+      Array.from(X, (_, i) => norm(i) * [2, 3][Math.floor(i / 6)] + [1, -1][Math.floor(i / 6)]),
+    );
+    const sc = [1, 2, 3, 4];
+    const [y21] = (await run('GroupNormalization', [x, f32(sc, [4]), f32([0, 0, 0, 1], [4])], {
+      opset: 21,
+      attrs: { num_groups: 2 },
+    })) as Tensor[];
+    assertClose(
+      numbersOf(y21),
+      Array.from(X, (_, i) => norm(i) * sc[Math.floor(i / 3)] + (Math.floor(i / 3) === 3 ? 1 : 0)),
+    );
+    await assert.rejects(
+      run('GroupNormalization', [x, f32(sc, [4]), f32(sc, [4])], { opset: 18, attrs: { num_groups: 2 } }),
+      /one per group/,
+    );
+    await assert.rejects(
+      run('GroupNormalization', [x, f32([1], [1]), f32([1], [1])], { opset: 21, attrs: { num_groups: 3 } }),
+      /divisible/,
+    );
+  });
+});
+
+describe('LayerNormalization / RMSNormalization', () => {
+  it('LayerNormalization returns Y, Mean and InvStdDev with negative axis', async () => {
+    const X = randomFloats(2 * 3 * 4, 7);
+    const scale = randomFloats(12, 8);
+    const outs = (await run('LayerNormalization', [f32(X, [2, 3, 4]), f32(scale, [3, 4])], {
+      opset: 17,
+      outputs: 3,
+      attrs: { axis: -2 },
+    })) as Tensor[];
+    assert.deepEqual(outs[1].dims, [2, 1, 1]);
+    assert.equal(outs[1].type, 'float32');
+    for (let n = 0; n < 2; n++) {
+      const row = Array.from(X.subarray(n * 12, n * 12 + 12));
+      const [m, v] = stats(row);
+      assertClose([numbersOf(outs[1])[n], numbersOf(outs[2])[n]], [m, 1 / Math.sqrt(v + 1e-5)]);
+      assertClose(
+        numbersOf(outs[0]).subarray(n * 12, n * 12 + 12),
+        row.map((a, i) => ((a - m) / Math.sqrt(v + 1e-5)) * scale[i]),
+      );
+    }
+    await assert.rejects(
+      run('LayerNormalization', [f32(X, [2, 3, 4]), f32(scale, [3, 4])], { opset: 17, attrs: { axis: 3 } }),
+      /out of range/,
+    );
+    await assert.rejects(
+      run('LayerNormalization', [f32(X, [2, 3, 4]), f32([1, 2, 3], [3])], { opset: 17 }),
+      /does not broadcast/,
+    );
+  });
+
+  it('RMSNormalization divides by the root mean square', async () => {
+    const [y] = (await run('RMSNormalization', [f32([3, 4, 0, 0], [2, 2]), f32([1, 2], [2])], {
+      opset: 23,
+      attrs: { epsilon: { float: 0 } },
+    })) as Tensor[];
+    const r = Math.sqrt(12.5);
+    assertClose(numbersOf(y).subarray(0, 2), [3 / r, 8 / r]);
+  });
+});
+
+describe('LRN / MeanVarianceNormalization / LpNormalization', () => {
+  it('LRN sums squares over neighbouring channels', async () => {
+    const X = [1, 2, 3, 4];
+    const [y] = (await run('LRN', [f32(X, [1, 4, 1, 1])], {
+      attrs: { size: 3, alpha: { float: 0.3 }, beta: { float: 0.5 }, bias: { float: 1 } },
+    })) as Tensor[];
+    const sq = [1 + 4, 1 + 4 + 9, 4 + 9 + 16, 9 + 16];
+    assertClose(
+      numbersOf(y),
+      X.map((v, c) => v / Math.pow(1 + (0.3 / 3) * sq[c], 0.5)),
+    );
+    await assert.rejects(run('LRN', [f32(X, [1, 4, 1, 1])]), /'size'/);
+  });
+
+  it('MeanVarianceNormalization over default axes and MVN-1 per channel', async () => {
+    const X = randomFloats(2 * 2 * 3, 11);
+    const x = f32(X, [2, 2, 3, 1]);
+    const [y] = (await run('MeanVarianceNormalization', [x], { opset: 13 })) as Tensor[];
+    const ch = (c: number) =>
+      [0, 1].flatMap((n) => Array.from(X.subarray((n * 2 + c) * 3, (n * 2 + c) * 3 + 3)));
+    const [m0, v0] = stats(ch(0));
+    assertClose([numbersOf(y)[0]], [(X[0] - m0) / (Math.sqrt(v0) + 1e-9)]);
+    const [y1] = (await run('MeanVarianceNormalization', [x], {
+      opset: 1,
+      attrs: { normalize_variance: 0 },
+    })) as Tensor[];
+    const [mp] = stats(Array.from(X.subarray(0, 3)));
+    assertClose([numbersOf(y1)[0]], [X[0] - mp]);
+  });
+
+  it('LpNormalization p=1 and p=2, zero vectors stay zero', async () => {
+    const x = f32([3, 4, 0, 0], [2, 2]);
+    const [y2] = (await run('LpNormalization', [x])) as Tensor[];
+    assertClose(numbersOf(y2), [0.6, 0.8, 0, 0]);
+    const [y1] = (await run('LpNormalization', [x], { attrs: { axis: 0, p: 1 } })) as Tensor[];
+    assertClose(numbersOf(y1), [1, 1, 0, 0]);
+    await assert.rejects(run('LpNormalization', [x], { attrs: { p: 3 } }), /p must be 1 or 2/);
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * The arrays that the float kernels (GEMM, convolution, pooling, normalization) compute on, for any
+ * numeric element type: float32 and float64 tensors are used in place; minifloats (float16,
+ * bfloat16, float8…) are decoded to float32 and rounded back on store; integer types are computed in
+ * float64 (exact for the integer ranges these kernels meet) and converted back with C-like wrapping.
+ */
+import { dtypeInfo, type TensorType } from '../../core/dtype.js';
+import { OnyxError } from '../../core/errors.js';
+import { Tensor, type Dims } from '../../core/tensor.js';
+import { numbersOf, tensorFromNumbers } from './numeric.js';
+import type { FloatArray } from './gemm.js';
+
+/** The array type that results of `type` are computed in. */
+export function computeArrayType(type: TensorType): Float32ArrayConstructor | Float64ArrayConstructor {
+  const c = dtypeInfo(type).numericClass;
+  if (type === 'float32' || c === 'minifloat') return Float32Array;
+  if (c === 'float' || c === 'int' || c === 'bigint') return Float64Array;
+  throw new OnyxError('TYPE_MISMATCH', `expected a numeric tensor, got tensor(${type})`);
+}
+
+/** A fresh zero-filled compute array for `n` elements of `type`. */
+export function computeArray(type: TensorType, n: number): FloatArray {
+  return new (computeArrayType(type))(n);
+}
+
+/** `t`'s elements in its compute array type: a view when no conversion is needed, else a copy. */
+export function computeOf(t: Tensor): FloatArray {
+  const want = computeArrayType(t.type);
+  const d = t.data;
+  if (d instanceof want) return d as FloatArray;
+  const nums = numbersOf(t);
+  return nums instanceof want ? (nums as FloatArray) : want.from(nums as ArrayLike<number>);
+}
+
+/** `t`'s elements as float64 (always a readable array; a view for float64 tensors). */
+export function float64Of(t: Tensor): Float64Array {
+  if (t.data instanceof Float64Array) return t.data;
+  return Float64Array.from(numbersOf(t) as ArrayLike<number>);
+}
+
+/** A tensor of `type` holding the computed values (no copy for float32/float64 results). */
+export function tensorFromCompute(type: TensorType, values: FloatArray, dims: Dims): Tensor {
+  if (type === 'float32' && values instanceof Float32Array) return new Tensor(type, values, dims);
+  if (type === 'float64' && values instanceof Float64Array) return new Tensor(type, values, dims);
+  const c = dtypeInfo(type).numericClass;
+  if (c === 'int' && type !== 'bool') {
+    // Integer results: round toward zero as C casts do, then let the typed array wrap.
+    const out = new (dtypeInfo(type).arrayType as Int32ArrayConstructor)(values.length);
+    for (let i = 0; i < values.length; i++) out[i] = Math.trunc(values[i]);
+    return new Tensor(type, out, dims);
+  }
+  return tensorFromNumbers(type, values, dims);
+}

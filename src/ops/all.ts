@@ -30,6 +30,9 @@ import { ops as detection } from './detection.js';
 import { ops as random } from './random.js';
 import { ops as training } from './training.js';
 import { ops as loss } from './loss.js';
+import { ops as imageDecoder } from './image-decoder.js';
+import { ops as causalConv } from './causal-conv.js';
+import { ops as contrib } from './contrib.js';
 
 const families: readonly (readonly OpDef[])[] = [
   arithmetic,
@@ -59,6 +62,9 @@ const families: readonly (readonly OpDef[])[] = [
   random,
   training,
   loss,
+  imageDecoder,
+  causalConv,
+  contrib,
 ];
 
 export const defaultRegistry = new OpRegistry();

@@ -1,0 +1,156 @@
+/**
+ * The onnxruntime contrib ops (domain com.microsoft) that Onyx's optimizer emits, so that an
+ * optimized graph runs here and a written optimized model runs in onnxruntime too:
+ * - FusedConv: Conv (+ optional Z added) then an activation (`activation`, `activation_params`);
+ * - FusedGemm: Gemm then an activation (`activation`, `activation_alpha`, `activation_beta`);
+ * - Gelu: the exact GELU, as ai.onnx Gelu-20.
+ * Each composes the existing kernel and applies the activation in place on its fresh output. A fused
+ * epilogue inside the GEMM loop comes with the WASM kernels; the results are the same.
+ */
+import { OnyxError } from '../core/errors.js';
+import { Tensor } from '../core/tensor.js';
+import type { Kernel, NodeInfo, OpDef } from './kernel.js';
+import { ops as activationOps } from './activations.js';
+import { ops as convOps } from './conv.js';
+import { ops as matmulOps } from './matmul.js';
+import { numbersOf, tensorFromNumbers } from './util/numeric.js';
+
+const MS = 'com.microsoft';
+
+function baseOp(family: readonly OpDef[], opType: string): OpDef {
+  const def = family.find((d) => (d.domain ?? '') === '' && d.opType === opType);
+  if (!def) throw new Error(`contrib ops: ${opType} is not registered`);
+  return def;
+}
+
+const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+
+/** The scalar function of a fused activation, given its name and parameters. */
+export function fusedActivation(
+  name: string,
+  p: readonly number[],
+  where: string,
+): ((x: number) => number) | undefined {
+  const need = (n: number) => {
+    if (p.length < n) {
+      throw new OnyxError(
+        'INVALID_MODEL',
+        `${where}: activation ${name} needs ${n} parameter(s), got ${p.length}`,
+      );
+    }
+  };
+  switch (name) {
+    case '':
+      return undefined;
+    case 'Relu':
+      return (x) => (x < 0 ? 0 : x);
+    case 'Tanh':
+      return Math.tanh;
+    case 'Sigmoid':
+      return sigmoid;
+    case 'Softsign':
+      return (x) => x / (1 + Math.abs(x));
+    case 'Softplus':
+      return (x) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
+    case 'LeakyRelu':
+      need(1);
+      return (x) => (x < 0 ? p[0] * x : x);
+    case 'Elu':
+      need(1);
+      return (x) => (x < 0 ? p[0] * (Math.exp(x) - 1) : x);
+    case 'HardSigmoid':
+      need(2);
+      return (x) => Math.max(0, Math.min(1, p[0] * x + p[1]));
+    case 'Clip':
+      need(2);
+      return (x) => (x < p[0] ? p[0] : x > p[1] ? p[1] : x);
+  }
+  throw new OnyxError('INVALID_MODEL', `${where}: unsupported fused activation '${name}'`);
+}
+
+/** Applies `f` to every element of a kernel's freshly made output (in place for float32/float64). */
+function applyInPlace(t: Tensor, f: (x: number) => number): Tensor {
+  const d = t.data;
+  if (d instanceof Float32Array || d instanceof Float64Array) {
+    for (let i = 0; i < d.length; i++) d[i] = f(d[i]);
+    return t;
+  }
+  return tensorFromNumbers(t.type, Array.from(numbersOf(t) as ArrayLike<number>, f), t.dims);
+}
+
+/** Builds `base` for the node and wraps its kernel with the activation (and an optional sum input). */
+function fused(
+  node: NodeInfo,
+  base: OpDef,
+  sinceVersion: number,
+  act: ((x: number) => number) | undefined,
+  baseInputs: number,
+): Kernel {
+  const where = `${node.opType} node '${node.name}'`;
+  const inner = base.build({
+    ...node,
+    sinceVersion,
+    inputCount: Math.min(node.inputCount, baseInputs),
+    inputPresent: node.inputPresent.slice(0, baseInputs),
+  });
+  return async (inputs, ctx) => {
+    const [y] = await inner(inputs.slice(0, baseInputs), ctx);
+    let out = y as Tensor;
+    const z = inputs[baseInputs];
+    if (z !== undefined) {
+      if (!(z instanceof Tensor) || z.type !== out.type || z.size !== out.size) {
+        throw new OnyxError(
+          'SHAPE_MISMATCH',
+          `${where}: input Z must be a tensor like the output ${out.type}[${out.dims.join(', ')}]`,
+        );
+      }
+      const zs = numbersOf(z) as ArrayLike<number>;
+      let i = 0;
+      out = applyInPlace(out, (x) => x + zs[i++]);
+    }
+    return [act ? applyInPlace(out, act) : out];
+  };
+}
+
+const fusedConv: OpDef = {
+  domain: MS,
+  opType: 'FusedConv',
+  versions: [1],
+  build(node) {
+    const act = fusedActivation(
+      node.attrs.string('activation', ''),
+      node.attrs.floats('activation_params', []),
+      `FusedConv node '${node.name}'`,
+    );
+    return fused(node, baseOp(convOps, 'Conv'), 11, act, 3);
+  },
+};
+
+const fusedGemm: OpDef = {
+  domain: MS,
+  opType: 'FusedGemm',
+  versions: [1],
+  build(node) {
+    const params = [node.attrs.float('activation_alpha', NaN), node.attrs.float('activation_beta', NaN)];
+    const name = node.attrs.string('activation', '');
+    // onnxruntime's defaults for parameters the node leaves out.
+    const defaults: Record<string, number[]> = { LeakyRelu: [0.01], Elu: [1], HardSigmoid: [0.2, 0.5] };
+    const p = params.map((v, i) => (Number.isNaN(v) ? (defaults[name]?.[i] ?? 0) : v));
+    return fused(
+      node,
+      baseOp(matmulOps, 'Gemm'),
+      13,
+      fusedActivation(name, p, `FusedGemm node '${node.name}'`),
+      3,
+    );
+  },
+};
+
+const gelu: OpDef = {
+  domain: MS,
+  opType: 'Gelu',
+  versions: [1],
+  build: (node) => baseOp(activationOps, 'Gelu').build({ ...node, sinceVersion: 20 }),
+};
+
+export const ops: OpDef[] = [fusedConv, fusedGemm, gelu];

@@ -5,16 +5,17 @@
 
 - tiny_imagenet_cnn.onnx: a small torchvision-style CNN (conv/bn/relu, max-pool, global average pool,
   linear to 1000 classes) with random weights from a fixed seed; input 'input' float32 [batch, 3, 224, 224],
-  output 'logits' float32 [batch, 1000]. The last layer's weights are scaled up so the probabilities are
-  peaked (a top-1 of tens of percent, not a near-uniform 0.001 that any preprocessing would "match").
+  output 'logits' float32 [batch, 1000], opset 13. The linear layer is re-centred and scaled on the
+  photos' pooled features so the probabilities depend on the image and are peaked (a top-1 of 16-27%,
+  not a near-uniform 0.001 that any preprocessing would "match").
 - Three photos that ship offline with Debian's python3-sklearn and python3-skimage, shrunk to at most
   320 px and saved losslessly as PNG (see photos() for why not JPEG): one that Resize(256) upscales, one it
   downscales (antialiased), one portrait.
 - golden.json: for each committed photo (read back from the committed file), torchvision's ImageNet
   evaluation transform — Resize(256), CenterCrop(224), ToTensor, Normalize(ImageNet mean/std) — then the
   model in torch and softmax: the SHA-256 of the preprocessed float32 tensor (little-endian bytes), all
-  1000 probabilities, the top-5 indices, and the gap between the 5th and
-  6th logits (how far the top-5 is from a tie).
+  1000 probabilities, the top-5 indices, and the gap between the 5th and 6th logits (how far the
+  top-5 is from a tie).
 
 Deterministic: fixed seed, single thread, no timestamps.
 """

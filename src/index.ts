@@ -24,6 +24,8 @@ export {
   numberToMinifloat,
 } from './core/float-formats.js';
 export { inspectModel } from './api/inspect.js';
+export { optimize } from './api/optimize.js';
+export type { OptimizeResult } from './api/optimize.js';
 export type { ModelInfo } from './api/inspect.js';
-export { decodeImage, sniffFormat } from './image/decode.js';
-export type { RgbImage } from './image/decode.js';
+export { decodeImage, decodeImageAsync, loadImageCodecs, sniffFormat } from './image/decode.js';
+export type { RgbImage, ImageFormat } from './image/decode.js';

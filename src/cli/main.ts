@@ -5,8 +5,10 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { OnyxError } from '../index.js';
 import * as benchCmd from './commands/bench.js';
+import * as classifyCmd from './commands/classify.js';
 import * as demoCmd from './commands/demo.js';
 import * as inspectCmd from './commands/inspect.js';
+import * as optimizeCmd from './commands/optimize.js';
 import * as runCmd from './commands/run.js';
 import * as testCmd from './commands/test.js';
 import { EXIT, exitCodeFor, UsageError } from './exit-codes.js';
@@ -40,6 +42,17 @@ const COMMANDS: Record<string, Command> = {
     options: { json: { type: 'boolean' } },
     main: (a, o) => inspectCmd.inspect(a, o),
   },
+  optimize: {
+    help: optimizeCmd.help,
+    minArgs: 1,
+    options: {
+      output: { type: 'string', short: 'o' },
+      level: { type: 'string' },
+      disable: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    main: (a, o) => optimizeCmd.optimizeCommand(a, o),
+  },
   test: {
     help: testCmd.help,
     minArgs: 1,
@@ -61,6 +74,27 @@ const COMMANDS: Record<string, Command> = {
     },
     main: (a, o) => benchCmd.bench(a, o),
   },
+  classify: {
+    help: classifyCmd.help,
+    minArgs: 1,
+    options: {
+      model: { type: 'string', short: 'm' },
+      labels: { type: 'string' },
+      top: { type: 'string' },
+      preprocess: { type: 'string' },
+      size: { type: 'string' },
+      scale: { type: 'string' },
+      mean: { type: 'string' },
+      std: { type: 'string' },
+      layout: { type: 'string' },
+      'channel-order': { type: 'string' },
+      batch: { type: 'string' },
+      json: { type: 'boolean' },
+      csv: { type: 'boolean' },
+      progress: { type: 'boolean' },
+    },
+    main: (a, o) => classifyCmd.classify(a, o),
+  },
   demo: { help: demoCmd.help, minArgs: 0, options: {}, main: () => demoCmd.demo() },
 };
 
@@ -71,8 +105,11 @@ usage: onyx <command> [options]
 commands:
   run MODEL       run a model on inputs from files or random values
   inspect MODEL   show a model's inputs, outputs, ops, parameters, and support
+  optimize MODEL  write the optimized model (-o OUT.onnx) and report what the passes changed
   test DIR...     run ONNX backend-test case folders and report pass/fail
   bench MODEL...  time models against onnxruntime-web and onnxruntime-node
+  classify IMAGE... --model M.onnx
+                  top-K labels of photos or folders with an image classifier (e.g. ResNet-50)
   demo            classify the bundled handwritten-digit samples (what npm start runs)
 
 onyx <command> --help shows a command's options.

@@ -1,0 +1,20 @@
+// Runs every *.test.ts under src/ and test/ with Node's test runner (TypeScript through tsx).
+// Node 20's `--test` does not expand glob patterns, so the files are listed here.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const roots = ['src', 'test'];
+const files = roots
+  .flatMap((root) => readdirSync(root, { recursive: true }).map((f) => join(root, String(f))))
+  .filter((f) => f.endsWith('.test.ts'))
+  .sort();
+const extra = process.argv.slice(2);
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', ...extra, ...files],
+  {
+    stdio: 'inherit',
+  },
+);
+process.exit(r.status ?? 1);

@@ -11,7 +11,8 @@ import { heapRunContext, type Kernel } from '../ops/kernel.js';
 /** Supplies the kernel to evaluate a node with; undefined means "cannot fold". */
 export type FoldKernel = (node: Node) => Kernel | undefined;
 
-const NON_DETERMINISTIC = new Set([
+/** Ops whose outputs differ from run to run: never evaluated at load time, never merged. */
+export const NON_DETERMINISTIC: ReadonlySet<string> = new Set([
   'RandomNormal',
   'RandomUniform',
   'RandomNormalLike',

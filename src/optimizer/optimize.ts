@@ -1,40 +1,126 @@
 /**
  * The graph optimizer, with onnxruntime's level names. Each level runs its portable passes until
  * nothing changes ("declutter"), validating the graph after each pass; every pass is a function
- * over the IR that can be tested alone.
+ * over the IR that can be tested alone, and switched off by name.
  *
  *   disabled  nothing
- *   basic     identity elimination, constant folding, dead-node elimination
- *   extended  basic (fusions land here)
+ *   basic     identity/Dropout, Cast and Transpose elimination, Reshape-chain collapsing, constant
+ *             folding, common subexpression elimination, Conv+BatchNormalization and Conv+Mul/Add
+ *             folding, MatMul+Add → Gemm, dead-node elimination
+ *   extended  basic + Gelu and LayerNormalization pattern fusion, Conv/Gemm + activation fusion
+ *             (the fusions emit onnxruntime's com.microsoft contrib ops, see ops/contrib.ts)
  *   all       extended (layout and pre-packing land here)
+ *
+ * Basic passes run before extended ones in every round, so e.g. Conv → BatchNormalization → Relu
+ * folds the BatchNormalization first and then fuses the Relu.
  */
-import type { Model } from '../ir/graph.js';
+import { forEachSubgraph, type Graph, type Model } from '../ir/graph.js';
 import { validateGraph } from '../ir/validate.js';
+import { fuseConvActivation, fuseGemmActivation } from './activation-fusion.js';
+import { eliminateCasts } from './cast-elimination.js';
 import { foldConstants, type FoldKernel } from './constant-folding.js';
+import { foldConvBatchNorm, foldConvMulAdd } from './conv-folding.js';
+import { eliminateCommonSubexpressions } from './cse.js';
 import { eliminateDeadCode } from './dead-code.js';
+import { fuseGelu } from './gelu-fusion.js';
 import { eliminateIdentities } from './identity.js';
+import { fuseLayerNorm } from './layernorm-fusion.js';
+import { fuseMatMulAdd } from './matmul-add.js';
+import { collapseReshapeChains } from './reshape-chain.js';
+import { eliminateTransposes } from './transpose-elimination.js';
 
 export type OptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
 
 export interface OptimizeContext {
   /** Kernel used to evaluate constant nodes at load time. */
   foldKernel: FoldKernel;
+  /** Pass names (Onyx's or onnxruntime's, see PASSES) not to run. */
+  disabled?: ReadonlySet<string>;
 }
 
-type Pass = { name: string; run: (m: Model, ctx: OptimizeContext) => boolean | Promise<boolean> };
+interface Pass {
+  name: string;
+  /** onnxruntime's name for its equivalent transformer, accepted when disabling. */
+  ortName?: string;
+  level: 'basic' | 'extended';
+  run: (m: Model, ctx: OptimizeContext) => boolean | Promise<boolean>;
+}
 
-const BASIC: Pass[] = [
-  { name: 'identity-elimination', run: (m) => eliminateIdentities(m.graph) },
-  { name: 'constant-folding', run: (m, ctx) => foldConstants(m.graph, ctx.foldKernel) },
-  { name: 'dead-code-elimination', run: (m) => eliminateDeadCode(m.graph) },
+export const PASSES: readonly Pass[] = [
+  {
+    name: 'identity-elimination',
+    ortName: 'EliminateIdentity',
+    level: 'basic',
+    run: (m) => eliminateIdentities(m.graph),
+  },
+  {
+    name: 'cast-elimination',
+    ortName: 'CastElimination',
+    level: 'basic',
+    run: (m) => eliminateCasts(m.graph),
+  },
+  { name: 'transpose-elimination', level: 'basic', run: (m) => eliminateTransposes(m.graph) },
+  { name: 'reshape-chain-collapsing', level: 'basic', run: (m) => collapseReshapeChains(m.graph) },
+  {
+    name: 'constant-folding',
+    ortName: 'ConstantFolding',
+    level: 'basic',
+    run: (m, ctx) => foldConstants(m.graph, ctx.foldKernel),
+  },
+  {
+    name: 'common-subexpression-elimination',
+    ortName: 'CommonSubexpressionElimination',
+    level: 'basic',
+    run: (m) => eliminateCommonSubexpressions(m.graph),
+  },
+  {
+    name: 'conv-bn-folding',
+    ortName: 'ConvBNFusion',
+    level: 'basic',
+    run: (m) => foldConvBatchNorm(m.graph),
+  },
+  { name: 'conv-mul-add-folding', level: 'basic', run: (m) => foldConvMulAdd(m.graph) },
+  {
+    name: 'matmul-add-to-gemm',
+    ortName: 'MatMulAddFusion',
+    level: 'basic',
+    run: (m) => fuseMatMulAdd(m.graph),
+  },
+  { name: 'dead-code-elimination', level: 'basic', run: (m) => eliminateDeadCode(m.graph) },
+  { name: 'gelu-fusion', ortName: 'GeluFusion', level: 'extended', run: (m) => fuseGelu(m) },
+  { name: 'layernorm-fusion', ortName: 'LayerNormFusion', level: 'extended', run: (m) => fuseLayerNorm(m) },
+  {
+    name: 'conv-activation-fusion',
+    ortName: 'ConvActivationFusion',
+    level: 'extended',
+    run: (m) => fuseConvActivation(m),
+  },
+  {
+    name: 'gemm-activation-fusion',
+    ortName: 'GemmActivationFusion',
+    level: 'extended',
+    run: (m) => fuseGemmActivation(m),
+  },
 ];
 
-const PASSES: Record<OptimizationLevel, Pass[]> = {
-  disabled: [],
-  basic: BASIC,
-  extended: BASIC,
-  all: BASIC,
+/** Every name a pass can be disabled by. */
+export const PASS_NAMES: readonly string[] = PASSES.flatMap((p) =>
+  p.ortName ? [p.name, p.ortName] : [p.name],
+);
+
+const LEVELS: Record<OptimizationLevel, ReadonlySet<Pass['level']>> = {
+  disabled: new Set(),
+  basic: new Set(['basic']),
+  extended: new Set(['basic', 'extended']),
+  all: new Set(['basic', 'extended']),
 };
+
+/** What one pass did over a whole optimization: rounds in which it changed the graph, nodes it removed. */
+export interface PassRecord {
+  name: string;
+  rounds: number;
+  nodesRemoved: number;
+}
 
 /** Upper bound on declutter rounds; each round only shrinks the graph, so this is never reached in practice. */
 const MAX_ROUNDS = 10;
@@ -43,19 +129,38 @@ export async function optimizeModel(
   model: Model,
   level: OptimizationLevel,
   ctx: OptimizeContext,
-): Promise<string[]> {
-  const applied: string[] = [];
-  const passes = PASSES[level];
+): Promise<PassRecord[]> {
+  const off = ctx.disabled ?? new Set<string>();
+  const passes = PASSES.filter(
+    (p) => LEVELS[level].has(p.level) && !off.has(p.name) && !(p.ortName && off.has(p.ortName)),
+  );
+  const records = new Map<string, PassRecord>();
   for (let round = 0; round < MAX_ROUNDS && passes.length > 0; round++) {
     let changed = false;
     for (const pass of passes) {
+      const before = countNodes(model);
       if (await pass.run(model, ctx)) {
         changed = true;
-        applied.push(pass.name);
         validateGraph(model.graph);
+        const r = records.get(pass.name) ?? { name: pass.name, rounds: 0, nodesRemoved: 0 };
+        r.rounds++;
+        r.nodesRemoved += before - countNodes(model);
+        records.set(pass.name, r);
       }
     }
     if (!changed) break;
   }
-  return applied;
+  return [...records.values()];
+}
+
+function countNodes(model: Model): number {
+  let n = 0;
+  const visit = (g: Graph) => {
+    for (const node of g.nodes) {
+      n++;
+      forEachSubgraph(node, visit);
+    }
+  };
+  visit(model.graph);
+  return n;
 }

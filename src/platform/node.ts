@@ -3,7 +3,7 @@
  * The public API imports it lazily, only when a model is given as a file path, so the core runs
  * unchanged in browsers and workers.
  */
-import { closeSync, fstatSync, openSync, readFileSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, isAbsolute, sep } from 'node:path';
 import { OnyxError } from '../core/errors.js';
 import { checkLocation, type ExternalDataReader, type ExternalDataRef } from '../onnx/external-data.js';
@@ -16,6 +16,20 @@ export function readModelFile(path: string): Uint8Array {
     throw new OnyxError(
       code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'INVALID_ARGUMENT',
       `cannot read model file '${path}': ${(e as Error).message}`,
+      {},
+      { cause: e },
+    );
+  }
+}
+
+/** Writes a file (the optimized model of `optimizedModelFilePath`), replacing any old one. */
+export function writeFile(path: string, bytes: Uint8Array): void {
+  try {
+    writeFileSync(path, bytes);
+  } catch (e) {
+    throw new OnyxError(
+      'INVALID_ARGUMENT',
+      `cannot write '${path}': ${(e as Error).message}`,
       {},
       { cause: e },
     );

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Tensor } from '../core/tensor.js';
+import type { Model } from '../ir/graph.js';
+import { checkRewrite, load, opTypes, randomTensor } from '../../test/helpers/optimizer-kit.js';
+import { foldConvBatchNorm, foldConvMulAdd } from './conv-folding.js';
+import { eliminateDeadCode } from './dead-code.js';
+
+const f32 = (xs: number[], dims = [xs.length]) => new Tensor('float32', Float32Array.from(xs), dims);
+const conv = (bias: boolean) => ({
+  inputs: [{ name: 'x', type: 'float32', dims: [1, 2, 5, 5] }],
+  outputs: [{ name: 'y', type: 'float32', dims: [1, 3, 5, 5] }],
+  initializers: [
+    { name: 'W', tensor: randomTensor([3, 2, 3, 3], 5) },
+    ...(bias ? [{ name: 'B', tensor: f32([0.1, -0.2, 0.3]) }] : []),
+    { name: 'gamma', tensor: f32([1.5, 0.5, -1]) },
+    { name: 'beta', tensor: f32([0.1, 0.2, 0.3]) },
+    { name: 'mean', tensor: f32([0.05, -0.1, 0]) },
+    { name: 'var', tensor: f32([0.9, 1.1, 2]) },
+    { name: 'c', tensor: f32([2, -1, 0.5], [3, 1, 1]) },
+    { name: 'k', tensor: f32([0.25]) },
+  ],
+});
+const convNode = (bias: boolean) => ({
+  op: 'Conv',
+  inputs: bias ? ['x', 'W', 'B'] : ['x', 'W'],
+  outputs: ['c0'],
+  attrs: { pads: [1, 1, 1, 1] },
+});
+const feeds = { x: randomTensor([1, 2, 5, 5], 9) };
+const withDce = (pass: (g: Model['graph']) => boolean) => (m: Model) => {
+  const changed = pass(m.graph);
+  eliminateDeadCode(m.graph);
+  return changed;
+};
+
+describe('Conv folding', () => {
+  it('folds an inference BatchNormalization into the Conv weights and bias', async () => {
+    for (const bias of [true, false]) {
+      const m = await checkRewrite(
+        {
+          ...conv(bias),
+          nodes: [
+            convNode(bias),
+            {
+              op: 'BatchNormalization',
+              inputs: ['c0', 'gamma', 'beta', 'mean', 'var'],
+              outputs: ['y'],
+              attrs: { epsilon: 0.001 },
+            },
+          ],
+        },
+        withDce(foldConvBatchNorm),
+        feeds,
+        1e-4,
+      );
+      assert.deepEqual(opTypes(m), ['Conv']);
+      assert.equal(m.graph.nodes[0].outputs[0], 'y');
+      assert.equal(m.graph.initializers.has('gamma'), false);
+    }
+  });
+
+  it('folds per-channel Mul and scalar Add constants', async () => {
+    const m = await checkRewrite(
+      {
+        ...conv(true),
+        nodes: [
+          convNode(true),
+          { op: 'Mul', inputs: ['c', 'c0'], outputs: ['m'] },
+          { op: 'Add', inputs: ['m', 'k'], outputs: ['y'] },
+        ],
+      },
+      withDce(foldConvMulAdd),
+      feeds,
+      1e-4,
+    );
+    assert.deepEqual(opTypes(m), ['Conv']);
+  });
+
+  it('leaves a Conv whose output has another reader, and non-constant operands', () => {
+    const m = load({
+      ...conv(true),
+      inputs: [...conv(true).inputs, { name: 's', type: 'float32', dims: [3, 1, 1] }],
+      nodes: [
+        convNode(true),
+        { op: 'Mul', inputs: ['c0', 's'], outputs: ['m'] },
+        { op: 'Add', inputs: ['c0', 'k'], outputs: ['a'] },
+        { op: 'Add', inputs: ['m', 'a'], outputs: ['y'] },
+      ],
+    });
+    assert.equal(foldConvMulAdd(m.graph), false);
+  });
+});

@@ -1,0 +1,138 @@
+/**
+ * Folding per-channel affine ops into the Conv before them, when the Conv's weights (and bias) are
+ * constants and the Conv's output has no other reader:
+ * - Conv → BatchNormalization (inference mode): W' = W·s, B' = (B − mean)·s + β with
+ *   s = γ / √(var + ε), per output channel;
+ * - Conv → Mul by a constant that is per-channel or scalar: W' = W·c, B' = B·c;
+ * - Conv → Add of such a constant: B' = B + c.
+ * New weights are new initializers (the old ones may be shared); float32 and float64 only.
+ */
+import type { TypedArray } from '../core/dtype.js';
+import { Tensor } from '../core/tensor.js';
+import type { Graph, Node } from '../ir/graph.js';
+import { constantOf, forEachGraph, NameGen, producerMap, removeNodes, useCounts } from './graph-utils.js';
+
+interface ConvMatch {
+  conv: Node;
+  W: Tensor;
+  B: Tensor | undefined;
+  /** Output channels. */
+  M: number;
+}
+
+type Fold = (g: Graph, node: Node, m: ConvMatch) => { W: Tensor; B: Tensor } | undefined;
+
+export function foldConvBatchNorm(root: Graph): boolean {
+  return foldInto(root, (n) => n.opType === 'BatchNormalization', batchNormFold);
+}
+
+export function foldConvMulAdd(root: Graph): boolean {
+  return foldInto(root, (n) => n.opType === 'Mul' || n.opType === 'Add', mulAddFold);
+}
+
+function foldInto(root: Graph, accepts: (n: Node) => boolean, fold: Fold): boolean {
+  let changed = false;
+  const names = new NameGen(root);
+  forEachGraph(root, (g) => {
+    const producers = producerMap(g);
+    const uses = useCounts(g);
+    const dead = new Set<Node>();
+    for (const n of g.nodes) {
+      if (n.domain !== '' || !accepts(n)) continue;
+      const m = matchConv(g, producers, uses, n);
+      const folded = m && fold(g, n, m);
+      if (!m || !folded) continue;
+      const w = names.fresh(`${m.conv.inputs[1]}_folded`);
+      const b = names.fresh(`${m.conv.inputs[2] || m.conv.name + '_bias'}_folded`);
+      g.initializers.set(w, folded.W);
+      g.initializers.set(b, folded.B);
+      m.conv.inputs = [m.conv.inputs[0], w, b];
+      m.conv.outputs = [n.outputs[0]];
+      producers.set(n.outputs[0], m.conv);
+      dead.add(n);
+      changed = true;
+    }
+    removeNodes(g, dead);
+  });
+  return changed;
+}
+
+/** The Conv that makes `n`'s first (or, for Mul/Add, either) input, if it may be folded into. */
+function matchConv(
+  g: Graph,
+  producers: Map<string, Node>,
+  uses: Map<string, number>,
+  n: Node,
+): ConvMatch | undefined {
+  const candidates = n.opType === 'BatchNormalization' ? [n.inputs[0]] : n.inputs.slice(0, 2);
+  for (const x of candidates) {
+    const conv = producers.get(x);
+    if (!conv || conv.domain !== '' || conv.opType !== 'Conv' || uses.get(x) !== 1) continue;
+    const W = constantOf(g, conv.inputs[1]);
+    const B = conv.inputs[2] ? constantOf(g, conv.inputs[2]) : undefined;
+    if (!W || (W.type !== 'float32' && W.type !== 'float64') || (conv.inputs[2] && !B)) continue;
+    if (B && (B.type !== W.type || B.size !== W.dims[0])) continue;
+    return { conv, W, B, M: W.dims[0] };
+  }
+  return undefined;
+}
+
+function batchNormFold(g: Graph, bn: Node, m: ConvMatch): { W: Tensor; B: Tensor } | undefined {
+  if (bn.outputs.slice(1).some((o) => o) || bn.attrs.int('training_mode', 0) !== 0) return undefined;
+  if (bn.attrs.has('spatial') && bn.attrs.int('spatial') !== 1) return undefined;
+  const params = bn.inputs.slice(1, 5).map((i) => constantOf(g, i));
+  if (params.length !== 4 || params.some((p) => !p || p.type !== m.W.type || p.size !== m.M))
+    return undefined;
+  const [gamma, beta, mean, variance] = params.map((p) => p!.data as Float32Array | Float64Array);
+  const eps = bn.attrs.float('epsilon', 1e-5);
+  const scale = new Float64Array(m.M);
+  const shift = new Float64Array(m.M);
+  const bias = m.B?.data as Float32Array | Float64Array | undefined;
+  for (let c = 0; c < m.M; c++) {
+    scale[c] = gamma[c] / Math.sqrt(variance[c] + eps);
+    shift[c] = ((bias ? bias[c] : 0) - mean[c]) * scale[c] + beta[c];
+  }
+  return { W: scaleWeights(m.W, scale), B: biasTensor(m.W.type, shift) };
+}
+
+function mulAddFold(g: Graph, n: Node, m: ConvMatch): { W: Tensor; B: Tensor } | undefined {
+  const other = n.inputs[0] === m.conv.outputs[0] ? n.inputs[1] : n.inputs[0];
+  const c = perChannel(constantOf(g, other), m);
+  if (!c) return undefined;
+  const bias = m.B?.data as Float32Array | Float64Array | undefined;
+  const B = new Float64Array(m.M);
+  for (let k = 0; k < m.M; k++) {
+    const b = bias ? bias[k] : 0;
+    B[k] = n.opType === 'Mul' ? b * c[k] : b + c[k];
+  }
+  return { W: n.opType === 'Mul' ? scaleWeights(m.W, c) : m.W, B: biasTensor(m.W.type, B) };
+}
+
+/**
+ * A constant's value per output channel, when it broadcasts against the Conv output [N, M, ...]
+ * without changing its shape and varies at most along the channel axis.
+ */
+function perChannel(t: Tensor | undefined, m: ConvMatch): Float64Array | undefined {
+  const rank = m.W.dims.length;
+  if (!t || t.type !== m.W.type || t.dims.length > rank) return undefined;
+  const offset = rank - t.dims.length;
+  for (let j = 0; j < t.dims.length; j++) {
+    const axis = offset + j;
+    if (t.dims[j] !== 1 && !(axis === 1 && t.dims[j] === m.M)) return undefined;
+  }
+  const data = t.data as TypedArray as Float32Array;
+  return Float64Array.from({ length: m.M }, (_, k) => (t.size === 1 ? data[0] : data[k]));
+}
+
+function scaleWeights(W: Tensor, scale: Float64Array): Tensor {
+  const src = W.data as Float32Array | Float64Array;
+  const out = new (src.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(src.length);
+  const per = src.length / W.dims[0];
+  for (let i = 0; i < src.length; i++) out[i] = src[i] * scale[Math.floor(i / per)];
+  return new Tensor(W.type, out, W.dims);
+}
+
+function biasTensor(type: Tensor['type'], values: Float64Array): Tensor {
+  const data = type === 'float32' ? Float32Array.from(values) : values;
+  return new Tensor(type, data, [values.length]);
+}

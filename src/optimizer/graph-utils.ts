@@ -1,0 +1,268 @@
+/**
+ * What the rewrite passes share: walking every graph of a model, who reads and who makes each value,
+ * constants, fresh names, and the few static facts (element type, rank) a pass needs before it may
+ * rewrite. The facts are conservative: `undefined` means "not known", and a pass then leaves the
+ * nodes alone.
+ */
+import { dtypeFromCode, type TensorType, type TypedArray } from '../core/dtype.js';
+import { Tensor } from '../core/tensor.js';
+import { Attributes, type AttrValue } from '../ir/attributes.js';
+import { forEachSubgraph, implicitInputs, type Graph, type Model, type Node } from '../ir/graph.js';
+
+/** Calls `fn` on `root` and every nested subgraph (subgraphs first). */
+export function forEachGraph(root: Graph, fn: (g: Graph) => void): void {
+  for (const n of root.nodes) forEachSubgraph(n, (g) => forEachGraph(g, fn));
+  fn(root);
+}
+
+/** How many times each value is read in `g`: node inputs, subgraph (outer-scope) reads, graph outputs. */
+export function useCounts(g: Graph): Map<string, number> {
+  const uses = new Map<string, number>();
+  const add = (name: string) => name && uses.set(name, (uses.get(name) ?? 0) + 1);
+  for (const n of g.nodes) {
+    n.inputs.forEach(add);
+    implicitInputs(n).forEach(add);
+  }
+  for (const o of g.outputs) add(o.name);
+  return uses;
+}
+
+/** The node that makes each value of `g`. */
+export function producerMap(g: Graph): Map<string, Node> {
+  const m = new Map<string, Node>();
+  for (const n of g.nodes) for (const o of n.outputs) if (o) m.set(o, n);
+  return m;
+}
+
+/** Nodes that read each value of `g` (explicit inputs only). */
+export function consumerMap(g: Graph): Map<string, Node[]> {
+  const m = new Map<string, Node[]>();
+  for (const n of g.nodes) {
+    for (const i of n.inputs) {
+      if (!i) continue;
+      const list = m.get(i);
+      if (list) list.push(n);
+      else m.set(i, [n]);
+    }
+  }
+  return m;
+}
+
+/** The constant value of `name` in `g`: an initializer that no feed can override. */
+export function constantOf(g: Graph, name: string): Tensor | undefined {
+  if (!name || g.inputs.some((i) => i.name === name)) return undefined;
+  return g.initializers.get(name);
+}
+
+/** The single number a one-element numeric tensor holds. */
+export function scalarOf(t: Tensor | undefined): number | undefined {
+  if (!t || t.size !== 1 || t.type === 'string') return undefined;
+  const v = (t.data as TypedArray)[0];
+  return typeof v === 'bigint' ? Number(v) : t.type === 'float16' || t.type === 'bfloat16' ? undefined : v;
+}
+
+/** A tensor's elements as plain numbers (int64 via Number), for small shape/axes constants. */
+export function intsOf(t: Tensor | undefined): number[] | undefined {
+  if (!t || (t.type !== 'int64' && t.type !== 'int32')) return undefined;
+  return Array.from(t.data as ArrayLike<number | bigint>, (v) => Number(v));
+}
+
+/** Hands out value and node names that no graph of the model uses yet. */
+export class NameGen {
+  private readonly taken = new Set<string>();
+
+  constructor(root: Graph) {
+    forEachGraph(root, (g) => {
+      for (const i of g.inputs) this.taken.add(i.name);
+      for (const o of g.outputs) this.taken.add(o.name);
+      for (const k of g.initializers.keys()) this.taken.add(k);
+      for (const n of g.nodes) {
+        this.taken.add(n.name);
+        for (const x of [...n.inputs, ...n.outputs]) this.taken.add(x);
+      }
+    });
+  }
+
+  fresh(base: string): string {
+    let name = base;
+    for (let i = 1; this.taken.has(name); i++) name = `${base}_${i}`;
+    this.taken.add(name);
+    return name;
+  }
+}
+
+export const attr = {
+  int: (value: number): AttrValue => ({ kind: 'int', value, exact: BigInt(value) }),
+  ints: (value: number[]): AttrValue => ({ kind: 'ints', value, exact: value.map((v) => BigInt(v)) }),
+  float: (value: number): AttrValue => ({ kind: 'float', value }),
+  floats: (value: number[]): AttrValue => ({ kind: 'floats', value }),
+  string: (value: string): AttrValue => ({ kind: 'string', value, bytes: new TextEncoder().encode(value) }),
+};
+
+/** An int64 1-D tensor (shape and axes constants). */
+export function int64Tensor(values: number[]): Tensor {
+  return new Tensor(
+    'int64',
+    BigInt64Array.from(values, (v) => BigInt(v)),
+    [values.length],
+  );
+}
+
+/** Ops whose output 0 has the element type of input 0. */
+const SAME_TYPE_AS_INPUT0 = new Set([
+  'Identity',
+  'Relu',
+  'LeakyRelu',
+  'Sigmoid',
+  'Tanh',
+  'Abs',
+  'Neg',
+  'Exp',
+  'Log',
+  'Sqrt',
+  'Erf',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Pow',
+  'Clip',
+  'Transpose',
+  'Reshape',
+  'Squeeze',
+  'Unsqueeze',
+  'Flatten',
+  'Concat',
+  'Slice',
+  'Gather',
+  'Expand',
+  'Conv',
+  'MatMul',
+  'Gemm',
+  'BatchNormalization',
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'Softmax',
+  'LayerNormalization',
+  'ReduceMean',
+  'ReduceSum',
+  'Dropout',
+]);
+
+/** The element type of value `name` in `g`, when the model or a simple rule tells it. */
+export function elemTypeOf(
+  g: Graph,
+  name: string,
+  producers: Map<string, Node>,
+  depth = 0,
+): TensorType | undefined {
+  const init = g.initializers.get(name);
+  if (init) return init.type;
+  const t =
+    g.inputs.find((i) => i.name === name)?.type ??
+    g.valueInfo.get(name) ??
+    g.outputs.find((o) => o.name === name)?.type;
+  if (t && t.kind === 'tensor') return t.elemType;
+  const p = producers.get(name);
+  if (!p || depth > 64 || p.domain !== '') return undefined;
+  if (p.opType === 'Cast' && p.outputs[0] === name) {
+    const to = p.attrs.raw('to');
+    return to?.kind === 'int' ? dtypeFromCode(to.value)?.name : undefined;
+  }
+  if (p.opType === 'Shape' || p.opType === 'Size') return 'int64';
+  if (SAME_TYPE_AS_INPUT0.has(p.opType) && p.outputs[0] === name && p.inputs[0]) {
+    return elemTypeOf(g, p.inputs[0], producers, depth + 1);
+  }
+  return undefined;
+}
+
+const SAME_RANK_AS_INPUT0 = new Set([
+  'Identity',
+  'Relu',
+  'LeakyRelu',
+  'Sigmoid',
+  'Tanh',
+  'Abs',
+  'Neg',
+  'Exp',
+  'Erf',
+  'Sqrt',
+  'Cast',
+  'Clip',
+  'Dropout',
+  'Softmax',
+  'LayerNormalization',
+]);
+
+/** The rank of value `name` in `g`, when the model or a simple rule tells it. */
+export function rankOf(g: Graph, name: string, producers: Map<string, Node>, depth = 0): number | undefined {
+  const init = g.initializers.get(name);
+  if (init) return init.dims.length;
+  const t =
+    g.inputs.find((i) => i.name === name)?.type ??
+    g.valueInfo.get(name) ??
+    g.outputs.find((o) => o.name === name)?.type;
+  if (t && t.kind === 'tensor' && t.shape) return t.shape.length;
+  const p = producers.get(name);
+  if (!p || depth > 64 || p.domain !== '' || p.outputs[0] !== name) return undefined;
+  const rank = (i: number) => (p.inputs[i] ? rankOf(g, p.inputs[i], producers, depth + 1) : undefined);
+  switch (p.opType) {
+    case 'Flatten':
+    case 'Gemm':
+      return 2;
+    case 'Reshape': {
+      const shape = constantOf(g, p.inputs[1]);
+      return shape && shape.dims.length === 1 ? shape.dims[0] : undefined;
+    }
+    case 'MatMul': {
+      const [a, b] = [rank(0), rank(1)];
+      return a !== undefined && b !== undefined && a >= 2 && b >= 2 ? Math.max(a, b) : undefined;
+    }
+    case 'Add':
+    case 'Sub':
+    case 'Mul':
+    case 'Div': {
+      const [a, b] = [rank(0), rank(1)];
+      return a !== undefined && b !== undefined ? Math.max(a, b) : undefined;
+    }
+    default:
+      return SAME_RANK_AS_INPUT0.has(p.opType) ? rank(0) : undefined;
+  }
+}
+
+/** Removes `dead` nodes from `g` (by identity). */
+export function removeNodes(g: Graph, dead: ReadonlySet<Node>): void {
+  if (dead.size > 0) g.nodes = g.nodes.filter((n) => !dead.has(n));
+}
+
+/** onnxruntime's contrib-op domain, which the fusions emit ops of (version 1). */
+export const MS_DOMAIN = 'com.microsoft';
+
+/** Makes sure `model` imports `domain` (as version 1 when absent); returns the opsets a new node gets. */
+export function importDomain(model: Model, like: Node, domain = MS_DOMAIN): ReadonlyMap<string, number> {
+  if (!model.opsets.has(domain)) model.opsets = new Map(model.opsets).set(domain, 1);
+  return like.opsets.has(domain) ? like.opsets : new Map(like.opsets).set(domain, model.opsets.get(domain)!);
+}
+
+/** A new node of the default or a contrib domain. */
+export function newNode(
+  name: string,
+  opType: string,
+  domain: string,
+  inputs: string[],
+  outputs: string[],
+  attrs: [string, AttrValue][],
+  opsets: ReadonlyMap<string, number>,
+): Node {
+  return {
+    name,
+    opType,
+    domain,
+    overload: '',
+    inputs,
+    outputs,
+    attrs: new Attributes(new Map(attrs), `node '${name}' (${opType})`),
+    opsets,
+  };
+}

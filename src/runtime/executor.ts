@@ -12,6 +12,7 @@ import type { Allocator } from './allocator.js';
 import type { MemoryTracker } from './memory.js';
 import { withNode, type Plans } from './plan.js';
 import type { Profiler } from './profiler.js';
+import type { ThreadPool } from './thread-pool.js';
 
 /** How long the executor may hold the thread before yielding to the event loop. */
 const YIELD_EVERY_MS = 16;
@@ -44,6 +45,7 @@ export interface ExecutorOptions {
   allocator: Allocator;
   memory: MemoryTracker;
   profiler?: Profiler;
+  threads?: ThreadPool;
 }
 
 export class Executor {
@@ -121,6 +123,7 @@ export class Executor {
         return this.runGraph(g, bound, scope);
       },
       alloc: (type, dims) => this.options.allocator.alloc(type, dims),
+      threads: this.options.threads,
     };
   }
 }

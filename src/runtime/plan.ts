@@ -36,6 +36,7 @@ export function nodeInfo(node: Node): NodeInfo {
     outputCount: node.outputs.length,
     inputPresent: node.inputs.map((i) => i !== ''),
     outputPresent: node.outputs.map((o) => o !== ''),
+    inputNames: node.inputs,
   };
 }
 
@@ -92,6 +93,11 @@ export function buildPlans(root: Graph, providers: readonly ExecutionProvider[])
   }
   if (failures.length > 0) throw failures[0];
   return plans;
+}
+
+/** Lets every planned kernel free what it set aside at build time (see `Kernel.dispose`). */
+export function disposePlans(plans: Plans): void {
+  for (const plan of plans.values()) for (const step of plan.steps) step.kernel.dispose?.();
 }
 
 /**

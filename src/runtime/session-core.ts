@@ -7,31 +7,40 @@ import type { ExecutionProvider } from '../ep/provider.js';
 import type { Model } from '../ir/graph.js';
 import { inlineFunctions } from '../ir/inline.js';
 import { validateGraph } from '../ir/validate.js';
-import { optimizeModel, type OptimizationLevel } from '../optimizer/optimize.js';
+import { optimizeModel, type OptimizationLevel, type PassRecord } from '../optimizer/optimize.js';
 import { HeapAllocator, type Allocator } from './allocator.js';
 import { Executor } from './executor.js';
 import { MemoryTracker } from './memory.js';
-import { buildPlans, nodeInfo, type Plans } from './plan.js';
+import { buildPlans, disposePlans, nodeInfo, type Plans } from './plan.js';
 import { Profiler } from './profiler.js';
+import type { ThreadPool } from './thread-pool.js';
 
 export interface SessionCoreOptions {
   providers: readonly ExecutionProvider[];
   optimizationLevel: OptimizationLevel;
+  /** Optimizer pass names not to run. */
+  disabledOptimizers?: ReadonlySet<string>;
   profiling?: boolean;
+  /** Intra-op threads for the kernels; the core releases the pool in `close()`. */
+  threads?: ThreadPool;
 }
 
 export class SessionCore {
   readonly memory = new MemoryTracker();
   readonly profiler: Profiler | undefined;
   private readonly allocator: Allocator;
+  private readonly threads: ThreadPool | undefined;
 
   private constructor(
     readonly model: Model,
+    /** What each optimizer pass did to `model`. */
+    readonly optimization: readonly PassRecord[],
     private readonly plans: Plans,
     options: SessionCoreOptions,
   ) {
     this.allocator = options.providers[0]?.allocator ?? new HeapAllocator();
     this.profiler = options.profiling ? new Profiler() : undefined;
+    this.threads = options.threads;
   }
 
   static async create(model: Model, options: SessionCoreOptions): Promise<SessionCore> {
@@ -45,7 +54,8 @@ export class SessionCore {
       });
     inlineFunctions(model.graph, { functions: model.functions, hasKernel });
     validateGraph(model.graph);
-    await optimizeModel(model, options.optimizationLevel, {
+    const optimization = await optimizeModel(model, options.optimizationLevel, {
+      disabled: options.disabledOptimizers,
       foldKernel: (node) => {
         for (const ep of options.providers) {
           try {
@@ -59,7 +69,7 @@ export class SessionCore {
       },
     });
     const plans = buildPlans(model.graph, options.providers);
-    return new SessionCore(model, plans, options);
+    return new SessionCore(model, optimization, plans, options);
   }
 
   async run(feeds: ReadonlyMap<string, Value>): Promise<Map<string, Value>> {
@@ -67,8 +77,18 @@ export class SessionCore {
       allocator: this.allocator,
       memory: this.memory,
       profiler: this.profiler,
+      threads: this.threads,
     });
     const outputs = await executor.runGraph(this.model.graph, feeds, null);
     return new Map(this.model.graph.outputs.map((o, i) => [o.name, outputs[i]]));
+  }
+
+  /**
+   * Frees the kernels' build-time resources (pre-packed weights) and gives back the thread pool (its
+   * workers stop when no other session holds it).
+   */
+  async close(): Promise<void> {
+    disposePlans(this.plans);
+    await this.threads?.release();
   }
 }

@@ -34,10 +34,12 @@ export class WasmMemoryAllocator implements Allocator {
     const count = shapeSize(dims) * info.lanes;
     const elementBytes = (info.arrayType as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
     const size = sizeClass(Math.max(count * elementBytes, 1));
-    const offset = this.free.get(size)?.pop() ?? this.grow(size);
+    const reused = this.free.get(size)?.pop();
+    const offset = reused ?? this.grow(size);
     const Ctor = info.arrayType as unknown as new (b: ArrayBufferLike, o: number, n: number) => TypedArray;
-    // Zero the whole block through a byte view (works for BigInt arrays too).
-    new Uint8Array(this.memory.buffer, offset, size).fill(0);
+    // Zero a recycled block through a byte view (works for BigInt arrays too); memory past the old
+    // top was never handed out and is still zero as WebAssembly made it.
+    if (reused !== undefined) new Uint8Array(this.memory.buffer, offset, size).fill(0);
     const data = new Ctor(this.memory.buffer, offset, count);
     this.owned.set(data, { offset, size });
     this.bytesInUse += size;

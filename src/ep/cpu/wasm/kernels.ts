@@ -67,6 +67,13 @@ export interface GemmEpilogue {
   clip?: { min: number; max: number };
 }
 
+/**
+ * Runs one resolved `sgemm` export call: `args` are its arguments in export order, set for the whole
+ * of C ([0, M) × [0, N)) on this instance's workspace. A worker pool (parallel-gemm.ts) passes one to
+ * split the call into blocks of C across threads.
+ */
+export type SgemmRunner = (args: Parameters<GemmExports['sgemm']>) => void;
+
 /** A constant operand packed once for the micro-kernel: op(A) (M×K) or op(B) (K×N). */
 export interface PackedWeights {
   readonly side: 'A' | 'B';
@@ -133,6 +140,8 @@ const alignUp = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
 export class WasmKernels {
   readonly exports: GemmExports;
   readonly memory: WebAssembly.Memory;
+  /** The compiled module, for a worker pool to instantiate on the same memory. */
+  readonly module: WebAssembly.Module;
   private readonly workspace: Tensor;
   private scratch: Tensor | undefined;
   private scratchTop = 0;
@@ -144,7 +153,8 @@ export class WasmKernels {
     readonly variant: WasmSimdVariant,
   ) {
     this.memory = allocator.memory;
-    const instance = new WebAssembly.Instance(compiled(variant), { env: { memory: this.memory } });
+    this.module = compiled(variant);
+    const instance = new WebAssembly.Instance(this.module, { env: { memory: this.memory } });
     this.exports = instance.exports as unknown as GemmExports;
     this.workspace = allocator.alloc('float32', [(this.exports.WORKSPACE_BYTES.value as number) / 4]);
   }
@@ -172,6 +182,7 @@ export class WasmKernels {
     cOff: number,
     ldc: number,
     epilogue?: GemmEpilogue,
+    runner?: SgemmRunner,
   ): void {
     if (M <= 0 || N <= 0) return;
     const k = Math.max(K, 0);
@@ -183,7 +194,7 @@ export class WasmKernels {
     ]);
     const a = this.place(A, aOff, transA ? k : M, transA ? M : k, lda);
     const b = this.place(B, bOff, transB ? N : k, transB ? k : N, ldb);
-    this.run(transA, transB, M, N, K, alpha, a, lda, 0, b, ldb, 0, beta, C, cOff, ldc, epilogue);
+    this.run(transA, transB, M, N, K, alpha, a, lda, 0, b, ldb, 0, beta, C, cOff, ldc, epilogue, runner);
   }
 
   /**
@@ -236,6 +247,7 @@ export class WasmKernels {
     cOff: number,
     ldc: number,
     epilogue?: GemmEpilogue,
+    runner?: SgemmRunner,
   ): void {
     if (w.released) throw new Error('sgemmWithPacked: packed weights were released');
     const [wr, wc] = w.side === 'A' ? [M, K] : [K, N];
@@ -248,9 +260,9 @@ export class WasmKernels {
     this.begin([[X, xr, xc, ldx], [C, M, N, ldc], ...biasSpan(epilogue, M, N)]);
     const x = this.place(X, xOff, xr, xc, ldx);
     if (w.side === 'B') {
-      this.run(trans, false, M, N, K, alpha, x, ldx, 0, 0, 0, w.ptr, beta, C, cOff, ldc, epilogue);
+      this.run(trans, false, M, N, K, alpha, x, ldx, 0, 0, 0, w.ptr, beta, C, cOff, ldc, epilogue, runner);
     } else {
-      this.run(false, trans, M, N, K, alpha, 0, 0, w.ptr, x, ldx, 0, beta, C, cOff, ldc, epilogue);
+      this.run(false, trans, M, N, K, alpha, 0, 0, w.ptr, x, ldx, 0, beta, C, cOff, ldc, epilogue, runner);
     }
   }
 
@@ -284,6 +296,7 @@ export class WasmKernels {
     cOff: number,
     ldc: number,
     epilogue: GemmEpilogue | undefined,
+    runner: SgemmRunner | undefined,
   ): void {
     const e = this.exports;
     const cInPlace = this.inMemory(C);
@@ -302,7 +315,7 @@ export class WasmKernels {
     }
     const clip = epilogue?.clip;
     const ws = (this.workspace.data as Float32Array).byteOffset;
-    e.sgemm(
+    const args: Parameters<GemmExports['sgemm']> = [
       +transA,
       +transB,
       M,
@@ -328,7 +341,9 @@ export class WasmKernels {
       clip?.min ?? 0,
       clip?.max ?? 0,
       ws,
-    );
+    ];
+    if (runner) runner(args);
+    else e.sgemm(...args);
     if (!cInPlace) {
       const view = new Float32Array(this.memory.buffer, c, (M - 1) * ldc + N);
       if (ldc === N) C.set(view, cOff);

@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { nodeThreadHost } from '../../../platform/node-worker.js';
+import type { ThreadPool } from '../../../runtime/thread-pool.js';
+import { WasmMemoryAllocator } from '../../../runtime/wasm-allocator.js';
+import { createWasmKernels, wasmSimdVariant, type GemmEpilogue, type WasmKernels } from './kernels.js';
+import {
+  PARALLEL_MIN_FLOPS,
+  createGemmThreadPool,
+  parallelSgemm,
+  parallelSgemmWithPacked,
+  splitC,
+} from './parallel-gemm.js';
+
+/** Deterministic values in [-1, 1). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  };
+}
+
+/** A random array, in the kernels' memory (used in place) or on the JS heap (copied in and out). */
+function random(k: WasmKernels, n: number, next: () => number, inMemory: boolean): Float32Array {
+  const x = inMemory ? (k.allocator.alloc('float32', [n]).data as Float32Array) : new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = next();
+  return x;
+}
+
+interface Shape {
+  M: number;
+  N: number;
+  K: number;
+}
+
+// Every shape is above PARALLEL_MIN_FLOPS, so it really splits: odd sizes, tall (row split), wide
+// (column split), vectors, K not a multiple of the depth block.
+const SHAPES: Shape[] = [
+  { M: 67, N: 129, K: 131 },
+  { M: 301, N: 19, K: 200 },
+  { M: 9, N: 517, K: 300 },
+  { M: 1, N: 4099, K: 300 },
+  { M: 513, N: 1, K: 2100 },
+  { M: 33, N: 47, K: 700 },
+  { M: 130, N: 130, K: 257 },
+];
+
+const skip = wasmSimdVariant === undefined ? 'no WebAssembly SIMD128' : false;
+
+describe('parallelSgemm', { skip }, () => {
+  const kernels = createWasmKernels(new WasmMemoryAllocator())!;
+
+  it('splits the larger dimension in micro-tile multiples, counting packing', () => {
+    // Conv-like: packed weights as A. Few columns: rows; many columns: columns.
+    assert.equal(splitC(512, 49, 4608, true, false, 2).loSlot, 15);
+    assert.equal(splitC(64, 3136, 576, true, false, 2).loSlot, 17);
+    assert.deepEqual(
+      [splitC(512, 512, 512, false, false, 2).grain, splitC(512, 49, 4608, true, false, 2).grain],
+      [8, 4],
+    );
+    for (const s of SHAPES) assert.ok(2 * s.M * s.N * s.K >= PARALLEL_MIN_FLOPS, JSON.stringify(s));
+  });
+
+  for (const threads of [2, 3]) {
+    describe(`${threads} threads`, () => {
+      let pool: ThreadPool;
+      before(async () => {
+        pool = createGemmThreadPool(threads, nodeThreadHost, kernels)!;
+        const deadline = Date.now() + 30_000;
+        while (pool.readyWorkers < threads - 1 && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 2));
+        assert.equal(pool.readyWorkers, threads - 1, 'workers started');
+      });
+      after(() => pool.close());
+
+      it('equals the single-threaded kernel bit for bit: transposes, alpha/beta, epilogues, strides', () => {
+        let seed = 1;
+        for (const { M, N, K } of SHAPES) {
+          for (const [transA, transB] of [
+            [false, false],
+            [true, false],
+            [false, true],
+            [true, true],
+          ]) {
+            const next = rng(seed++);
+            const inMemory = seed % 2 === 0;
+            const pad = seed % 3;
+            const lda = (transA ? M : K) + pad;
+            const ldb = (transB ? K : N) + pad;
+            const ldc = N + pad;
+            const A = random(kernels, (transA ? K : M) * lda + 3, next, inMemory);
+            const B = random(kernels, (transB ? N : K) * ldb + 5, next, inMemory);
+            const C0 = random(kernels, M * ldc + 7, next, true);
+            const alpha = seed % 4 === 0 ? 0.5 : 1;
+            const beta = seed % 3 === 0 ? 0 : 0.25;
+            const epilogue: GemmEpilogue | undefined =
+              seed % 5 === 0
+                ? undefined
+                : {
+                    bias: {
+                      data: random(kernels, Math.max(M, N) + 2, next, !inMemory),
+                      offset: 2,
+                      axis: seed % 2 ? 'row' : 'col',
+                    },
+                    clip: seed % 3 ? { min: 0, max: Infinity } : undefined,
+                  };
+            const want = C0.slice();
+            kernels.sgemm(transA, transB, M, N, K, alpha, A, 3, lda, B, 5, ldb, beta, want, 7, ldc, epilogue);
+            const got = inMemory ? C0 : C0.slice();
+            parallelSgemm(
+              pool,
+              transA,
+              transB,
+              M,
+              N,
+              K,
+              alpha,
+              A,
+              3,
+              lda,
+              B,
+              5,
+              ldb,
+              beta,
+              got,
+              7,
+              ldc,
+              epilogue,
+            );
+            assert.deepEqual(got, want, `${M}×${N}×${K} transA=${transA} transB=${transB} pad=${pad}`);
+          }
+        }
+      });
+
+      it('equals the single-threaded kernel with pre-packed A or B', () => {
+        let seed = 100;
+        for (const { M, N, K } of SHAPES) {
+          for (const side of ['A', 'B'] as const) {
+            for (const trans of [false, true]) {
+              const next = rng(seed++);
+              const [wr, wc] = side === 'A' ? [M, K] : [K, N];
+              const W = random(kernels, wr * wc, next, true);
+              const w = kernels.packWeights(side, trans, wr, wc, W, 0, trans ? wr : wc);
+              const [xr, xc] = side === 'B' ? (trans ? [K, M] : [M, K]) : trans ? [N, K] : [K, N];
+              const X = random(kernels, xr * xc, next, seed % 2 === 0);
+              const epilogue: GemmEpilogue = {
+                bias: {
+                  data: random(kernels, side === 'A' ? M : N, next, true),
+                  axis: side === 'A' ? 'row' : 'col',
+                },
+                clip: { min: -0.5, max: 0.5 },
+              };
+              const want = new Float32Array(M * N);
+              const got = new Float32Array(M * N);
+              kernels.sgemmWithPacked(w, trans, M, N, K, 1, X, 0, xc, 0, want, 0, N, epilogue);
+              parallelSgemmWithPacked(pool, w, trans, M, N, K, 1, X, 0, xc, 0, got, 0, N, epilogue);
+              assert.deepEqual(got, want, `${M}×${N}×${K} packed ${side} trans=${trans}`);
+              kernels.releaseWeights(w);
+            }
+          }
+        }
+      });
+
+      it('sees memory that grew after the workers started', () => {
+        const n = 160;
+        const grown = kernels.allocator.alloc('float32', [16 << 20]); // 64 MiB: forces a grow
+        const next = rng(7);
+        const A = random(kernels, n * n, next, true);
+        const want = new Float32Array(n * n);
+        const got = kernels.allocator.alloc('float32', [n * n]).data as Float32Array;
+        kernels.sgemm(false, false, n, n, n, 1, A, 0, n, A, 0, n, 0, want, 0, n);
+        parallelSgemm(pool, false, false, n, n, n, 1, A, 0, n, A, 0, n, 0, got, 0, n);
+        assert.deepEqual(got, want);
+        kernels.allocator.release(grown);
+      });
+    });
+  }
+
+  it('runs on one thread without a pool', () => {
+    const n = 40;
+    const A = new Float32Array(n * n).fill(1);
+    const C = new Float32Array(n * n);
+    parallelSgemm(undefined, false, false, n, n, n, 2, A, 0, n, A, 0, n, 0, C, 0, n);
+    assert.ok(C.every((v) => v === 2 * n));
+  });
+});

@@ -1,0 +1,222 @@
+/**
+ * The WASM SIMD GEMM on the runtime's thread pool: `parallelSgemm` / `parallelSgemmWithPacked` take
+ * the arguments of `WasmKernels.sgemm` / `sgemmWithPacked` and split C into row or column blocks
+ * (multiples of the micro-tile, MR = 4 rows / NR = 8 columns, as packed operands require), which the
+ * caller and the workers take from a shared counter. Each thread has its own workspace for its packed
+ * blocks; the epilogue (bias, clip) is applied by whichever thread computes the block.
+ *
+ * Problems under PARALLEL_MIN_FLOPS run on the calling thread alone: waking a worker costs tens of
+ * microseconds (measured in bench/threads.ts), more than such a product takes.
+ */
+import { OnyxError } from '../../../core/errors.js';
+import {
+  ThreadPool,
+  loadThreadHost,
+  type ParallelRange,
+  type ThreadHost,
+} from '../../../runtime/thread-pool.js';
+import {
+  wasmKernels,
+  type GemmEpilogue,
+  type PackedWeights,
+  type SgemmRunner,
+  type WasmKernels,
+} from './kernels.js';
+
+/** Below this many FLOPs (2·M·N·K) a product runs on one thread (measured, bench/threads.ts). */
+export const PARALLEL_MIN_FLOPS = 2e6;
+
+const MR = 4;
+const NR = 8;
+/** Packing one element costs about this many FLOPs of micro-kernel time (7–25 measured: a strided copy). */
+const PACK_COST = 16;
+/**
+ * Chunks per thread: two, so that a worker that wakes late or loses its core to another process
+ * leaves its second chunk to a faster thread; more would repeat the packing of the shared operand.
+ */
+const CHUNKS_PER_THREAD = 2;
+// Argument positions in GemmExports.sgemm.
+const I0 = 15;
+const I1 = 16;
+const J0 = 17;
+const J1 = 18;
+const WS = 24;
+
+const kernelsOf = new WeakMap<ThreadPool, WasmKernels>();
+
+/**
+ * A pool of `threads` threads (the caller included) on `kernels`' memory and module. Undefined when
+ * the engine has no WebAssembly SIMD128 (then there is nothing to run in parallel).
+ */
+export function createGemmThreadPool(
+  threads: number,
+  host: ThreadHost,
+  kernels: WasmKernels | undefined = wasmKernels(),
+  timeoutMs?: number,
+): ThreadPool | undefined {
+  if (!kernels) return undefined;
+  const pool = new ThreadPool({
+    threads,
+    module: kernels.module,
+    allocator: kernels.allocator,
+    exportNames: ['sgemm'],
+    workspaceBytes: kernels.exports.WORKSPACE_BYTES.value as number,
+    host,
+    timeoutMs,
+  });
+  kernelsOf.set(pool, kernels);
+  return pool;
+}
+
+/** Sessions' pools by thread count: all run on `wasmKernels()`'s memory, one job at a time. */
+const sessionPools = new Map<number, ThreadPool>();
+
+/**
+ * The pool of a session, which must `release()` it: `requested` is `intraOpNumThreads` (undefined or
+ * 0: one thread per logical processor, as onnxruntime; 1: no pool). Sessions with the same thread
+ * count share one pool (as onnxruntime-web's global one): kernels dispatch synchronously, so jobs
+ * never overlap, and N sessions do not start N sets of workers; the last release stops it. Where
+ * threads cannot run (no SharedArrayBuffer, no worker support, no SIMD128) the session runs
+ * single-threaded, and `warn` says why when threads were asked for explicitly.
+ */
+export async function sessionThreadPool(
+  requested: number | undefined,
+  warn: (message: string) => void,
+): Promise<ThreadPool | undefined> {
+  if (requested !== undefined && (!Number.isInteger(requested) || requested < 0)) {
+    throw new OnyxError(
+      'INVALID_ARGUMENT',
+      `intraOpNumThreads must be a non-negative integer, got ${requested}`,
+    );
+  }
+  if (requested === 1) return undefined;
+  let host: ThreadHost;
+  try {
+    host = await loadThreadHost();
+  } catch (e) {
+    if (requested) warn(`intraOpNumThreads=${requested}: ${(e as Error).message}; kernels run on one thread`);
+    return undefined;
+  }
+  const threads = requested || host.availableParallelism();
+  if (threads <= 1) return undefined;
+  const existing = sessionPools.get(threads);
+  if (existing && !existing.isClosed) return existing.retain();
+  const pool = createGemmThreadPool(threads, host);
+  if (!pool && requested)
+    warn(`intraOpNumThreads=${requested}: no WebAssembly SIMD128, kernels run on one thread`);
+  if (pool) sessionPools.set(threads, pool);
+  return pool;
+}
+
+/** The runner that splits one resolved sgemm call over `pool`. */
+function runnerFor(pool: ThreadPool, kernels: WasmKernels): SgemmRunner {
+  return (args) => {
+    const [, , M, N, K, , , , , , , , , packedA, packedB] = args;
+    const flops = 2 * M * N * K;
+    const threads = 1 + pool.readyWorkers;
+    if (threads === 1 || flops < PARALLEL_MIN_FLOPS) {
+      kernels.exports.sgemm(...args);
+      return;
+    }
+    pool.parallelFor(0, args, splitC(M, N, K, packedA !== 0, packedB !== 0, threads), flops / 1e6);
+  };
+}
+
+/**
+ * Rows or columns, whichever gives the shortest slowest thread: its share of the FLOPs (rounded to
+ * whole micro-tiles) plus the packing it does — in a row split every chunk packs all of op(B) (unless
+ * pre-packed) and its rows of op(A); in a column split, all of op(A) and its columns of op(B).
+ */
+export function splitC(
+  M: number,
+  N: number,
+  K: number,
+  packedA: boolean,
+  packedB: boolean,
+  threads: number,
+): ParallelRange {
+  const rows = Math.min(M, Math.ceil(Math.ceil(M / MR) / threads) * MR);
+  const cols = Math.min(N, Math.ceil(Math.ceil(N / NR) / threads) * NR);
+  const cpt = CHUNKS_PER_THREAD;
+  const byRows = 2 * rows * N * K + PACK_COST * K * ((packedB ? 0 : cpt * N) + (packedA ? 0 : rows));
+  const byCols = 2 * M * cols * K + PACK_COST * K * ((packedA ? 0 : cpt * M) + (packedB ? 0 : cols));
+  return byRows < byCols
+    ? { begin: 0, end: M, grain: MR, chunks: threads * CHUNKS_PER_THREAD, loSlot: I0, hiSlot: I1, wsSlot: WS }
+    : {
+        begin: 0,
+        end: N,
+        grain: NR,
+        chunks: threads * CHUNKS_PER_THREAD,
+        loSlot: J0,
+        hiSlot: J1,
+        wsSlot: WS,
+      };
+}
+
+function kernelsFor(pool: ThreadPool | undefined): WasmKernels {
+  const k = pool ? kernelsOf.get(pool) : wasmKernels();
+  if (!k) {
+    throw new OnyxError(
+      'RUNTIME_ERROR',
+      pool
+        ? 'parallelSgemm: the pool was not made by createGemmThreadPool'
+        : 'parallelSgemm: no WebAssembly SIMD128',
+    );
+  }
+  return k;
+}
+
+/**
+ * `WasmKernels.sgemm` (same arguments after the pool) on `pool`'s threads; with no pool, on the
+ * process-wide kernels of `wasmKernels()` alone. Operands outside the pool's memory are copied in.
+ */
+export function parallelSgemm(
+  pool: ThreadPool | undefined,
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  A: Float32Array,
+  aOff: number,
+  lda: number,
+  B: Float32Array,
+  bOff: number,
+  ldb: number,
+  beta: number,
+  C: Float32Array,
+  cOff: number,
+  ldc: number,
+  epilogue?: GemmEpilogue,
+): void {
+  const k = kernelsFor(pool);
+  const runner = pool && pool.size > 1 ? runnerFor(pool, k) : undefined;
+  k.sgemm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc, epilogue, runner);
+}
+
+/**
+ * `WasmKernels.sgemmWithPacked` on `pool`'s threads; `w` must have been packed by the pool's kernels
+ * (`wasmKernels()` for a session's pool).
+ */
+export function parallelSgemmWithPacked(
+  pool: ThreadPool | undefined,
+  w: PackedWeights,
+  trans: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  X: Float32Array,
+  xOff: number,
+  ldx: number,
+  beta: number,
+  C: Float32Array,
+  cOff: number,
+  ldc: number,
+  epilogue?: GemmEpilogue,
+): void {
+  const k = kernelsFor(pool);
+  const runner = pool && pool.size > 1 ? runnerFor(pool, k) : undefined;
+  k.sgemmWithPacked(w, trans, M, N, K, alpha, X, xOff, ldx, beta, C, cOff, ldc, epilogue, runner);
+}

@@ -7,10 +7,13 @@ import { OnyxError } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
 import type { Value } from '../core/value.js';
 import { CpuExecutionProvider } from '../ep/cpu/cpu-provider.js';
+import { sessionThreadPool } from '../ep/cpu/wasm/parallel-gemm.js';
 import { getExecutionProvider, registerExecutionProvider, type ExecutionProvider } from '../ep/provider.js';
 import type { ValueInfo } from '../ir/graph.js';
 import { MapExternalDataReader, NO_EXTERNAL_DATA, type ExternalDataReader } from '../onnx/external-data.js';
 import { loadModelBytes } from '../onnx/load.js';
+import { modelToBytes } from '../ir/to-proto.js';
+import { PASS_NAMES } from '../optimizer/optimize.js';
 import { SessionCore } from '../runtime/session-core.js';
 import { env, log } from './env.js';
 import { validateFeeds } from './feeds.js';
@@ -74,50 +77,7 @@ export class InferenceSession {
     b?: number,
     c?: SessionOptions,
   ): Promise<InferenceSession> {
-    let options: SessionOptions;
-    let bytes: Uint8Array;
-    let external: ExternalDataReader = NO_EXTERNAL_DATA;
-    if (typeof model === 'string') {
-      options = (a as SessionOptions) ?? {};
-      const platform = await import('../platform/node.js');
-      bytes = platform.readModelFile(model);
-      external = new platform.FolderExternalDataReader(model);
-    } else if (model instanceof Uint8Array) {
-      options = (a as SessionOptions) ?? {};
-      bytes = model;
-    } else if (
-      model instanceof ArrayBuffer ||
-      (typeof SharedArrayBuffer !== 'undefined' && model instanceof SharedArrayBuffer)
-    ) {
-      const offset = typeof a === 'number' ? a : 0;
-      bytes = new Uint8Array(
-        model,
-        offset,
-        typeof a === 'number' ? (b ?? model.byteLength - offset) : undefined,
-      );
-      options = (typeof a === 'number' ? c : a) ?? {};
-    } else {
-      throw new OnyxError(
-        'INVALID_ARGUMENT',
-        'InferenceSession.create expects a file path, a Uint8Array or an ArrayBuffer',
-      );
-    }
-    if (options.externalData) external = externalReader(options.externalData);
-    reportUnimplemented(options);
-    const providers = resolveProviders(options.executionProviders);
-    const level = options.graphOptimizationLevel ?? 'all';
-    if (!OPT_LEVELS.includes(level)) {
-      throw new OnyxError(
-        'INVALID_ARGUMENT',
-        `graphOptimizationLevel must be one of ${OPT_LEVELS.join(', ')}, got '${level}'`,
-      );
-    }
-    const ir = loadModelBytes(bytes, external);
-    const core = await SessionCore.create(ir, {
-      providers,
-      optimizationLevel: level,
-      profiling: options.enableProfiling,
-    });
+    const { core, options } = await createCore(model, a, b, c);
     return new InferenceSession(core, options);
   }
 
@@ -164,7 +124,9 @@ export class InferenceSession {
   }
 
   async release(): Promise<void> {
+    const core = this.core;
     this.core = undefined;
+    await core?.close();
   }
 
   startProfiling(): void {}
@@ -182,6 +144,106 @@ export class InferenceSession {
     }
     return v;
   }
+}
+
+/**
+ * Loads, optimizes and plans a model given as `InferenceSession.create` takes it; writes the
+ * optimized model to `optimizedModelFilePath` when that is set. Shared with `optimize()`.
+ */
+export async function createCore(
+  model: string | Uint8Array | ArrayBufferLike,
+  a?: SessionOptions | number,
+  b?: number,
+  c?: SessionOptions,
+): Promise<{ core: SessionCore; options: SessionOptions }> {
+  let options: SessionOptions;
+  let bytes: Uint8Array;
+  let external: ExternalDataReader = NO_EXTERNAL_DATA;
+  if (typeof model === 'string') {
+    options = (a as SessionOptions) ?? {};
+    const platform = await import('../platform/node.js');
+    bytes = platform.readModelFile(model);
+    external = new platform.FolderExternalDataReader(model);
+  } else if (model instanceof Uint8Array) {
+    options = (a as SessionOptions) ?? {};
+    bytes = model;
+  } else if (
+    model instanceof ArrayBuffer ||
+    (typeof SharedArrayBuffer !== 'undefined' && model instanceof SharedArrayBuffer)
+  ) {
+    const offset = typeof a === 'number' ? a : 0;
+    bytes = new Uint8Array(
+      model,
+      offset,
+      typeof a === 'number' ? (b ?? model.byteLength - offset) : undefined,
+    );
+    options = (typeof a === 'number' ? c : a) ?? {};
+  } else {
+    throw new OnyxError(
+      'INVALID_ARGUMENT',
+      'InferenceSession.create expects a file path, a Uint8Array or an ArrayBuffer',
+    );
+  }
+  if (options.externalData) external = externalReader(options.externalData);
+  reportUnimplemented(options);
+  const providers = resolveProviders(options.executionProviders);
+  const level = options.graphOptimizationLevel ?? 'all';
+  if (!OPT_LEVELS.includes(level)) {
+    throw new OnyxError(
+      'INVALID_ARGUMENT',
+      `graphOptimizationLevel must be one of ${OPT_LEVELS.join(', ')}, got '${level}'`,
+    );
+  }
+  // Started before loading: the workers boot while the model is decoded and optimized.
+  const threads = await sessionThreadPool(options.intraOpNumThreads, (m) =>
+    log(2, options.logSeverityLevel, m),
+  );
+  let core: SessionCore;
+  try {
+    const ir = loadModelBytes(bytes, external);
+    core = await SessionCore.create(ir, {
+      providers,
+      optimizationLevel: level,
+      disabledOptimizers: disabledOptimizers(options),
+      profiling: options.enableProfiling,
+      threads,
+    });
+  } catch (e) {
+    await threads?.release();
+    throw e;
+  }
+  if (options.optimizedModelFilePath) {
+    const platform = await import('../platform/node.js');
+    platform.writeFile(options.optimizedModelFilePath, modelToBytes(core.model));
+  }
+  return { core, options };
+}
+
+/** onnxruntime's session config key for optimizers to skip, as a comma-separated list. */
+const DISABLE_KEY = 'optimization.disable_specified_optimizers';
+
+/**
+ * Optimizer passes to skip, from `extra` as onnxruntime spells it: `{ 'optimization.disable_specified_optimizers':
+ * 'A,B' }` or nested (`{ optimization: { disable_specified_optimizers: 'A,B' } }`, the form onnxruntime-web
+ * flattens); an array of names is accepted too. Names are Onyx's pass names or onnxruntime's.
+ */
+function disabledOptimizers(o: SessionOptions): Set<string> {
+  const extra = o.extra ?? {};
+  const nested = extra.optimization as Record<string, unknown> | undefined;
+  const raw = extra[DISABLE_KEY] ?? nested?.disable_specified_optimizers;
+  if (raw === undefined) return new Set();
+  const list = (Array.isArray(raw) ? raw.map(String) : String(raw).split(','))
+    .map((x) => x.trim())
+    .filter(Boolean);
+  const unknown = list.filter((x) => !PASS_NAMES.includes(x));
+  if (unknown.length > 0) {
+    log(
+      2,
+      o.logSeverityLevel,
+      `${DISABLE_KEY}: no optimizer pass is named ${unknown.map((x) => `'${x}'`).join(', ')}; known: ${PASS_NAMES.join(', ')}`,
+    );
+  }
+  return new Set(list);
 }
 
 function outputsWanted(fetches: FetchesType | RunOptions | undefined, all: readonly string[]): string[] {
@@ -243,16 +305,7 @@ function externalReader(files: NonNullable<SessionOptions['externalData']>): Ext
 
 function reportUnimplemented(o: SessionOptions): void {
   const level = o.logSeverityLevel;
-  if (o.intraOpNumThreads !== undefined && o.intraOpNumThreads > 1) {
-    log(
-      2,
-      level,
-      `intraOpNumThreads=${o.intraOpNumThreads} is not implemented yet: kernels run on one thread`,
-    );
-  }
   if (o.executionMode === 'parallel')
     log(2, level, "executionMode 'parallel' is not implemented yet: nodes run sequentially");
-  if (o.optimizedModelFilePath)
-    log(2, level, 'optimizedModelFilePath is not implemented yet: no file is written');
   void env;
 }

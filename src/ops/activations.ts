@@ -143,9 +143,36 @@ const ACTIVATIONS: ActivationRow[] = [
   },
 ];
 
-const pointwiseOps: OpDef[] = ACTIVATIONS.map((r) =>
-  elementwiseOp({ opType: r.op, versions: r.versions, arity: 1, fns: r.fns }),
-);
+/**
+ * Relu on float32 as a direct loop (the generic elementwise path calls a scalar function per
+ * element); other types take the generic path. NaN stays NaN, as there.
+ */
+function withFloat32Relu(def: OpDef): OpDef {
+  return {
+    ...def,
+    build(node) {
+      const generic = def.build(node);
+      return (inputs, ctx) => {
+        const x = inputs[0];
+        if (!(x instanceof Tensor) || !(x.data instanceof Float32Array) || inputs.length !== 1) {
+          return generic(inputs, ctx);
+        }
+        const src = x.data;
+        const out = new Float32Array(src.length);
+        for (let i = 0; i < src.length; i++) {
+          const v = src[i];
+          out[i] = v < 0 ? 0 : v;
+        }
+        return [new Tensor('float32', out, x.dims)];
+      };
+    },
+  };
+}
+
+const pointwiseOps: OpDef[] = ACTIVATIONS.map((r) => {
+  const def = elementwiseOp({ opType: r.op, versions: r.versions, arity: 1, fns: r.fns });
+  return r.op === 'Relu' ? withFloat32Relu(def) : def;
+});
 
 /** SwiGLU(A, B) = Swish_alpha(A) · B; A and B must have the same shape (no broadcasting). */
 const swigluOp: OpDef = {

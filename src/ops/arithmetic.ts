@@ -394,6 +394,7 @@ function variadic(opType: string, versions: number[], fns: ElementFns, mean = fa
         if (inputs.length === 0) throw new OnyxError('INVALID_MODEL', `${opType} needs at least one input`);
         const ts = requireInputs(opType, inputs, inputs.length);
         requireSameType(opType, ts);
+        if (opType === 'Sum' && ts.length > 1 && sameFloat32Shapes(ts)) return [sumFloat32(ts)];
         const fn = pickFn(opType, fns, ts[0].type);
         let acc = ts[0];
         for (let i = 1; i < ts.length; i++) acc = binary(acc, ts[i], acc.type, fn);
@@ -405,6 +406,26 @@ function variadic(opType: string, versions: number[], fns: ElementFns, mean = fa
       };
     },
   };
+}
+
+function sameFloat32Shapes(ts: readonly Tensor[]): boolean {
+  const d = ts[0].dims;
+  return ts.every(
+    (t) => t.type === 'float32' && t.dims.length === d.length && t.dims.every((x, i) => x === d[i]),
+  );
+}
+
+/**
+ * Sum of same-shape float32 tensors as direct loops (ResNet's residual adds): the generic path calls
+ * a scalar function per element. Each step rounds to float32 like the generic fold.
+ */
+function sumFloat32(ts: readonly Tensor[]): Tensor {
+  const out = (ts[0].data as Float32Array).slice();
+  for (let k = 1; k < ts.length; k++) {
+    const x = ts[k].data as Float32Array;
+    for (let i = 0; i < out.length; i++) out[i] += x[i];
+  }
+  return new Tensor('float32', out, ts[0].dims);
 }
 
 const MIN_MAX_VERSIONS = [1, 6, 8, 12, 13];

@@ -1,66 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor } from '../core/tensor.js';
-import type { TensorType } from '../core/dtype.js';
-import { Attributes, type AttrValue } from '../ir/attributes.js';
-import { heapRunContext, type NodeInfo } from './kernel.js';
-import { OpRegistry } from './registry.js';
 import { ops } from './attention.js';
-import { numbersOf } from './util/numeric.js';
+import { assertNear as close, bindOps, f32, i64, nums, randomArray, t } from './util/op-test-kit.js';
 
-const registry = new OpRegistry().register(...ops);
-const int = (value: number): AttrValue => ({ kind: 'int', value });
-const float = (value: number): AttrValue => ({ kind: 'float', value });
-const str = (value: string): AttrValue => ({ kind: 'string', value, bytes: new TextEncoder().encode(value) });
-
-/** Builds and runs one node; returns every output. */
-async function runAll(
-  opType: string,
-  inputs: (Tensor | undefined)[],
-  attrs: Record<string, AttrValue> = {},
-  opset = 22,
-  outputCount = 1,
-  domain = '',
-): Promise<Tensor[]> {
-  const r = registry.resolve(domain, opType, opset);
-  if (!r) throw new Error(`${opType}-${opset} not registered`);
-  const node: NodeInfo = {
-    name: 'n',
-    opType,
-    domain,
-    opset,
-    sinceVersion: r.sinceVersion,
-    attrs: new Attributes(new Map(Object.entries(attrs)), 'n'),
-    inputCount: inputs.length,
-    outputCount,
-    inputPresent: inputs.map((x) => x !== undefined),
-    outputPresent: new Array<boolean>(outputCount).fill(true),
-  };
-  return (await r.def.build(node)(inputs, heapRunContext)) as Tensor[];
-}
-const run = async (...args: Parameters<typeof runAll>) => (await runAll(...args))[0];
-
-const t = (type: TensorType, data: any[], dims?: number[]) =>
-  new Tensor(type, data as any, dims ?? [data.length]);
-const f32 = (data: number[], dims?: number[]) => t('float32', data, dims);
-const i64 = (...a: number[]) => t('int64', a.map(BigInt));
-const nums = (x: Tensor) => Array.from(numbersOf(x));
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
-  assert.equal(actual.length, expected.length, `length ${actual.length} vs ${expected.length}`);
-  for (let i = 0; i < actual.length; i++)
-    assert.ok(
-      Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i])),
-      `element ${i}: ${actual[i]} vs ${expected[i]}`,
-    );
-}
-
-function rand(n: number, seed: number): number[] {
-  let s = seed;
-  return Array.from({ length: n }, () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648 - 0.5;
-  });
-}
+const { run: runAll, run1: run } = bindOps(ops, { opset: 22 });
+const rand = (n: number, seed: number) => randomArray(n, seed, -0.5, 0.5);
 
 describe('Attention', () => {
   it('a single key returns its value whatever the query', async () => {
@@ -109,8 +53,13 @@ describe('Attention', () => {
     const pk = f32(rand(4, 9), [1, 1, 1, 4]);
     const pv = f32([3, 3, 3, 3], [1, 1, 1, 4]);
     const args = [q, f32(rand(4, 10), [1, 1, 1, 4]), f32([1, 1, 1, 1], [1, 1, 1, 4]), undefined, pk, pv];
-    const [c, presentK, presentV] = await runAll('Attention', args, { is_causal: int(1) }, 23, 3);
-    const [n] = await runAll('Attention', args, {}, 23, 3);
+    const [c, presentK, presentV] = await runAll(
+      'Attention',
+      args,
+      { is_causal: 1 },
+      { opset: 23, outputCount: 3 },
+    );
+    const [n] = await runAll('Attention', args, {}, { opset: 23, outputCount: 3 });
     close(nums(c), nums(n));
     assert.deepEqual(presentK.dims, [1, 1, 2, 4]);
     close(nums(presentV), [3, 3, 3, 3, 1, 1, 1, 1]);
@@ -120,24 +69,27 @@ describe('Attention', () => {
     const q = f32(rand(2 * 4, 11), [1, 2, 4]);
     const k = f32(rand(2 * 4, 12), [1, 2, 4]);
     const v = f32(rand(2 * 4, 13), [1, 2, 4]);
-    const heads = { q_num_heads: int(2), kv_num_heads: int(2) };
+    const heads = { q_num_heads: 2, kv_num_heads: 2 };
     const [y3] = await runAll('Attention', [q, k, v], heads, 23);
     assert.deepEqual(y3.dims, [1, 2, 4]);
     const raw = await runAll(
       'Attention',
       [q, k, v],
-      { ...heads, scale: float(1), softcap: float(0.1) },
-      23,
-      4,
+      { ...heads, scale: { float: 1 }, softcap: { float: 0.1 } },
+      { opset: 23, outputCount: 4 },
     );
     const capped = await runAll(
       'Attention',
       [q, k, v],
-      { ...heads, scale: float(1), softcap: float(0.1), qk_matmul_output_mode: int(1) },
-      23,
-      4,
+      { ...heads, scale: { float: 1 }, softcap: { float: 0.1 }, qk_matmul_output_mode: 1 },
+      { opset: 23, outputCount: 4 },
     );
-    const probs = await runAll('Attention', [q, k, v], { ...heads, qk_matmul_output_mode: int(3) }, 23, 4);
+    const probs = await runAll(
+      'Attention',
+      [q, k, v],
+      { ...heads, qk_matmul_output_mode: 3 },
+      { opset: 23, outputCount: 4 },
+    );
     assert.deepEqual(raw[3].dims, [1, 2, 2, 2]);
     close(
       nums(capped[3]),
@@ -155,7 +107,7 @@ describe('Attention', () => {
     const q = f32(rand(4, 14), [1, 1, 1, 4]);
     const k = f32(rand(12, 15), [1, 1, 3, 4]);
     const v = f32([2, 2, 2, 2, 9, 9, 9, 9, 9, 9, 9, 9], [1, 1, 3, 4]);
-    const y = await run('Attention', [q, k, v, undefined, undefined, undefined, i64(1)], {}, 24);
+    const y = await run('Attention', [q, k, v, undefined, undefined, undefined, i64([1])], {}, 24);
     close(nums(y), [2, 2, 2, 2]);
   });
 
@@ -179,7 +131,7 @@ describe('Attention', () => {
       /attn_mask \[3,1\] does not broadcast/,
     );
     await assert.rejects(
-      run('Attention', [x, x, x], { qk_matmul_output_mode: int(5) }, 23),
+      run('Attention', [x, x, x], { qk_matmul_output_mode: 5 }, 23),
       /qk_matmul_output_mode must be 0, 1, 2 or 3/,
     );
   });
@@ -195,7 +147,7 @@ describe('RotaryEmbedding', () => {
     const qi = await run(
       'RotaryEmbedding',
       [x, f32([0, 0], [1, 1, 2]), f32([1, 1], [1, 1, 2])],
-      { interleaved: int(1) },
+      { interleaved: 1 },
       23,
     );
     close(nums(qi), [-2, 1, -4, 3]);
@@ -206,8 +158,8 @@ describe('RotaryEmbedding', () => {
     const sin = f32([0, 1], [2, 1]);
     const y = await run(
       'RotaryEmbedding',
-      [x, cos, sin, i64(1).reshape([1, 1])],
-      { num_heads: int(2), rotary_embedding_dim: int(2) },
+      [x, cos, sin, i64([1]).reshape([1, 1])],
+      { num_heads: 2, rotary_embedding_dim: 2 },
       23,
     );
     close(nums(y), [-2, 1, 3, 4, -6, 5, 7, 8]);
@@ -215,7 +167,7 @@ describe('RotaryEmbedding', () => {
   it('rejects out-of-range positions and bad caches', async () => {
     const x = f32([1, 2, 3, 4], [1, 1, 1, 4]);
     await assert.rejects(
-      run('RotaryEmbedding', [x, f32([1, 1], [1, 2]), f32([0, 0], [1, 2]), i64(3).reshape([1, 1])], {}, 23),
+      run('RotaryEmbedding', [x, f32([1, 1], [1, 2]), f32([0, 0], [1, 2]), i64([3]).reshape([1, 1])], {}, 23),
       /position id 3 is outside the cache of 1 positions/,
     );
     await assert.rejects(
@@ -240,9 +192,8 @@ describe('LinearAttention', () => {
     const [y, state] = await runAll(
       'LinearAttention',
       [f32([1, 2], [1, 2, 1]), f32([3, 4], [1, 2, 1]), f32([5, 6], [1, 2, 1])],
-      { q_num_heads: int(1), kv_num_heads: int(1), update_rule: str('linear') },
-      27,
-      2,
+      { q_num_heads: 1, kv_num_heads: 1, update_rule: 'linear' },
+      { opset: 27, outputCount: 2 },
     );
     close(nums(y), [15, 2 * (15 + 24)]);
     close(nums(state), [39]);
@@ -259,9 +210,8 @@ describe('LinearAttention', () => {
         f32([Math.log(0.5)], [1, 1, 1]),
         f32([0.5], [1, 1, 1]),
       ],
-      { q_num_heads: int(1), kv_num_heads: int(1) },
-      27,
-      2,
+      { q_num_heads: 1, kv_num_heads: 1 },
+      { opset: 27, outputCount: 2 },
     );
     const s = 0.5 * 2 + 0.5 * (10 - 0.5 * 2);
     close(nums(state), [s]);
@@ -270,11 +220,11 @@ describe('LinearAttention', () => {
   it('requires the inputs its update rule uses', async () => {
     const x = f32([1], [1, 1, 1]);
     await assert.rejects(
-      run('LinearAttention', [x, x, x], { q_num_heads: int(1), kv_num_heads: int(1) }, 27),
+      run('LinearAttention', [x, x, x], { q_num_heads: 1, kv_num_heads: 1 }, 27),
       /needs the decay input/,
     );
     await assert.rejects(
-      run('LinearAttention', [x, x, x], { q_num_heads: int(3), kv_num_heads: int(2) }, 27),
+      run('LinearAttention', [x, x, x], { q_num_heads: 3, kv_num_heads: 2 }, 27),
       /q_num_heads \(3\) must be a positive multiple/,
     );
   });
@@ -285,11 +235,21 @@ describe('FlexAttention', () => {
     const q = f32(rand(2 * 2 * 3, 21), [1, 2, 2, 3]);
     const k = f32(rand(3 * 3, 22), [1, 1, 3, 3]);
     const v = f32(rand(3 * 2, 23), [1, 1, 3, 2]);
-    const flex = await run('FlexAttention', [q, k, v], {}, 1, 1, 'ai.onnx.preview');
+    const flex = await run(
+      'FlexAttention',
+      [q, k, v],
+      {},
+      { opset: 1, outputCount: 1, domain: 'ai.onnx.preview' },
+    );
     const ref = await run('Attention', [q, k, v], {}, 23);
     close(nums(flex), nums(ref));
-    const scaled = await run('FlexAttention', [q, k, v], { scale: float(0.5) }, 1, 1, 'ai.onnx.preview');
-    const refScaled = await run('Attention', [q, k, v], { scale: float(0.5) }, 23);
+    const scaled = await run(
+      'FlexAttention',
+      [q, k, v],
+      { scale: { float: 0.5 } },
+      { opset: 1, outputCount: 1, domain: 'ai.onnx.preview' },
+    );
+    const refScaled = await run('Attention', [q, k, v], { scale: { float: 0.5 } }, 23);
     close(nums(scaled), nums(refScaled));
   });
 });

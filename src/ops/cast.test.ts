@@ -3,41 +3,11 @@ import assert from 'node:assert/strict';
 import { OnyxError } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
 import type { TensorType } from '../core/dtype.js';
-import { Attributes, type AttrValue } from '../ir/attributes.js';
-import { heapRunContext, type NodeInfo } from './kernel.js';
-import { OpRegistry } from './registry.js';
 import { bitCastTensor, castTensor, ops, parseNumber } from './cast.js';
+import { bindOps, t } from './util/op-test-kit.js';
 
-const registry = new OpRegistry().register(...ops);
-const int = (value: number): AttrValue => ({ kind: 'int', value });
-const str = (value: string): AttrValue => ({ kind: 'string', value, bytes: new TextEncoder().encode(value) });
+const { run1: run } = bindOps(ops, { opset: 25 });
 
-async function run(
-  opType: string,
-  inputs: (Tensor | undefined)[],
-  attrs: Record<string, AttrValue> = {},
-  opset = 25,
-): Promise<Tensor> {
-  const r = registry.resolve('', opType, opset);
-  if (!r) throw new Error(`${opType}-${opset} not registered`);
-  const node: NodeInfo = {
-    name: 'n',
-    opType,
-    domain: '',
-    opset,
-    sinceVersion: r.sinceVersion,
-    attrs: new Attributes(new Map(Object.entries(attrs)), 'n'),
-    inputCount: inputs.length,
-    outputCount: 1,
-    inputPresent: inputs.map((x) => x !== undefined),
-    outputPresent: [true],
-  };
-  const out = await r.def.build(node)(inputs, heapRunContext);
-  return out[0] as Tensor;
-}
-
-const t = (type: TensorType, data: any[], dims?: number[]) =>
-  new Tensor(type, data as any, dims ?? [data.length]);
 const cast = (x: Tensor, to: TensorType) => Array.from(castTensor(x, to).data as ArrayLike<unknown>);
 
 describe('Cast to string (numpy formatting)', () => {
@@ -137,24 +107,18 @@ describe('Cast between numeric types', () => {
   });
   it('float8 saturate and e8m0 round_mode attributes', async () => {
     const x = t('float32', [1000, -1000, Infinity]);
+    assert.deepEqual(Array.from((await run('Cast', [x], { to: 17 })).data as Uint8Array), [0x7e, 0xfe, 0x7e]);
     assert.deepEqual(
-      Array.from((await run('Cast', [x], { to: int(17) })).data as Uint8Array),
-      [0x7e, 0xfe, 0x7e],
-    );
-    assert.deepEqual(
-      Array.from((await run('Cast', [x], { to: int(17), saturate: int(0) })).data as Uint8Array),
+      Array.from((await run('Cast', [x], { to: 17, saturate: 0 })).data as Uint8Array),
       [0x7f, 0xff, 0x7f],
     );
     const y = t('float32', [3, 0.75]);
     const e8 = async (mode: string) =>
-      Array.from((await run('Cast', [y], { to: int(24), round_mode: str(mode) })).data as Uint8Array);
+      Array.from((await run('Cast', [y], { to: 24, round_mode: mode })).data as Uint8Array);
     assert.deepEqual(await e8('up'), [129, 127]);
     assert.deepEqual(await e8('down'), [128, 126]);
     assert.deepEqual(await e8('nearest'), [129, 127]);
-    await assert.rejects(
-      run('Cast', [y], { to: int(24), round_mode: str('sideways') }),
-      /round_mode 'sideways'/,
-    );
+    await assert.rejects(run('Cast', [y], { to: 24, round_mode: 'sideways' }), /round_mode 'sideways'/);
   });
   it('float4e2m1: NaN → 0x8 (ONNX reference), overflow saturates', () => {
     assert.deepEqual(cast(t('float32', [NaN, 100, -0.25]), 'float4e2m1'), [0x8, 0x7, 0x8]);
@@ -172,11 +136,11 @@ describe('Cast between numeric types', () => {
 
 describe('Cast attributes and versions', () => {
   it('Cast-1 takes `to` as a type name', async () => {
-    const y = await run('Cast', [t('int32', [3])], { to: str('FLOAT') }, 1);
+    const y = await run('Cast', [t('int32', [3])], { to: 'FLOAT' }, 1);
     assert.equal(y.type, 'float32');
   });
   it('unknown or missing `to` is an INVALID_MODEL error', async () => {
-    await assert.rejects(run('Cast', [t('int32', [3])], { to: int(99) }), /99 is not a known ONNX data type/);
+    await assert.rejects(run('Cast', [t('int32', [3])], { to: 99 }), /99 is not a known ONNX data type/);
     await assert.rejects(run('Cast', [t('int32', [3])], {}), /needs the attribute 'to'/);
   });
   it('CastLike takes the type of its second input', async () => {
@@ -188,7 +152,7 @@ describe('Cast attributes and versions', () => {
 
 describe('BitCast', () => {
   it('reinterprets bits of equal width', async () => {
-    const y = await run('BitCast', [t('float32', [1, -2])], { to: int(6) }, 26);
+    const y = await run('BitCast', [t('float32', [1, -2])], { to: 6 }, 26);
     assert.deepEqual(Array.from(y.data as Int32Array), [1065353216, -1073741824]);
     assert.deepEqual(Array.from(bitCastTensor(t('int16', [-1]), 'float16').data as Uint16Array), [0xffff]);
     assert.deepEqual(

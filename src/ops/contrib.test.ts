@@ -6,6 +6,7 @@ import { buildModel, modelObject, type NodeSpec } from '../../test/helpers/build
 import { encodeMessage } from '../onnx/proto.js';
 import { assertClose, randomTensor } from '../../test/helpers/optimizer-kit.js';
 import { fusedActivation } from './contrib.js';
+import { describeKernelModes } from './util/op-test-kit.js';
 
 const MS = [{ domain: 'com.microsoft', version: 1 }];
 
@@ -27,115 +28,117 @@ async function run(
   return s.run({ x });
 }
 
-describe('com.microsoft contrib kernels', () => {
-  const W = randomTensor([4, 3, 3, 3], 2);
-  const B = randomTensor([4], 3);
-  const x = randomTensor([1, 3, 5, 5], 4);
-  const conv = { pads: [1, 1, 1, 1] };
+describeKernelModes(() => {
+  describe('com.microsoft contrib kernels', () => {
+    const W = randomTensor([4, 3, 3, 3], 2);
+    const B = randomTensor([4], 3);
+    const x = randomTensor([1, 3, 5, 5], 4);
+    const conv = { pads: [1, 1, 1, 1] };
 
-  it('FusedConv = Conv then the activation, with activation_params', async () => {
-    const inits = [
-      { name: 'W', tensor: W },
-      { name: 'B', tensor: B },
-    ];
-    const want = await run(
-      [
-        { op: 'Conv', inputs: ['x', 'W', 'B'], outputs: ['c'], attrs: conv },
-        { op: 'LeakyRelu', inputs: ['c'], outputs: ['y'], attrs: { alpha: 0.3 } },
-      ],
-      inits,
-      x,
-      [1, 4, 5, 5],
-    );
-    // build-model writes number[] as ints, so the float list is added to the node by hand.
-    const spec = {
-      nodes: [
-        {
-          op: 'FusedConv',
-          domain: 'com.microsoft',
-          inputs: ['x', 'W', 'B'],
-          outputs: ['y'],
-          attrs: { ...conv, activation: 'LeakyRelu' },
-        },
-      ],
-      extraOpsets: MS,
-      inputs: [{ name: 'x', type: 'float32', dims: [1, 3, 5, 5] }],
-      outputs: [{ name: 'y', type: 'float32', dims: [1, 4, 5, 5] }],
-      initializers: inits,
-    };
-    const model = modelObject(spec) as { graph: { node: { attribute: object[] }[] } };
-    model.graph.node[0].attribute.push({ name: 'activation_params', type: 6, floats: [0.3] });
-    const s = await InferenceSession.create(encodeMessage('ModelProto', model), {
-      graphOptimizationLevel: 'disabled',
-    });
-    assertClose(await s.run({ x }), want);
-  });
-
-  it('FusedGemm = Gemm then the activation (activation_alpha)', async () => {
-    const gw = randomTensor([3, 5], 6);
-    const x2 = randomTensor([2, 5], 7);
-    const want = await run(
-      [
-        { op: 'Gemm', inputs: ['x', 'W'], outputs: ['c'], attrs: { transB: 1 } },
-        { op: 'LeakyRelu', inputs: ['c'], outputs: ['y'], attrs: { alpha: 0.3 } },
-      ],
-      [{ name: 'W', tensor: gw }],
-      x2,
-      [2, 3],
-    );
-    const got = await run(
-      [
-        {
-          op: 'FusedGemm',
-          domain: 'com.microsoft',
-          inputs: ['x', 'W'],
-          outputs: ['y'],
-          attrs: { transB: 1, activation: 'LeakyRelu', activation_alpha: 0.3 },
-        },
-      ],
-      [{ name: 'W', tensor: gw }],
-      x2,
-      [2, 3],
-    );
-    assertClose(got, want);
-  });
-
-  it('com.microsoft.Gelu = ai.onnx Gelu', async () => {
-    const xs = randomTensor([2, 6], 9);
-    const got = await run(
-      [{ op: 'Gelu', domain: 'com.microsoft', inputs: ['x'], outputs: ['y'] }],
-      [],
-      xs,
-      [2, 6],
-    );
-    const d = xs.data as Float32Array;
-    const y = got.y.data as Float32Array;
-    for (let i = 0; i < d.length; i++) {
-      const erf = (v: number) => {
-        // Abramowitz–Stegun 7.1.26 is accurate to 1.5e-7, enough for this check.
-        const t = 1 / (1 + 0.3275911 * Math.abs(v));
-        const r =
-          1 -
-          ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
-            t *
-            Math.exp(-v * v);
-        return v < 0 ? -r : r;
+    it('FusedConv = Conv then the activation, with activation_params', async () => {
+      const inits = [
+        { name: 'W', tensor: W },
+        { name: 'B', tensor: B },
+      ];
+      const want = await run(
+        [
+          { op: 'Conv', inputs: ['x', 'W', 'B'], outputs: ['c'], attrs: conv },
+          { op: 'LeakyRelu', inputs: ['c'], outputs: ['y'], attrs: { alpha: 0.3 } },
+        ],
+        inits,
+        x,
+        [1, 4, 5, 5],
+      );
+      // build-model writes number[] as ints, so the float list is added to the node by hand.
+      const spec = {
+        nodes: [
+          {
+            op: 'FusedConv',
+            domain: 'com.microsoft',
+            inputs: ['x', 'W', 'B'],
+            outputs: ['y'],
+            attrs: { ...conv, activation: 'LeakyRelu' },
+          },
+        ],
+        extraOpsets: MS,
+        inputs: [{ name: 'x', type: 'float32', dims: [1, 3, 5, 5] }],
+        outputs: [{ name: 'y', type: 'float32', dims: [1, 4, 5, 5] }],
+        initializers: inits,
       };
-      assert.ok(Math.abs(y[i] - 0.5 * d[i] * (1 + erf(d[i] / Math.SQRT2))) < 1e-5);
-    }
-  });
+      const model = modelObject(spec) as { graph: { node: { attribute: object[] }[] } };
+      model.graph.node[0].attribute.push({ name: 'activation_params', type: 6, floats: [0.3] });
+      const s = await InferenceSession.create(encodeMessage('ModelProto', model), {
+        graphOptimizationLevel: 'disabled',
+      });
+      assertClose(await s.run({ x }), want);
+    });
 
-  it('the fused activations and their parameter checks', () => {
-    const f = (name: string, p: number[] = []) => fusedActivation(name, p, 'test')!;
-    assert.equal(fusedActivation('', [], 'test'), undefined);
-    assert.equal(f('Relu')(-2), 0);
-    assert.equal(f('LeakyRelu', [0.5])(-2), -1);
-    assert.equal(f('Clip', [-1, 1])(3), 1);
-    assert.equal(f('Clip', [-1, 1])(-3), -1);
-    assert.equal(f('HardSigmoid', [0.2, 0.5])(0), 0.5);
-    assert.equal(f('Elu', [1])(0), 0);
-    assert.ok(Math.abs(f('Sigmoid')(0) - 0.5) < 1e-12);
-    assert.throws(() => fusedActivation('Clip', [1], 'test'), /needs 2 parameter/);
-    assert.throws(() => fusedActivation('Swish', [], 'test'), /unsupported fused activation/);
+    it('FusedGemm = Gemm then the activation (activation_alpha)', async () => {
+      const gw = randomTensor([3, 5], 6);
+      const x2 = randomTensor([2, 5], 7);
+      const want = await run(
+        [
+          { op: 'Gemm', inputs: ['x', 'W'], outputs: ['c'], attrs: { transB: 1 } },
+          { op: 'LeakyRelu', inputs: ['c'], outputs: ['y'], attrs: { alpha: 0.3 } },
+        ],
+        [{ name: 'W', tensor: gw }],
+        x2,
+        [2, 3],
+      );
+      const got = await run(
+        [
+          {
+            op: 'FusedGemm',
+            domain: 'com.microsoft',
+            inputs: ['x', 'W'],
+            outputs: ['y'],
+            attrs: { transB: 1, activation: 'LeakyRelu', activation_alpha: 0.3 },
+          },
+        ],
+        [{ name: 'W', tensor: gw }],
+        x2,
+        [2, 3],
+      );
+      assertClose(got, want);
+    });
+
+    it('com.microsoft.Gelu = ai.onnx Gelu', async () => {
+      const xs = randomTensor([2, 6], 9);
+      const got = await run(
+        [{ op: 'Gelu', domain: 'com.microsoft', inputs: ['x'], outputs: ['y'] }],
+        [],
+        xs,
+        [2, 6],
+      );
+      const d = xs.data as Float32Array;
+      const y = got.y.data as Float32Array;
+      for (let i = 0; i < d.length; i++) {
+        const erf = (v: number) => {
+          // Abramowitz–Stegun 7.1.26 is accurate to 1.5e-7, enough for this check.
+          const t = 1 / (1 + 0.3275911 * Math.abs(v));
+          const r =
+            1 -
+            ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+              t *
+              Math.exp(-v * v);
+          return v < 0 ? -r : r;
+        };
+        assert.ok(Math.abs(y[i] - 0.5 * d[i] * (1 + erf(d[i] / Math.SQRT2))) < 1e-5);
+      }
+    });
+
+    it('the fused activations and their parameter checks', () => {
+      const f = (name: string, p: number[] = []) => fusedActivation(name, p, 'test')!;
+      assert.equal(fusedActivation('', [], 'test'), undefined);
+      assert.equal(f('Relu')(-2), 0);
+      assert.equal(f('LeakyRelu', [0.5])(-2), -1);
+      assert.equal(f('Clip', [-1, 1])(3), 1);
+      assert.equal(f('Clip', [-1, 1])(-3), -1);
+      assert.equal(f('HardSigmoid', [0.2, 0.5])(0), 0.5);
+      assert.equal(f('Elu', [1])(0), 0);
+      assert.ok(Math.abs(f('Sigmoid')(0) - 0.5) < 1e-12);
+      assert.throws(() => fusedActivation('Clip', [1], 'test'), /needs 2 parameter/);
+      assert.throws(() => fusedActivation('Swish', [], 'test'), /unsupported fused activation/);
+    });
   });
 });

@@ -11,8 +11,8 @@ import { OnyxError } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
 import type { Kernel, NodeInfo, OpDef } from './kernel.js';
 import { ops as activationOps } from './activations.js';
-import { ops as convOps } from './conv.js';
-import { ops as matmulOps } from './matmul.js';
+import { buildConv, ops as convOps } from './conv.js';
+import { buildGemm, ops as matmulOps } from './matmul.js';
 import { numbersOf, tensorFromNumbers } from './util/numeric.js';
 
 const MS = 'com.microsoft';
@@ -93,7 +93,7 @@ function fused(
     inputCount: Math.min(node.inputCount, baseInputs),
     inputPresent: node.inputPresent.slice(0, baseInputs),
   });
-  return async (inputs, ctx) => {
+  const kernel: Kernel = async (inputs, ctx) => {
     const [y] = await inner(inputs.slice(0, baseInputs), ctx);
     let out = y as Tensor;
     const z = inputs[baseInputs];
@@ -110,6 +110,15 @@ function fused(
     }
     return [act ? applyInPlace(out, act) : out];
   };
+  if (inner.dispose) kernel.dispose = () => inner.dispose?.();
+  return kernel;
+}
+
+/** [min, max] of a Relu or Clip activation, which the GEMM epilogue applies itself. */
+function clipOf(name: string, p: readonly number[]): { min: number; max: number } | undefined {
+  if (name === 'Relu') return { min: 0, max: Infinity };
+  if (name === 'Clip' && p.length >= 2) return { min: p[0], max: p[1] };
+  return undefined;
 }
 
 const fusedConv: OpDef = {
@@ -117,11 +126,14 @@ const fusedConv: OpDef = {
   opType: 'FusedConv',
   versions: [1],
   build(node) {
-    const act = fusedActivation(
-      node.attrs.string('activation', ''),
-      node.attrs.floats('activation_params', []),
-      `FusedConv node '${node.name}'`,
-    );
+    const name = node.attrs.string('activation', '');
+    const params = node.attrs.floats('activation_params', []);
+    const act = fusedActivation(name, params, `FusedConv node '${node.name}'`);
+    // Relu/Clip with no Z to add first: clamped inside the convolution's GEMM epilogue.
+    const clip = clipOf(name, params);
+    if (clip && !node.inputPresent[3]) {
+      return buildConv({ ...node, sinceVersion: 11, inputCount: Math.min(node.inputCount, 3) }, clip);
+    }
     return fused(node, baseOp(convOps, 'Conv'), 11, act, 3);
   },
 };
@@ -136,6 +148,8 @@ const fusedGemm: OpDef = {
     // onnxruntime's defaults for parameters the node leaves out.
     const defaults: Record<string, number[]> = { LeakyRelu: [0.01], Elu: [1], HardSigmoid: [0.2, 0.5] };
     const p = params.map((v, i) => (Number.isNaN(v) ? (defaults[name]?.[i] ?? 0) : v));
+    const clip = clipOf(name, p);
+    if (clip) return buildGemm({ ...node, sinceVersion: 13 }, clip);
     return fused(
       node,
       baseOp(matmulOps, 'Gemm'),

@@ -6,7 +6,8 @@ import type { Value } from '../core/value.js';
 import { ops as controlFlow } from './control-flow.js';
 import { ops as optional } from './optional.js';
 import { ops as sequence } from './sequence.js';
-import { bool, f32, graph, helperOps, i64, node, plain, runGraph } from './util/graph-harness.js';
+import { graph, helperOps, node, runGraph } from './util/graph-harness.js';
+import { bool, f32, i64, plain } from './util/op-test-kit.js';
 
 const OPS = [...controlFlow, ...sequence, ...optional, ...helperOps];
 

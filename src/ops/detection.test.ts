@@ -1,58 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor } from '../core/tensor.js';
-import type { TensorType } from '../core/dtype.js';
-import { Attributes, type AttrValue } from '../ir/attributes.js';
-import { heapRunContext, type NodeInfo } from './kernel.js';
-import { OpRegistry } from './registry.js';
 import { ops } from './detection.js';
-import { numbersOf } from './util/numeric.js';
+import { assertNear as close, bindOps, f32, i64, nums, vals } from './util/op-test-kit.js';
 
-const registry = new OpRegistry().register(...ops);
-const int = (value: number): AttrValue => ({ kind: 'int', value });
-const str = (value: string): AttrValue => ({ kind: 'string', value, bytes: new TextEncoder().encode(value) });
-
-/** Builds and runs one node; returns every output. */
-async function runAll(
-  opType: string,
-  inputs: (Tensor | undefined)[],
-  attrs: Record<string, AttrValue> = {},
-  opset = 22,
-  outputCount = 1,
-  domain = '',
-): Promise<Tensor[]> {
-  const r = registry.resolve(domain, opType, opset);
-  if (!r) throw new Error(`${opType}-${opset} not registered`);
-  const node: NodeInfo = {
-    name: 'n',
-    opType,
-    domain,
-    opset,
-    sinceVersion: r.sinceVersion,
-    attrs: new Attributes(new Map(Object.entries(attrs)), 'n'),
-    inputCount: inputs.length,
-    outputCount,
-    inputPresent: inputs.map((x) => x !== undefined),
-    outputPresent: new Array<boolean>(outputCount).fill(true),
-  };
-  return (await r.def.build(node)(inputs, heapRunContext)) as Tensor[];
-}
-const run = async (...args: Parameters<typeof runAll>) => (await runAll(...args))[0];
-
-const t = (type: TensorType, data: any[], dims?: number[]) =>
-  new Tensor(type, data as any, dims ?? [data.length]);
-const f32 = (data: number[], dims?: number[]) => t('float32', data, dims);
-const i64 = (...a: number[]) => t('int64', a.map(BigInt));
-const vals = (x: Tensor) => Array.from(x.data as ArrayLike<unknown>);
-const nums = (x: Tensor) => Array.from(numbersOf(x));
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
-  assert.equal(actual.length, expected.length, `length ${actual.length} vs ${expected.length}`);
-  for (let i = 0; i < actual.length; i++)
-    assert.ok(
-      Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i])),
-      `element ${i}: ${actual[i]} vs ${expected[i]}`,
-    );
-}
+const { run1: run } = bindOps(ops, { opset: 22 });
 
 describe('NonMaxSuppression', () => {
   // Three boxes: 0 and 1 overlap heavily, 2 is apart.
@@ -61,14 +13,14 @@ describe('NonMaxSuppression', () => {
   const rows = (y: Tensor) => vals(y).map(Number);
 
   it('keeps the best box of an overlapping pair, in score order', async () => {
-    const y = await run('NonMaxSuppression', [boxes, scores, i64(10), f32([0.5]), f32([0])], {}, 11);
+    const y = await run('NonMaxSuppression', [boxes, scores, i64([10]), f32([0.5]), f32([0])], {}, 11);
     assert.deepEqual(y.dims, [2, 3]);
     assert.deepEqual(rows(y), [0, 0, 1, 0, 0, 2]);
   });
   it('score_threshold is strict, max_output_boxes_per_class limits per class', async () => {
-    const y = await run('NonMaxSuppression', [boxes, scores, i64(10), f32([0.5]), f32([0.5])], {}, 10);
+    const y = await run('NonMaxSuppression', [boxes, scores, i64([10]), f32([0.5]), f32([0.5])], {}, 10);
     assert.deepEqual(rows(y), [0, 0, 1]);
-    const z = await run('NonMaxSuppression', [boxes, scores, i64(1), f32([1])], {}, 11);
+    const z = await run('NonMaxSuppression', [boxes, scores, i64([1]), f32([1])], {}, 11);
     assert.deepEqual(rows(z), [0, 0, 1]);
   });
   it('omitted max_output_boxes_per_class selects nothing', async () => {
@@ -80,15 +32,15 @@ describe('NonMaxSuppression', () => {
     const c = f32([0.5, 0.5, 1, 1, 0.5, 0.6, 1, 1], [1, 2, 4]);
     const y = await run(
       'NonMaxSuppression',
-      [c, f32([0.1, 0.2], [1, 1, 2]), i64(5), f32([0.5])],
-      { center_point_box: int(1) },
+      [c, f32([0.1, 0.2], [1, 1, 2]), i64([5]), f32([0.5])],
+      { center_point_box: 1 },
       11,
     );
     assert.deepEqual(rows(y), [0, 0, 1]);
     const flipped = f32([1, 1, 0, 0, 0, 0, 1, 1], [1, 2, 4]);
     const z = await run(
       'NonMaxSuppression',
-      [flipped, f32([0.1, 0.2], [1, 1, 2]), i64(5), f32([0.5])],
+      [flipped, f32([0.1, 0.2], [1, 1, 2]), i64([5]), f32([0.5])],
       {},
       11,
     );
@@ -104,11 +56,11 @@ describe('NonMaxSuppression', () => {
       /boxes must have dims/,
     );
     await assert.rejects(
-      run('NonMaxSuppression', [boxes, scores], { center_point_box: int(2) }, 11),
+      run('NonMaxSuppression', [boxes, scores], { center_point_box: 2 }, 11),
       /center_point_box must be 0 or 1/,
     );
     await assert.rejects(
-      run('NonMaxSuppression', [boxes, scores, i64(1), f32([2])], {}, 11),
+      run('NonMaxSuppression', [boxes, scores, i64([1]), f32([2])], {}, 11),
       /iou_threshold must be in \[0, 1\]/,
     );
   });
@@ -118,15 +70,10 @@ describe('RoiAlign', () => {
   const x = f32(new Array(16).fill(3), [1, 1, 4, 4]);
   it('a constant image gives a constant output (avg and max modes)', async () => {
     const rois = f32([0, 0, 3, 3, 1, 1, 2, 2], [2, 4]);
-    const y = await run(
-      'RoiAlign',
-      [x, rois, i64(0, 0)],
-      { output_height: int(2), output_width: int(2) },
-      16,
-    );
+    const y = await run('RoiAlign', [x, rois, i64([0, 0])], { output_height: 2, output_width: 2 }, 16);
     assert.deepEqual(y.dims, [2, 1, 2, 2]);
     close(nums(y), new Array(8).fill(3));
-    const m = await run('RoiAlign', [x, rois, i64(0, 0)], { mode: str('max'), sampling_ratio: int(1) }, 10);
+    const m = await run('RoiAlign', [x, rois, i64([0, 0])], { mode: 'max', sampling_ratio: 1 }, 10);
     assert.deepEqual(m.dims, [2, 1, 1, 1]);
     assert.ok(nums(m).every((v) => v > 0 && v <= 3));
   });
@@ -134,8 +81,8 @@ describe('RoiAlign', () => {
     const g = f32([0, 1, 2, 3], [1, 1, 1, 4]);
     const y = await run(
       'RoiAlign',
-      [g, f32([0.5, 0, 2.5, 0], [1, 4]), i64(0)],
-      { output_width: int(2), sampling_ratio: int(1) },
+      [g, f32([0.5, 0, 2.5, 0], [1, 4]), i64([0])],
+      { output_width: 2, sampling_ratio: 1 },
       16,
     );
     // half_pixel: roi x ∈ [0, 2] in pixel-center coordinates → bin centers 0.5 and 1.5.
@@ -143,15 +90,15 @@ describe('RoiAlign', () => {
   });
   it('rejects bad batch indices and shapes', async () => {
     await assert.rejects(
-      run('RoiAlign', [x, f32([0, 0, 1, 1], [1, 4]), i64(1)], {}, 16),
+      run('RoiAlign', [x, f32([0, 0, 1, 1], [1, 4]), i64([1])], {}, 16),
       /batch_indices value 1 is out of range/,
     );
     await assert.rejects(
-      run('RoiAlign', [x, f32([0, 0, 1], [1, 3]), i64(0)], {}, 16),
+      run('RoiAlign', [x, f32([0, 0, 1], [1, 3]), i64([0])], {}, 16),
       /rois must have dims \[num_rois, 4\]/,
     );
     await assert.rejects(
-      run('RoiAlign', [x, f32([0, 0, 1, 1], [1, 4]), i64(0)], { mode: str('sum') }, 16),
+      run('RoiAlign', [x, f32([0, 0, 1, 1], [1, 4]), i64([0])], { mode: 'sum' }, 16),
       /mode must be 'avg' or 'max'/,
     );
   });

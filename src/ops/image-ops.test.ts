@@ -1,59 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor } from '../core/tensor.js';
-import type { TensorType } from '../core/dtype.js';
-import { Attributes, type AttrValue } from '../ir/attributes.js';
-import { heapRunContext, type NodeInfo } from './kernel.js';
-import { OpRegistry } from './registry.js';
 import { ops } from './image-ops.js';
-import { numbersOf } from './util/numeric.js';
+import { assertNear as close, bindOps, f32, i64, nums, t, vals } from './util/op-test-kit.js';
 
-const registry = new OpRegistry().register(...ops);
-const int = (value: number): AttrValue => ({ kind: 'int', value });
-const ints = (value: number[]): AttrValue => ({ kind: 'ints', value });
-const str = (value: string): AttrValue => ({ kind: 'string', value, bytes: new TextEncoder().encode(value) });
-
-/** Builds and runs one node; returns every output. */
-async function runAll(
-  opType: string,
-  inputs: (Tensor | undefined)[],
-  attrs: Record<string, AttrValue> = {},
-  opset = 22,
-  outputCount = 1,
-  domain = '',
-): Promise<Tensor[]> {
-  const r = registry.resolve(domain, opType, opset);
-  if (!r) throw new Error(`${opType}-${opset} not registered`);
-  const node: NodeInfo = {
-    name: 'n',
-    opType,
-    domain,
-    opset,
-    sinceVersion: r.sinceVersion,
-    attrs: new Attributes(new Map(Object.entries(attrs)), 'n'),
-    inputCount: inputs.length,
-    outputCount,
-    inputPresent: inputs.map((x) => x !== undefined),
-    outputPresent: new Array<boolean>(outputCount).fill(true),
-  };
-  return (await r.def.build(node)(inputs, heapRunContext)) as Tensor[];
-}
-const run = async (...args: Parameters<typeof runAll>) => (await runAll(...args))[0];
-
-const t = (type: TensorType, data: any[], dims?: number[]) =>
-  new Tensor(type, data as any, dims ?? [data.length]);
-const f32 = (data: number[], dims?: number[]) => t('float32', data, dims);
-const i64 = (...a: number[]) => t('int64', a.map(BigInt));
-const vals = (x: Tensor) => Array.from(x.data as ArrayLike<unknown>);
-const nums = (x: Tensor) => Array.from(numbersOf(x));
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
-  assert.equal(actual.length, expected.length, `length ${actual.length} vs ${expected.length}`);
-  for (let i = 0; i < actual.length; i++)
-    assert.ok(
-      Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i])),
-      `element ${i}: ${actual[i]} vs ${expected[i]}`,
-    );
-}
+const { run1: run } = bindOps(ops, { opset: 22 });
 
 describe('GridSample', () => {
   const x = f32([1, 2, 3, 4, 5, 6], [1, 1, 2, 3]);
@@ -62,16 +12,16 @@ describe('GridSample', () => {
 
   it('an identity grid reproduces the input in every mode', async () => {
     for (const mode of ['nearest', 'linear', 'cubic']) {
-      const y = await run('GridSample', [x, identityGrid], { mode: str(mode), align_corners: int(1) }, 22);
+      const y = await run('GridSample', [x, identityGrid], { mode: mode, align_corners: 1 }, 22);
       close(nums(y), [1, 2, 3, 4, 5, 6]);
     }
   });
 
   it('opset 16 spells the modes bilinear / bicubic', async () => {
-    const y = await run('GridSample', [x, identityGrid], { mode: str('bicubic'), align_corners: int(1) }, 16);
+    const y = await run('GridSample', [x, identityGrid], { mode: 'bicubic', align_corners: 1 }, 16);
     close(nums(y), [1, 2, 3, 4, 5, 6]);
     await assert.rejects(
-      run('GridSample', [x, identityGrid], { mode: str('linear') }, 16),
+      run('GridSample', [x, identityGrid], { mode: 'linear' }, 16),
       /mode 'linear' is not valid for GridSample-16/,
     );
   });
@@ -79,7 +29,7 @@ describe('GridSample', () => {
   it('padding modes for points outside the input', async () => {
     const g = f32([3, 0], [1, 1, 1, 2]); // far right, middle row
     const p = async (padding: string) =>
-      nums(await run('GridSample', [x, g], { padding_mode: str(padding), align_corners: int(1) }, 22));
+      nums(await run('GridSample', [x, g], { padding_mode: padding, align_corners: 1 }, 22));
     close(await p('zeros'), [0]);
     close(await p('border'), [4.5]); // clamped to the last column, between rows: (3 + 6) / 2
     close(await p('reflection'), [2.5]); // 3 → reflected to -1 = the first column: (1 + 4) / 2
@@ -89,7 +39,7 @@ describe('GridSample', () => {
     const y = await run(
       'GridSample',
       [t('int32', [10, 20], [1, 1, 2]), f32([0], [1, 1, 1])],
-      { align_corners: int(1) },
+      { align_corners: 1 },
       20,
     );
     assert.deepEqual(vals(y), [15]);
@@ -105,7 +55,7 @@ describe('GridSample', () => {
       /grid must have dims \[N, out spatial\.\.\., 2\]/,
     );
     await assert.rejects(
-      run('GridSample', [x, identityGrid], { padding_mode: str('wrap') }, 22),
+      run('GridSample', [x, identityGrid], { padding_mode: 'wrap' }, 22),
       /padding_mode 'wrap'/,
     );
   });
@@ -114,50 +64,50 @@ describe('GridSample', () => {
 describe('AffineGrid', () => {
   it('the identity transform yields the normalized base grid', async () => {
     const theta = f32([1, 0, 0, 0, 1, 0], [1, 2, 3]);
-    const g = await run('AffineGrid', [theta, i64(1, 1, 2, 2)], { align_corners: int(1) }, 20);
+    const g = await run('AffineGrid', [theta, i64([1, 1, 2, 2])], { align_corners: 1 }, 20);
     assert.deepEqual(g.dims, [1, 2, 2, 2]);
     close(nums(g), [-1, -1, 1, -1, -1, 1, 1, 1]);
-    const h = await run('AffineGrid', [theta, i64(1, 1, 1, 2)], {}, 20);
+    const h = await run('AffineGrid', [theta, i64([1, 1, 1, 2])], {}, 20);
     close(nums(h), [-0.5, 0, 0.5, 0]);
   });
   it('feeds GridSample: a translation by one pixel', async () => {
     const theta = f32([1, 0, 1, 0, 1, 0], [1, 2, 3]); // x + 1 (one pixel of a 2-wide image)
-    const g = await run('AffineGrid', [theta, i64(1, 1, 1, 2)], {}, 20);
-    const y = await run('GridSample', [f32([5, 7], [1, 1, 1, 2]), g], { mode: str('nearest') }, 20);
+    const g = await run('AffineGrid', [theta, i64([1, 1, 1, 2])], {}, 20);
+    const y = await run('GridSample', [f32([5, 7], [1, 1, 1, 2]), g], { mode: 'nearest' }, 20);
     assert.deepEqual(nums(y), [7, 0]);
   });
   it('checks theta against size', async () => {
     await assert.rejects(
-      run('AffineGrid', [f32([1, 0, 0, 0, 1, 0], [1, 2, 3]), i64(1, 1, 2, 2, 2)], {}, 20),
+      run('AffineGrid', [f32([1, 0, 0, 0, 1, 0], [1, 2, 3]), i64([1, 1, 2, 2, 2])], {}, 20),
       /theta must have dims \[1, 3, 4\]/,
     );
-    await assert.rejects(run('AffineGrid', [f32([1, 0, 0], [1, 1, 3]), i64(1, 2)], {}, 20), /size must be/);
+    await assert.rejects(run('AffineGrid', [f32([1, 0, 0], [1, 1, 3]), i64([1, 2])], {}, 20), /size must be/);
   });
 });
 
 describe('Col2Im', () => {
   it('sums overlapping blocks', async () => {
     // 1-D image of 4 with blocks of 2, stride 1: 3 positions; every column holds [1, 1].
-    const y = await run('Col2Im', [f32([1, 1, 1, 1, 1, 1], [1, 2, 3]), i64(4), i64(2)], {}, 18);
+    const y = await run('Col2Im', [f32([1, 1, 1, 1, 1, 1], [1, 2, 3]), i64([4]), i64([2])], {}, 18);
     assert.deepEqual(y.dims, [1, 1, 4]);
     assert.deepEqual(nums(y), [1, 2, 2, 1]);
   });
   it('pads drop values that fall outside the image', async () => {
     const y = await run(
       'Col2Im',
-      [f32([1, 2, 3, 4], [1, 2, 2]), i64(2), i64(2)],
-      { pads: ints([1, 1]), strides: ints([2]) },
+      [f32([1, 2, 3, 4], [1, 2, 2]), i64([2]), i64([2])],
+      { pads: [1, 1], strides: [2] },
       18,
     );
     assert.deepEqual(nums(y), [3, 2]);
   });
   it('rejects a block count that does not match', async () => {
     await assert.rejects(
-      run('Col2Im', [f32([1, 1, 1, 1], [1, 2, 2]), i64(4), i64(2)], {}, 18),
+      run('Col2Im', [f32([1, 1, 1, 1], [1, 2, 2]), i64([4]), i64([2])], {}, 18),
       /input has 2 blocks but .* give 3/,
     );
     await assert.rejects(
-      run('Col2Im', [f32([1, 1, 1], [1, 3, 1]), i64(4), i64(2)], {}, 18),
+      run('Col2Im', [f32([1, 1, 1], [1, 3, 1]), i64([4]), i64([2])], {}, 18),
       /input must have dims \[N, C·2/,
     );
   });

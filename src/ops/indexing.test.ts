@@ -2,46 +2,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { OnyxError } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
-import type { TensorType } from '../core/dtype.js';
-import { Attributes, type AttrValue } from '../ir/attributes.js';
-import { heapRunContext, type NodeInfo } from './kernel.js';
-import { OpRegistry } from './registry.js';
 import { ops } from './indexing.js';
+import { bindOps, i64, t, vals } from './util/op-test-kit.js';
 import { numbersOf } from './util/numeric.js';
 
-const registry = new OpRegistry().register(...ops);
-const int = (value: number): AttrValue => ({ kind: 'int', value });
-const str = (value: string): AttrValue => ({ kind: 'string', value, bytes: new TextEncoder().encode(value) });
+const { run: runAll, run1: run } = bindOps(ops, { opset: 24 });
 
-async function runAll(
-  opType: string,
-  inputs: (Tensor | undefined)[],
-  attrs: Record<string, AttrValue> = {},
-  opset = 24,
-  outputs = 1,
-): Promise<Tensor[]> {
-  const r = registry.resolve('', opType, opset);
-  if (!r) throw new Error(`${opType}-${opset} not registered`);
-  const node: NodeInfo = {
-    name: 'n',
-    opType,
-    domain: '',
-    opset,
-    sinceVersion: r.sinceVersion,
-    attrs: new Attributes(new Map(Object.entries(attrs)), 'n'),
-    inputCount: inputs.length,
-    outputCount: outputs,
-    inputPresent: inputs.map((x) => x !== undefined),
-    outputPresent: new Array(outputs).fill(true),
-  };
-  return (await r.def.build(node)(inputs, heapRunContext)) as Tensor[];
-}
-const run = async (...a: Parameters<typeof runAll>) => (await runAll(...a))[0];
-
-const t = (type: TensorType, data: any[], dims?: number[]) =>
-  new Tensor(type, data as any, dims ?? [data.length]);
-const i64 = (data: number[], dims?: number[]) => t('int64', data.map(BigInt), dims);
-const vals = (x: Tensor) => Array.from(x.data as ArrayLike<unknown>);
 const outOfRange = (e: unknown) =>
   e instanceof OnyxError && e.code === 'INVALID_ARGUMENT' && /out of range/.test(e.message);
 
@@ -51,7 +17,7 @@ describe('Gather', () => {
     const y = await run('Gather', [data, i64([-1, 0])], {}, 13);
     assert.deepEqual(y.dims, [2, 2]);
     assert.deepEqual(vals(y), ['e', 'f', 'a', 'b']);
-    const s = await run('Gather', [data, t('int32', [1], [])], { axis: int(1) }, 13);
+    const s = await run('Gather', [data, t('int32', [1], [])], { axis: 1 }, 13);
     assert.deepEqual(s.dims, [3]);
     assert.deepEqual(vals(s), ['b', 'd', 'f']);
   });
@@ -68,7 +34,7 @@ describe('Gather', () => {
     await assert.rejects(run('Gather', [t('float32', [1, 2]), t('float32', [0])], {}, 13), /int32 or int64/);
   });
   it('empty indices', async () => {
-    const y = await run('Gather', [t('float32', [1, 2, 3, 4], [2, 2]), i64([], [0])], { axis: int(1) }, 13);
+    const y = await run('Gather', [t('float32', [1, 2, 3, 4], [2, 2]), i64([], [0])], { axis: 1 }, 13);
     assert.deepEqual(y.dims, [2, 0]);
   });
 });
@@ -78,7 +44,7 @@ describe('GatherElements / GatherND', () => {
     const y = await run(
       'GatherElements',
       [t('int64', [1n, 2n, 3n, 4n], [2, 2]), i64([-1, 0, 0, 0], [2, 2])],
-      { axis: int(1) },
+      { axis: 1 },
       13,
     );
     assert.deepEqual(vals(y), [2n, 1n, 3n, 3n]);
@@ -86,7 +52,7 @@ describe('GatherElements / GatherND', () => {
   });
   it('GatherND with batch_dims', async () => {
     const data = t('float32', [0, 1, 2, 3, 4, 5, 6, 7], [2, 2, 2]);
-    const y = await run('GatherND', [data, i64([1, 0], [2, 1])], { batch_dims: int(1) }, 13);
+    const y = await run('GatherND', [data, i64([1, 0], [2, 1])], { batch_dims: 1 }, 13);
     assert.deepEqual(y.dims, [2, 2]);
     assert.deepEqual(vals(y), [2, 3, 4, 5]);
     const z = await run('GatherND', [data, i64([0, 1, 1, -1], [2, 2])], {}, 13);
@@ -108,12 +74,12 @@ describe('Scatter family', () => {
     const data = t('int64', [1n, 2n, 3n]);
     const idx = i64([0, 0, -1]);
     const upd = t('int64', [10n, 5n, 7n]);
-    assert.deepEqual(vals(await run('ScatterElements', [data, idx, upd], { reduction: str('mul') }, 18)), [
+    assert.deepEqual(vals(await run('ScatterElements', [data, idx, upd], { reduction: 'mul' }, 18)), [
       50n,
       2n,
       21n,
     ]);
-    assert.deepEqual(vals(await run('ScatterElements', [data, idx, upd], { reduction: str('max') }, 18)), [
+    assert.deepEqual(vals(await run('ScatterElements', [data, idx, upd], { reduction: 'max' }, 18)), [
       10n,
       2n,
       7n,
@@ -122,7 +88,7 @@ describe('Scatter family', () => {
     const hy = await run(
       'ScatterElements',
       [h, i64([1, 1]), new Tensor('float16', new Uint16Array([0x3c00, 0x4000]))],
-      { reduction: str('add') },
+      { reduction: 'add' },
       16,
     );
     assert.deepEqual(Array.from(numbersOf(hy)), [1, 4]);
@@ -130,7 +96,7 @@ describe('Scatter family', () => {
   it('reduction availability follows the version; errors are clear', async () => {
     const args = [t('float32', [1]), i64([0]), t('float32', [2])];
     await assert.rejects(
-      run('ScatterElements', args, { reduction: str('max') }, 16),
+      run('ScatterElements', args, { reduction: 'max' }, 16),
       /reduction 'max' is not supported \(allowed: none, add, mul\)/,
     );
     await assert.rejects(
@@ -147,7 +113,7 @@ describe('Scatter family', () => {
     const y = await run(
       'ScatterND',
       [data, i64([1, 1], [2, 1]), t('float32', [10, 20, 30, 40], [2, 2])],
-      { reduction: str('add') },
+      { reduction: 'add' },
       18,
     );
     assert.deepEqual(vals(y), [1, 2, 43, 64]);
@@ -162,12 +128,7 @@ describe('Scatter family', () => {
     const y = await run('ScatterND', [t('string', ['a', 'b']), i64([1], [1, 1]), t('string', ['z'])], {}, 18);
     assert.deepEqual(vals(y), ['a', 'z']);
     await assert.rejects(
-      run(
-        'ScatterND',
-        [t('string', ['a']), i64([0], [1, 1]), t('string', ['z'])],
-        { reduction: str('add') },
-        18,
-      ),
+      run('ScatterND', [t('string', ['a']), i64([0], [1, 1]), t('string', ['z'])], { reduction: 'add' }, 18),
       /not defined for string/,
     );
   });
@@ -181,13 +142,13 @@ describe('TensorScatter', () => {
     assert.deepEqual(vals(y).slice(0, 8), [1, 1, 2, 2, 0, 0, 0, 0]);
   });
   it('circular wraps; linear overflow is an error', async () => {
-    const y = await run('TensorScatter', [past, upd, i64([3, 0])], { mode: str('circular') });
+    const y = await run('TensorScatter', [past, upd, i64([3, 0])], { mode: 'circular' });
     assert.deepEqual(vals(y), [2, 2, 0, 0, 0, 0, 1, 1, 3, 3, 4, 4, 0, 0, 0, 0]);
     await assert.rejects(
       run('TensorScatter', [past, upd, i64([3, 0])]),
       /exceeds the cache length 4 \(linear mode\)/,
     );
-    await assert.rejects(run('TensorScatter', [past, upd, undefined], { axis: int(0) }), /axis cannot be 0/);
+    await assert.rejects(run('TensorScatter', [past, upd, undefined], { axis: 0 }), /axis cannot be 0/);
   });
 });
 
@@ -195,11 +156,11 @@ describe('Compress / NonZero / OneHot', () => {
   const x = t('float32', [1, 2, 3, 4, 5, 6], [3, 2]);
   it('Compress: flatten without axis, short condition', async () => {
     assert.deepEqual(vals(await run('Compress', [x, t('bool', [0, 1, 0, 1])], {}, 11)), [2, 4]);
-    const y = await run('Compress', [x, t('bool', [0, 1])], { axis: int(0) }, 11);
+    const y = await run('Compress', [x, t('bool', [0, 1])], { axis: 0 }, 11);
     assert.deepEqual(y.dims, [1, 2]);
     assert.deepEqual(vals(y), [3, 4]);
     await assert.rejects(
-      run('Compress', [x, t('bool', [0, 0, 0, 1])], { axis: int(0) }, 11),
+      run('Compress', [x, t('bool', [0, 0, 0, 1])], { axis: 0 }, 11),
       /beyond the axis length 3/,
     );
   });
@@ -216,7 +177,7 @@ describe('Compress / NonZero / OneHot', () => {
     const y = await run(
       'OneHot',
       [i64([1, -1, 7]), t('float32', [3.7], []), t('int32', [0, 9])],
-      { axis: int(0) },
+      { axis: 0 },
       11,
     );
     assert.deepEqual(y.dims, [3, 3]);
@@ -235,7 +196,7 @@ describe('Compress / NonZero / OneHot', () => {
 describe('CumSum / CumProd', () => {
   it('exclusive + reverse on axis 1', async () => {
     const x = t('float32', [1, 2, 3, 4, 5, 6], [2, 3]);
-    const y = await run('CumSum', [x, t('int32', [1], [])], { exclusive: int(1), reverse: int(1) }, 14);
+    const y = await run('CumSum', [x, t('int32', [1], [])], { exclusive: 1, reverse: 1 }, 14);
     assert.deepEqual(vals(y), [5, 3, 0, 11, 6, 0]);
   });
   it('int64 exact, int32 products wrap like C', async () => {
@@ -256,23 +217,23 @@ describe('CumSum / CumProd', () => {
 
 describe('TopK', () => {
   it('TopK-1 takes k as an attribute; stable ties', async () => {
-    const [v, i] = await runAll('TopK', [t('float32', [3, 1, 3, 2])], { k: int(3) }, 1, 2);
+    const [v, i] = await runAll('TopK', [t('float32', [3, 1, 3, 2])], { k: 3 }, { opset: 1, outputCount: 2 });
     assert.deepEqual(vals(v), [3, 3, 2]);
     assert.deepEqual(vals(i), [0n, 2n, 3n]);
   });
   it('smallest, NaN ordering, k = 0', async () => {
     const x = t('float32', [2, NaN, 1, 2]);
-    const [v, i] = await runAll('TopK', [x, i64([2])], { largest: int(0) }, 11, 2);
+    const [v, i] = await runAll('TopK', [x, i64([2])], { largest: 0 }, { opset: 11, outputCount: 2 });
     assert.deepEqual(vals(v), [1, 2]);
     assert.deepEqual(vals(i), [2n, 0n]);
-    const [lv] = await runAll('TopK', [x, i64([1])], {}, 11, 2);
+    const [lv] = await runAll('TopK', [x, i64([1])], {}, { opset: 11, outputCount: 2 });
     assert.ok(Number.isNaN(vals(lv)[0] as number));
-    const [e] = await runAll('TopK', [x, i64([0])], {}, 11, 2);
+    const [e] = await runAll('TopK', [x, i64([0])], {}, { opset: 11, outputCount: 2 });
     assert.deepEqual(e.dims, [0]);
   });
   it('k larger than the axis is an error', async () => {
     await assert.rejects(
-      runAll('TopK', [t('float32', [1, 2]), i64([3])], {}, 11, 2),
+      runAll('TopK', [t('float32', [1, 2]), i64([3])], {}, { opset: 11, outputCount: 2 }),
       /k = 3 must be in \[0, 2\]/,
     );
   });
@@ -281,12 +242,9 @@ describe('TopK', () => {
 describe('ArgMax / ArgMin', () => {
   const x = t('float32', [1, 3, 3, 0, 0, 2], [2, 3]);
   it('select_last_index, keepdims, negative axis', async () => {
-    assert.deepEqual(vals(await run('ArgMax', [x], { axis: int(-1) }, 13)), [1n, 2n]);
-    assert.deepEqual(vals(await run('ArgMax', [x], { axis: int(1), select_last_index: int(1) }, 13)), [
-      2n,
-      2n,
-    ]);
-    const y = await run('ArgMin', [x], { axis: int(1), keepdims: int(0), select_last_index: int(1) }, 13);
+    assert.deepEqual(vals(await run('ArgMax', [x], { axis: -1 }, 13)), [1n, 2n]);
+    assert.deepEqual(vals(await run('ArgMax', [x], { axis: 1, select_last_index: 1 }, 13)), [2n, 2n]);
+    const y = await run('ArgMin', [x], { axis: 1, keepdims: 0, select_last_index: 1 }, 13);
     assert.deepEqual(y.dims, [2]);
     assert.deepEqual(vals(y), [0n, 1n]);
   });
@@ -299,7 +257,12 @@ describe('ArgMax / ArgMin', () => {
 
 describe('Unique', () => {
   it('strings, sorted', async () => {
-    const [y, idx, inv, cnt] = await runAll('Unique', [t('string', ['b', 'a', 'b', 'c'])], {}, 11, 4);
+    const [y, idx, inv, cnt] = await runAll(
+      'Unique',
+      [t('string', ['b', 'a', 'b', 'c'])],
+      {},
+      { opset: 11, outputCount: 4 },
+    );
     assert.deepEqual(vals(y), ['a', 'b', 'c']);
     assert.deepEqual(vals(idx), [1n, 0n, 3n]);
     assert.deepEqual(vals(inv), [1n, 0n, 1n, 2n]);
@@ -307,7 +270,12 @@ describe('Unique', () => {
   });
   it('rows along axis 0, unsorted keeps first occurrence order', async () => {
     const x = t('int32', [2, 1, 0, 5, 2, 1], [3, 2]);
-    const [y, idx, inv, cnt] = await runAll('Unique', [x], { axis: int(0), sorted: int(0) }, 11, 4);
+    const [y, idx, inv, cnt] = await runAll(
+      'Unique',
+      [x],
+      { axis: 0, sorted: 0 },
+      { opset: 11, outputCount: 4 },
+    );
     assert.deepEqual(y.dims, [2, 2]);
     assert.deepEqual(vals(y), [2, 1, 0, 5]);
     assert.deepEqual(vals(idx), [0n, 1n]);
@@ -315,9 +283,9 @@ describe('Unique', () => {
     assert.deepEqual(vals(cnt), [2n, 1n]);
   });
   it('int64 and empty input', async () => {
-    const [y] = await runAll('Unique', [t('int64', [3n, -1n, 3n])], {}, 11, 4);
+    const [y] = await runAll('Unique', [t('int64', [3n, -1n, 3n])], {}, { opset: 11, outputCount: 4 });
     assert.deepEqual(vals(y), [-1n, 3n]);
-    const [e, , , c] = await runAll('Unique', [t('float32', [], [0])], {}, 11, 4);
+    const [e, , , c] = await runAll('Unique', [t('float32', [], [0])], {}, { opset: 11, outputCount: 4 });
     assert.deepEqual(e.dims, [0]);
     assert.deepEqual(c.dims, [0]);
   });

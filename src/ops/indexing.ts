@@ -17,7 +17,7 @@ import { isMinifloat } from '../core/float-formats.js';
 import { Tensor, shapeSize, type Dims } from '../core/tensor.js';
 import type { OpDef } from './kernel.js';
 import { normalizeAxis } from './util/axes.js';
-import { stridesOf } from './util/broadcast.js';
+import { stridedOffsets, stridesOf } from './util/broadcast.js';
 import { intsOf, numbersOf, scalarOf, tensorFromNumbers, tensorInput } from './util/numeric.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -57,29 +57,6 @@ function checkIndex(i: number, dim: number, what: string): number {
 
 function dimsStr(d: Dims): string {
   return `[${d.join(', ')}]`;
-}
-
-/**
- * The flat offsets (with `strides`) of every position of `dims` in row-major order. Used to walk one
- * tensor's shape while reading another strided tensor (strides may be 0 to skip an axis).
- */
-function stridedOffsets(dims: Dims, strides: readonly number[]): Int32Array {
-  const n = shapeSize(dims);
-  const out = new Int32Array(n);
-  const rank = dims.length;
-  const counter = new Array<number>(rank).fill(0);
-  let off = 0;
-  for (let i = 0; i < n; i++) {
-    out[i] = off;
-    for (let ax = rank - 1; ax >= 0; ax--) {
-      counter[ax]++;
-      off += strides[ax];
-      if (counter[ax] < dims[ax]) break;
-      off -= strides[ax] * counter[ax];
-      counter[ax] = 0;
-    }
-  }
-  return out;
 }
 
 /** Integer index values of an int32/int64 tensor. */
@@ -174,18 +151,24 @@ function checkSameRank(a: Tensor, b: Tensor, what: string): void {
   }
 }
 
-function gatherElements(data: Tensor, indices: Tensor, axisAttr: number): Tensor {
-  checkSameRank(data, indices, 'GatherElements');
+/** The normalized axis of GatherElements/ScatterElements; off it, indices may not exceed data. */
+function elementsAxis(data: Tensor, indices: Tensor, axisAttr: number, what: string): number {
   const rank = data.dims.length;
   const axis = normalizeAxis(axisAttr, rank);
   for (let d = 0; d < rank; d++) {
     if (d !== axis && indices.dims[d] > data.dims[d]) {
       throw new OnyxError(
         'SHAPE_MISMATCH',
-        `GatherElements: indices dims ${dimsStr(indices.dims)} exceed data dims ${dimsStr(data.dims)} on axis ${d}`,
+        `${what}: indices dims ${dimsStr(indices.dims)} exceed data dims ${dimsStr(data.dims)} on axis ${d}`,
       );
     }
   }
+  return axis;
+}
+
+function gatherElements(data: Tensor, indices: Tensor, axisAttr: number): Tensor {
+  checkSameRank(data, indices, 'GatherElements');
+  const axis = elementsAxis(data, indices, axisAttr, 'GatherElements');
   const strides = stridesOf(data.dims);
   const axisStride = strides[axis];
   const dim = data.dims[axis];
@@ -273,16 +256,7 @@ function scatterElements(
       `${opType}: updates dims ${dimsStr(updates.dims)} must equal indices dims ${dimsStr(indices.dims)}`,
     );
   }
-  const rank = data.dims.length;
-  const axis = normalizeAxis(axisAttr, rank);
-  for (let d = 0; d < rank; d++) {
-    if (d !== axis && indices.dims[d] > data.dims[d]) {
-      throw new OnyxError(
-        'SHAPE_MISMATCH',
-        `${opType}: indices dims ${dimsStr(indices.dims)} exceed data dims ${dimsStr(data.dims)} on axis ${d}`,
-      );
-    }
-  }
+  const axis = elementsAxis(data, indices, axisAttr, opType);
   const strides = stridesOf(data.dims);
   const dim = data.dims[axis];
   const base = stridedOffsets(

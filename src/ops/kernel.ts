@@ -11,6 +11,7 @@ import { Tensor } from '../core/tensor.js';
 import type { Value } from '../core/value.js';
 import type { Attributes } from '../ir/attributes.js';
 import type { Graph } from '../ir/graph.js';
+import type { ThreadPool } from '../runtime/thread-pool.js';
 
 /** What a kernel's build step may know about its node. */
 export interface NodeInfo {
@@ -33,6 +34,20 @@ export interface NodeInfo {
    * differentiates the nodes that compute its inputs). Kernels must not modify it.
    */
   readonly graph?: Graph;
+  /** The node's input value names ('' for omitted ones), when the planner built it from a graph. */
+  readonly inputNames?: readonly string[];
+}
+
+/**
+ * Input `index` when it is a constant known at build time: an initializer of the node's graph that
+ * is not also a graph input (a feed could replace that). Kernels use it to prepare weights once
+ * (pre-packing); at run time they must still check that the value they get is this very tensor.
+ */
+export function constantInput(node: NodeInfo, index: number): Tensor | undefined {
+  const name = node.inputNames?.[index];
+  const g = node.graph;
+  if (!name || !g || g.inputs.some((i) => i.name === name)) return undefined;
+  return g.initializers.get(name);
 }
 
 /** Services the runtime gives a kernel while it runs. */
@@ -44,12 +59,23 @@ export interface RunContext {
   runSubgraph(graph: Graph, inputs: readonly Value[]): Promise<Value[]>;
   /** Allocates an output tensor from the session's allocator. */
   alloc(type: TensorType, dims: Dims): Tensor;
+  /**
+   * The session's intra-op thread pool (absent when single-threaded): pass it to
+   * ep/cpu/wasm/parallel-gemm.ts's `parallelSgemm`, which also takes `undefined`.
+   */
+  threads?: ThreadPool;
 }
 
 /** Input values by position; `undefined` for an omitted optional input. */
 export type KernelInputs = readonly (Value | undefined)[];
 
-export type Kernel = (inputs: KernelInputs, ctx: RunContext) => Value[] | Promise<Value[]>;
+export type Kernel = ((inputs: KernelInputs, ctx: RunContext) => Value[] | Promise<Value[]>) & {
+  /**
+   * Frees what `build` set aside outside the JS heap (pre-packed weights in WebAssembly memory).
+   * The session calls it once when it is released; the kernel is not called afterwards.
+   */
+  dispose?(): void;
+};
 
 export interface OpDef {
   /** '' for ai.onnx. */

@@ -4,7 +4,7 @@ import { Tensor } from '../core/tensor.js';
 import { OnyxError } from '../core/errors.js';
 import { gemm, type FloatArray } from './util/gemm.js';
 import { ops, determinant } from './matmul.js';
-import { assertClose, opRunner, randomFloats } from './util/op-test-kit.js';
+import { assertClose, describeKernelModes, opRunner, randomFloats } from './util/op-test-kit.js';
 import { numbersOf } from './util/numeric.js';
 
 const run = opRunner(ops);
@@ -107,85 +107,87 @@ describe('gemm (blocked) against the naive reference', () => {
   });
 });
 
-describe('MatMul', () => {
-  it('broadcasts batch dims and handles 1-D operands', async () => {
-    const a = f32(randomFloats(2 * 1 * 3 * 4, 7), [2, 1, 3, 4]);
-    const b = f32(randomFloats(5 * 4 * 2, 8), [5, 4, 2]);
-    const y = await out0('MatMul', [a, b]);
-    assert.deepEqual(y.dims, [2, 5, 3, 2]);
-    const A = numbersOf(a);
-    const B = numbersOf(b);
-    const Y = numbersOf(y);
-    for (let i = 0; i < 2; i++) {
-      for (let j = 0; j < 5; j++) {
-        const ref = naiveGemm(
-          false,
-          false,
-          3,
-          2,
-          4,
-          1,
-          A.subarray(i * 12),
-          4,
-          B.subarray(j * 8),
-          2,
-          0,
-          [],
-          2,
-        );
-        assertClose(Y.subarray((i * 5 + j) * 6, (i * 5 + j + 1) * 6), ref);
+describeKernelModes(() => {
+  describe('MatMul', () => {
+    it('broadcasts batch dims and handles 1-D operands', async () => {
+      const a = f32(randomFloats(2 * 1 * 3 * 4, 7), [2, 1, 3, 4]);
+      const b = f32(randomFloats(5 * 4 * 2, 8), [5, 4, 2]);
+      const y = await out0('MatMul', [a, b]);
+      assert.deepEqual(y.dims, [2, 5, 3, 2]);
+      const A = numbersOf(a);
+      const B = numbersOf(b);
+      const Y = numbersOf(y);
+      for (let i = 0; i < 2; i++) {
+        for (let j = 0; j < 5; j++) {
+          const ref = naiveGemm(
+            false,
+            false,
+            3,
+            2,
+            4,
+            1,
+            A.subarray(i * 12),
+            4,
+            B.subarray(j * 8),
+            2,
+            0,
+            [],
+            2,
+          );
+          assertClose(Y.subarray((i * 5 + j) * 6, (i * 5 + j + 1) * 6), ref);
+        }
       }
-    }
-    const v = f32([1, 2, 3, 4], [4]);
-    assert.deepEqual((await out0('MatMul', [v, v])).dims, []);
-    assert.deepEqual((await out0('MatMul', [v, f32(randomFloats(12, 3), [3, 4, 1])])).dims, [3, 1]);
-    assert.deepEqual((await out0('MatMul', [f32(randomFloats(12, 3), [3, 1, 4]), v])).dims, [3, 1]);
-  });
-
-  it('computes integer and float16 products', async () => {
-    const a = new Tensor('int32', Int32Array.from([1, 2, 3, 4]), [2, 2]);
-    const y = await out0('MatMul', [a, a]);
-    assert.equal(y.type, 'int32');
-    assert.deepEqual([...(y.data as Int32Array)], [7, 10, 15, 22]);
-    const h = new Tensor('float16', Uint16Array.from([0x3c00, 0x4000, 0x4200, 0x4400]), [2, 2]); // 1 2 3 4
-    const yh = await out0('MatMul', [h, h]);
-    assert.equal(yh.type, 'float16');
-    assert.deepEqual([...numbersOf(yh)], [7, 10, 15, 22]);
-  });
-
-  it('rejects mismatched inner dimensions with both shapes in the message', async () => {
-    await assert.rejects(
-      run('MatMul', [f32(randomFloats(6, 1), [2, 3]), f32(randomFloats(8, 1), [4, 2])]),
-      (e: OnyxError) => e.code === 'SHAPE_MISMATCH' && /\[2, 3\].*\[4, 2\]/.test(e.message),
-    );
-    await assert.rejects(run('MatMul', [f32([1], []), f32([1], [1])]), /rank >= 1/);
-  });
-});
-
-describe('Gemm', () => {
-  it('applies transposes, alpha, beta and broadcasts C', async () => {
-    const A = randomFloats(4 * 3, 11);
-    const B = randomFloats(5 * 4, 12);
-    const Cv = randomFloats(5, 13);
-    const y = await out0('Gemm', [f32(A, [4, 3]), f32(B, [5, 4]), f32(Cv, [5])], {
-      attrs: { transA: 1, transB: 1, alpha: { float: 0.5 }, beta: { float: 2 } },
+      const v = f32([1, 2, 3, 4], [4]);
+      assert.deepEqual((await out0('MatMul', [v, v])).dims, []);
+      assert.deepEqual((await out0('MatMul', [v, f32(randomFloats(12, 3), [3, 4, 1])])).dims, [3, 1]);
+      assert.deepEqual((await out0('MatMul', [f32(randomFloats(12, 3), [3, 1, 4]), v])).dims, [3, 1]);
     });
-    const Cfull = Array.from({ length: 15 }, (_, i) => Cv[i % 5]);
-    assertClose(numbersOf(y), naiveGemm(true, true, 3, 5, 4, 0.5, A, 3, B, 4, 2, Cfull, 5));
+
+    it('computes integer and float16 products', async () => {
+      const a = new Tensor('int32', Int32Array.from([1, 2, 3, 4]), [2, 2]);
+      const y = await out0('MatMul', [a, a]);
+      assert.equal(y.type, 'int32');
+      assert.deepEqual([...(y.data as Int32Array)], [7, 10, 15, 22]);
+      const h = new Tensor('float16', Uint16Array.from([0x3c00, 0x4000, 0x4200, 0x4400]), [2, 2]); // 1 2 3 4
+      const yh = await out0('MatMul', [h, h]);
+      assert.equal(yh.type, 'float16');
+      assert.deepEqual([...numbersOf(yh)], [7, 10, 15, 22]);
+    });
+
+    it('rejects mismatched inner dimensions with both shapes in the message', async () => {
+      await assert.rejects(
+        run('MatMul', [f32(randomFloats(6, 1), [2, 3]), f32(randomFloats(8, 1), [4, 2])]),
+        (e: OnyxError) => e.code === 'SHAPE_MISMATCH' && /\[2, 3\].*\[4, 2\]/.test(e.message),
+      );
+      await assert.rejects(run('MatMul', [f32([1], []), f32([1], [1])]), /rank >= 1/);
+    });
   });
 
-  it('legacy Gemm-6 with broadcast=0 needs C of the exact output shape', async () => {
-    const a = f32([1, 2], [1, 2]);
-    const b = f32([1, 2, 3, 4], [2, 2]);
-    await assert.rejects(run('Gemm', [a, b, f32([1], [1])], { opset: 6 }), /broadcast=0/);
-    const y = await out0('Gemm', [a, b, f32([1], [1])], { opset: 6, attrs: { broadcast: 1 } });
-    assert.deepEqual([...numbersOf(y)], [8, 11]);
-  });
+  describe('Gemm', () => {
+    it('applies transposes, alpha, beta and broadcasts C', async () => {
+      const A = randomFloats(4 * 3, 11);
+      const B = randomFloats(5 * 4, 12);
+      const Cv = randomFloats(5, 13);
+      const y = await out0('Gemm', [f32(A, [4, 3]), f32(B, [5, 4]), f32(Cv, [5])], {
+        attrs: { transA: 1, transB: 1, alpha: { float: 0.5 }, beta: { float: 2 } },
+      });
+      const Cfull = Array.from({ length: 15 }, (_, i) => Cv[i % 5]);
+      assertClose(numbersOf(y), naiveGemm(true, true, 3, 5, 4, 0.5, A, 3, B, 4, 2, Cfull, 5));
+    });
 
-  it('works without C (opset 11+) and rejects non-2-D inputs', async () => {
-    const y = await out0('Gemm', [f32([1, 2], [1, 2]), f32([3, 4], [2, 1]), undefined]);
-    assert.deepEqual([...numbersOf(y)], [11]);
-    await assert.rejects(run('Gemm', [f32([1, 2], [2]), f32([3, 4], [2, 1])]), /must be 2-D/);
+    it('legacy Gemm-6 with broadcast=0 needs C of the exact output shape', async () => {
+      const a = f32([1, 2], [1, 2]);
+      const b = f32([1, 2, 3, 4], [2, 2]);
+      await assert.rejects(run('Gemm', [a, b, f32([1], [1])], { opset: 6 }), /broadcast=0/);
+      const y = await out0('Gemm', [a, b, f32([1], [1])], { opset: 6, attrs: { broadcast: 1 } });
+      assert.deepEqual([...numbersOf(y)], [8, 11]);
+    });
+
+    it('works without C (opset 11+) and rejects non-2-D inputs', async () => {
+      const y = await out0('Gemm', [f32([1, 2], [1, 2]), f32([3, 4], [2, 1]), undefined]);
+      assert.deepEqual([...numbersOf(y)], [11]);
+      await assert.rejects(run('Gemm', [f32([1, 2], [2]), f32([3, 4], [2, 1])]), /must be 2-D/);
+    });
   });
 });
 

@@ -6,10 +6,20 @@
 import { OnyxError } from '../core/errors.js';
 import { Tensor, shapeSize, type Dims } from '../core/tensor.js';
 import type { TensorType } from '../core/dtype.js';
-import type { KernelInputs, NodeInfo, OpDef } from './kernel.js';
+import type { ThreadPool } from '../runtime/thread-pool.js';
+import { constantInput, type Kernel, type KernelInputs, type NodeInfo, type OpDef } from './kernel.js';
 import { broadcastOffsets, broadcastShapes, broadcastStrides, stridesOf } from './util/broadcast.js';
 import { computeArray, computeOf, float64Of, tensorFromCompute } from './util/compute-array.js';
 import { gemm, type FloatArray } from './util/gemm.js';
+import {
+  fastFloat32,
+  ownPacked,
+  packConstant,
+  sgemm,
+  sgemmPacked,
+  type GemmEpilogue,
+  type PackedWeights,
+} from './util/sgemm.js';
 import { tensorInput } from './util/numeric.js';
 
 const fmt = (d: Dims) => `[${d.join(', ')}]`;
@@ -69,25 +79,41 @@ export function planMatMul(aDims: Dims, bDims: Dims): MatMulPlan {
   return { outDims, M, N, K, batch, aIndex, bIndex, foldIntoM };
 }
 
-/** Y = A·B for a plan, all as row-major compute arrays. */
-export function runMatMul(p: MatMulPlan, A: FloatArray, B: FloatArray, Y: FloatArray): void {
+/** Y = A·B for a plan, all as row-major compute arrays (float32 on the WASM GEMM, see sgemm.ts). */
+export function runMatMul(
+  p: MatMulPlan,
+  A: FloatArray,
+  B: FloatArray,
+  Y: FloatArray,
+  pool?: ThreadPool,
+): void {
   const { M, N, K } = p;
   if (p.foldIntoM) {
-    gemm(false, false, p.batch * M, N, K, 1, A, 0, K, B, 0, N, 0, Y, 0, N);
+    sgemm(false, false, p.batch * M, N, K, 1, A, 0, K, B, 0, N, 0, Y, 0, N, undefined, pool);
     return;
   }
   for (let b = 0; b < p.batch; b++) {
     const ai = p.aIndex ? p.aIndex[b] : b;
     const bi = p.bIndex ? p.bIndex[b] : b;
-    gemm(false, false, M, N, K, 1, A, ai * M * K, K, B, bi * K * N, N, 0, Y, b * M * N, N);
+    sgemm(false, false, M, N, K, 1, A, ai * M * K, K, B, bi * K * N, N, 0, Y, b * M * N, N, undefined, pool);
   }
+}
+
+/** A constant float32 2-D weight (K × N, or N × K when `trans`) packed as op(B); else undefined. */
+function packedRight(w: Tensor | undefined, trans: boolean): PackedWeights | undefined {
+  if (w?.type !== 'float32' || w.dims.length !== 2) return undefined;
+  const [K, N] = trans ? [w.dims[1], w.dims[0]] : w.dims;
+  return packConstant('B', trans, K, N, w.data as Float32Array, 0, w.dims[1]);
 }
 
 const matMul: OpDef = {
   opType: 'MatMul',
   versions: [1, 9, 13],
-  build() {
-    return (inputs) => {
+  build(node) {
+    // A constant 2-D B (the usual weight) is packed once; A's batches then fold into M.
+    const bConst = constantInput(node, 1);
+    const packed = packedRight(bConst, false);
+    const kernel: Kernel = (inputs, ctx) => {
       const a = tensorInput(inputs[0], 'MatMul input A');
       const b = tensorInput(inputs[1], 'MatMul input B');
       requireNumeric(a, 'MatMul input A');
@@ -96,82 +122,152 @@ const matMul: OpDef = {
       }
       const p = planMatMul(a.dims, b.dims);
       const Y = computeArray(a.type, shapeSize(p.outDims));
-      runMatMul(p, computeOf(a), computeOf(b), Y);
+      const A = computeOf(a);
+      if (
+        packed &&
+        b === bConst &&
+        fastFloat32() &&
+        (p.foldIntoM || p.batch === 1) &&
+        A instanceof Float32Array
+      ) {
+        sgemmPacked(
+          packed,
+          false,
+          p.batch * p.M,
+          p.N,
+          p.K,
+          1,
+          A,
+          0,
+          p.K,
+          0,
+          Y as Float32Array,
+          0,
+          p.N,
+          undefined,
+          ctx.threads,
+        );
+      } else {
+        runMatMul(p, A, computeOf(b), Y, ctx.threads);
+      }
       return [tensorFromCompute(a.type, Y, p.outDims)];
     };
+    return packed ? ownPacked(kernel, [packed]) : kernel;
   },
 };
 
 // ---------------------------------------------------------------------------------------------
 // Gemm
 
-const gemmOp: OpDef = {
-  opType: 'Gemm',
-  versions: [1, 6, 7, 9, 11, 13],
-  build(node: NodeInfo) {
-    const transA = node.attrs.int('transA', 0) !== 0;
-    const transB = node.attrs.int('transB', 0) !== 0;
-    const alpha = node.attrs.float('alpha', 1);
-    const beta = node.attrs.float('beta', 1);
-    // Gemm-1/6: C is broadcast only when `broadcast` = 1; from 7 on it always broadcasts.
-    const legacyNoBroadcast = node.sinceVersion < 7 && node.attrs.int('broadcast', 0) === 0;
-    return (inputs) => {
-      const a = tensorInput(inputs[0], 'Gemm input A');
-      const b = tensorInput(inputs[1], 'Gemm input B');
-      const c = inputs[2] instanceof Tensor ? inputs[2] : undefined;
-      requireNumeric(a, 'Gemm input A');
-      if (a.dims.length !== 2 || b.dims.length !== 2) {
+/**
+ * Gemm's kernel for `node`. A constant B is packed once; a row-vector C with beta = 1 (the usual
+ * bias) is fused into the GEMM epilogue, and so is `clip`, a following Relu/Clip that the
+ * optimizer's FusedGemm passes (ops/contrib.ts).
+ */
+export function buildGemm(node: NodeInfo, clip?: { min: number; max: number }): Kernel {
+  const transA = node.attrs.int('transA', 0) !== 0;
+  const transB = node.attrs.int('transB', 0) !== 0;
+  const alpha = node.attrs.float('alpha', 1);
+  const beta = node.attrs.float('beta', 1);
+  // Gemm-1/6: C is broadcast only when `broadcast` = 1; from 7 on it always broadcasts.
+  const legacyNoBroadcast = node.sinceVersion < 7 && node.attrs.int('broadcast', 0) === 0;
+  const bConst = constantInput(node, 1);
+  const packed = packedRight(bConst, transB);
+  const kernel: Kernel = (inputs, ctx) => {
+    const a = tensorInput(inputs[0], 'Gemm input A');
+    const b = tensorInput(inputs[1], 'Gemm input B');
+    const c = inputs[2] instanceof Tensor ? inputs[2] : undefined;
+    requireNumeric(a, 'Gemm input A');
+    if (a.dims.length !== 2 || b.dims.length !== 2) {
+      throw new OnyxError(
+        'SHAPE_MISMATCH',
+        `Gemm inputs A and B must be 2-D, got A ${fmt(a.dims)} and B ${fmt(b.dims)}`,
+      );
+    }
+    const [M, K] = transA ? [a.dims[1], a.dims[0]] : a.dims;
+    const [K2, N] = transB ? [b.dims[1], b.dims[0]] : b.dims;
+    if (K !== K2) {
+      throw new OnyxError(
+        'SHAPE_MISMATCH',
+        `Gemm: op(A) is ${M}x${K} but op(B) is ${K2}x${N} (transA=${+transA}, transB=${+transB}; inner dimensions must match)`,
+      );
+    }
+    const Y = computeArray(a.type, M * N);
+    const epilogue: GemmEpilogue = { clip };
+    let accumulate = 0;
+    if (c && beta !== 0) {
+      if (c.dims.length > 2 || (legacyNoBroadcast && !(c.dims[0] === M && c.dims[1] === N))) {
         throw new OnyxError(
           'SHAPE_MISMATCH',
-          `Gemm inputs A and B must be 2-D, got A ${fmt(a.dims)} and B ${fmt(b.dims)}`,
+          `Gemm: C ${fmt(c.dims)} cannot be added to the ${M}x${N} product${legacyNoBroadcast ? ' (broadcast=0 needs C of exactly that shape)' : ''}`,
         );
       }
-      const [M, K] = transA ? [a.dims[1], a.dims[0]] : a.dims;
-      const [K2, N] = transB ? [b.dims[1], b.dims[0]] : b.dims;
-      if (K !== K2) {
-        throw new OnyxError(
-          'SHAPE_MISMATCH',
-          `Gemm: op(A) is ${M}x${K} but op(B) is ${K2}x${N} (transA=${+transA}, transB=${+transB}; inner dimensions must match)`,
-        );
+      if (c.dims.some((d, i) => d !== 1 && d !== [M, N][i + 2 - c.dims.length])) {
+        throw new OnyxError('SHAPE_MISMATCH', `Gemm: C ${fmt(c.dims)} does not broadcast to [${M}, ${N}]`);
       }
-      const Y = computeArray(a.type, M * N);
-      if (c && beta !== 0) {
-        if (c.dims.length > 2 || (legacyNoBroadcast && !(c.dims[0] === M && c.dims[1] === N))) {
-          throw new OnyxError(
-            'SHAPE_MISMATCH',
-            `Gemm: C ${fmt(c.dims)} cannot be added to the ${M}x${N} product${legacyNoBroadcast ? ' (broadcast=0 needs C of exactly that shape)' : ''}`,
-          );
-        }
-        if (c.dims.some((d, i) => d !== 1 && d !== [M, N][i + 2 - c.dims.length])) {
-          throw new OnyxError('SHAPE_MISMATCH', `Gemm: C ${fmt(c.dims)} does not broadcast to [${M}, ${N}]`);
-        }
-        const C = computeOf(c);
-        const [s0, s1] = broadcastStrides(c.dims, [M, N]);
+      const C = computeOf(c);
+      const [s0, s1] = broadcastStrides(c.dims, [M, N]);
+      if (beta === 1 && s0 === 0 && s1 === 1) {
+        epilogue.bias = { data: C as Float32Array, axis: 'col' };
+      } else {
         for (let i = 0; i < M; i++) {
           for (let j = 0; j < N; j++) Y[i * N + j] = beta * C[i * s0 + j * s1];
         }
+        accumulate = 1;
       }
-      gemm(
+    }
+    const A = computeOf(a);
+    if (packed && b === bConst && fastFloat32() && A instanceof Float32Array) {
+      const y = Y as Float32Array;
+      sgemmPacked(
+        packed,
+        transA,
+        M,
+        N,
+        K,
+        alpha,
+        A,
+        0,
+        a.dims[1],
+        accumulate,
+        y,
+        0,
+        N,
+        epilogue,
+        ctx.threads,
+      );
+    } else {
+      const B = computeOf(b);
+      sgemm(
         transA,
         transB,
         M,
         N,
         K,
         alpha,
-        computeOf(a),
+        A,
         0,
         a.dims[1],
-        computeOf(b),
+        B,
         0,
         b.dims[1],
-        1,
+        accumulate,
         Y,
         0,
         N,
+        epilogue,
+        ctx.threads,
       );
-      return [tensorFromCompute(a.type, Y, [M, N])];
-    };
-  },
+    }
+    return [tensorFromCompute(a.type, Y, [M, N])];
+  };
+  return packed ? ownPacked(kernel, [packed]) : kernel;
+}
+
+const gemmOp: OpDef = {
+  opType: 'Gemm',
+  versions: [1, 6, 7, 9, 11, 13],
+  build: (node) => buildGemm(node),
 };
 
 // ---------------------------------------------------------------------------------------------

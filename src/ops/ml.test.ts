@@ -3,17 +3,17 @@ import { describe, it } from 'node:test';
 import { Tensor } from '../core/tensor.js';
 import type { Value } from '../core/value.js';
 import { ops as ml } from './ml.js';
-import { f32, i64, plain, runNode, type AttrInit } from './util/graph-harness.js';
+import { runNode } from './util/graph-harness.js';
+import { f32, i64, plain, strs, type AttrInit } from './util/op-test-kit.js';
 
 const ML = 'ai.onnx.ml';
-const strs = (values: string[], dims = [values.length]) => new Tensor('string', values, dims);
 const run = (
   opType: string,
   inputs: Parameters<typeof runNode>[2],
   attrs: Record<string, AttrInit> = {},
   opset = 1,
   outputs = 1,
-) => runNode(ml, opType, inputs, attrs, { opset, domain: ML, outputs });
+) => runNode(ml, opType, inputs, attrs, { opset, domain: ML, outputCount: outputs });
 const close = (actual: (number | string)[], expected: number[]) =>
   actual.forEach((v, i) =>
     assert.ok(Math.abs((v as number) - expected[i]) < 1e-5, `${String(actual)} vs ${String(expected)}`),

@@ -2,11 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor } from '../core/tensor.js';
 import { ops } from './normalization.js';
-import { assertClose, opRunner, randomFloats } from './util/op-test-kit.js';
+import { assertClose, bindOps, f32, randomFloats } from './util/op-test-kit.js';
 import { numbersOf } from './util/numeric.js';
 
-const run = opRunner(ops);
-const f32 = (data: ArrayLike<number>, dims: number[]) => new Tensor('float32', Float32Array.from(data), dims);
+const { run } = bindOps(ops);
 
 /** Mean and population variance of `xs`. */
 function stats(xs: number[]): [number, number] {
@@ -25,7 +24,7 @@ describe('BatchNormalization', () => {
     [0, 1].flatMap((n) => Array.from(X.subarray((n * 3 + c) * 4, (n * 3 + c + 1) * 4)));
 
   it('inference mode uses the running statistics', async () => {
-    const [y] = (await run('BatchNormalization', [x, scale, bias, mean, vr], { opset: 15 })) as Tensor[];
+    const [y] = (await run('BatchNormalization', [x, scale, bias, mean, vr], {}, 15)) as Tensor[];
     const M = numbersOf(mean);
     const V = numbersOf(vr);
     const ref = Array.from(X, (v, i) => {
@@ -36,11 +35,12 @@ describe('BatchNormalization', () => {
   });
 
   it('training mode (15) uses batch statistics and updates the running ones', async () => {
-    const outs = (await run('BatchNormalization', [x, scale, bias, mean, vr], {
-      opset: 15,
-      outputs: 3,
-      attrs: { training_mode: 1, momentum: { float: 0.8 } },
-    })) as Tensor[];
+    const outs = (await run(
+      'BatchNormalization',
+      [x, scale, bias, mean, vr],
+      { training_mode: 1, momentum: { float: 0.8 } },
+      { opset: 15, outputCount: 3 },
+    )) as Tensor[];
     assert.equal(outs.length, 3);
     for (let c = 0; c < 3; c++) {
       const [m, v] = stats(channel(c));
@@ -55,26 +55,29 @@ describe('BatchNormalization', () => {
 
   it('version 1–7 spatial=0 takes per-(channel, position) parameters', async () => {
     const P = (v: number) => f32(new Float32Array(12).fill(v), [3, 4]);
-    const [y] = (await run('BatchNormalization', [x, P(2), P(1), P(0), P(1)], {
-      opset: 7,
-      attrs: { spatial: 0, epsilon: { float: 0 } },
-    })) as Tensor[];
+    const [y] = (await run(
+      'BatchNormalization',
+      [x, P(2), P(1), P(0), P(1)],
+      { spatial: 0, epsilon: { float: 0 } },
+      7,
+    )) as Tensor[];
     assertClose(
       numbersOf(y),
       Array.from(X, (v) => 2 * v + 1),
     );
     await assert.rejects(
-      run('BatchNormalization', [x, scale, bias, mean, vr], { opset: 7, attrs: { spatial: 0 } }),
+      run('BatchNormalization', [x, scale, bias, mean, vr], { spatial: 0 }, 7),
       /12 values/,
     );
   });
 
   it('version 6 with is_test=1 ignores extra outputs', async () => {
-    const outs = (await run('BatchNormalization', [x, scale, bias, mean, vr], {
-      opset: 6,
-      outputs: 1,
-      attrs: { is_test: 1 },
-    })) as Tensor[];
+    const outs = (await run(
+      'BatchNormalization',
+      [x, scale, bias, mean, vr],
+      { is_test: 1 },
+      { opset: 6, outputCount: 1 },
+    )) as Tensor[];
     assert.equal(outs.length, 1);
   });
 });
@@ -106,29 +109,33 @@ describe('InstanceNormalization / GroupNormalization', () => {
       const [m, v] = groupStats[Math.floor(i / 6)];
       return (X[i] - m) / Math.sqrt(v + 1e-5);
     };
-    const [y18] = (await run('GroupNormalization', [x, f32([2, 3], [2]), f32([1, -1], [2])], {
-      opset: 18,
-      attrs: { num_groups: 2 },
-    })) as Tensor[];
+    const [y18] = (await run(
+      'GroupNormalization',
+      [x, f32([2, 3], [2]), f32([1, -1], [2])],
+      { num_groups: 2 },
+      18,
+    )) as Tensor[];
     assertClose(
       numbersOf(y18),
       Array.from(X, (_, i) => norm(i) * [2, 3][Math.floor(i / 6)] + [1, -1][Math.floor(i / 6)]),
     );
     const sc = [1, 2, 3, 4];
-    const [y21] = (await run('GroupNormalization', [x, f32(sc, [4]), f32([0, 0, 0, 1], [4])], {
-      opset: 21,
-      attrs: { num_groups: 2 },
-    })) as Tensor[];
+    const [y21] = (await run(
+      'GroupNormalization',
+      [x, f32(sc, [4]), f32([0, 0, 0, 1], [4])],
+      { num_groups: 2 },
+      21,
+    )) as Tensor[];
     assertClose(
       numbersOf(y21),
       Array.from(X, (_, i) => norm(i) * sc[Math.floor(i / 3)] + (Math.floor(i / 3) === 3 ? 1 : 0)),
     );
     await assert.rejects(
-      run('GroupNormalization', [x, f32(sc, [4]), f32(sc, [4])], { opset: 18, attrs: { num_groups: 2 } }),
+      run('GroupNormalization', [x, f32(sc, [4]), f32(sc, [4])], { num_groups: 2 }, 18),
       /one per group/,
     );
     await assert.rejects(
-      run('GroupNormalization', [x, f32([1], [1]), f32([1], [1])], { opset: 21, attrs: { num_groups: 3 } }),
+      run('GroupNormalization', [x, f32([1], [1]), f32([1], [1])], { num_groups: 3 }, 21),
       /divisible/,
     );
   });
@@ -138,11 +145,12 @@ describe('LayerNormalization / RMSNormalization', () => {
   it('LayerNormalization returns Y, Mean and InvStdDev with negative axis', async () => {
     const X = randomFloats(2 * 3 * 4, 7);
     const scale = randomFloats(12, 8);
-    const outs = (await run('LayerNormalization', [f32(X, [2, 3, 4]), f32(scale, [3, 4])], {
-      opset: 17,
-      outputs: 3,
-      attrs: { axis: -2 },
-    })) as Tensor[];
+    const outs = (await run(
+      'LayerNormalization',
+      [f32(X, [2, 3, 4]), f32(scale, [3, 4])],
+      { axis: -2 },
+      { opset: 17, outputCount: 3 },
+    )) as Tensor[];
     assert.deepEqual(outs[1].dims, [2, 1, 1]);
     assert.equal(outs[1].type, 'float32');
     for (let n = 0; n < 2; n++) {
@@ -155,20 +163,22 @@ describe('LayerNormalization / RMSNormalization', () => {
       );
     }
     await assert.rejects(
-      run('LayerNormalization', [f32(X, [2, 3, 4]), f32(scale, [3, 4])], { opset: 17, attrs: { axis: 3 } }),
+      run('LayerNormalization', [f32(X, [2, 3, 4]), f32(scale, [3, 4])], { axis: 3 }, 17),
       /out of range/,
     );
     await assert.rejects(
-      run('LayerNormalization', [f32(X, [2, 3, 4]), f32([1, 2, 3], [3])], { opset: 17 }),
+      run('LayerNormalization', [f32(X, [2, 3, 4]), f32([1, 2, 3], [3])], {}, 17),
       /does not broadcast/,
     );
   });
 
   it('RMSNormalization divides by the root mean square', async () => {
-    const [y] = (await run('RMSNormalization', [f32([3, 4, 0, 0], [2, 2]), f32([1, 2], [2])], {
-      opset: 23,
-      attrs: { epsilon: { float: 0 } },
-    })) as Tensor[];
+    const [y] = (await run(
+      'RMSNormalization',
+      [f32([3, 4, 0, 0], [2, 2]), f32([1, 2], [2])],
+      { epsilon: { float: 0 } },
+      23,
+    )) as Tensor[];
     const r = Math.sqrt(12.5);
     assertClose(numbersOf(y).subarray(0, 2), [3 / r, 8 / r]);
   });
@@ -178,7 +188,10 @@ describe('LRN / MeanVarianceNormalization / LpNormalization', () => {
   it('LRN sums squares over neighbouring channels', async () => {
     const X = [1, 2, 3, 4];
     const [y] = (await run('LRN', [f32(X, [1, 4, 1, 1])], {
-      attrs: { size: 3, alpha: { float: 0.3 }, beta: { float: 0.5 }, bias: { float: 1 } },
+      size: 3,
+      alpha: { float: 0.3 },
+      beta: { float: 0.5 },
+      bias: { float: 1 },
     })) as Tensor[];
     const sq = [1 + 4, 1 + 4 + 9, 4 + 9 + 16, 9 + 16];
     assertClose(
@@ -191,15 +204,12 @@ describe('LRN / MeanVarianceNormalization / LpNormalization', () => {
   it('MeanVarianceNormalization over default axes and MVN-1 per channel', async () => {
     const X = randomFloats(2 * 2 * 3, 11);
     const x = f32(X, [2, 2, 3, 1]);
-    const [y] = (await run('MeanVarianceNormalization', [x], { opset: 13 })) as Tensor[];
+    const [y] = (await run('MeanVarianceNormalization', [x], {}, 13)) as Tensor[];
     const ch = (c: number) =>
       [0, 1].flatMap((n) => Array.from(X.subarray((n * 2 + c) * 3, (n * 2 + c) * 3 + 3)));
     const [m0, v0] = stats(ch(0));
     assertClose([numbersOf(y)[0]], [(X[0] - m0) / (Math.sqrt(v0) + 1e-9)]);
-    const [y1] = (await run('MeanVarianceNormalization', [x], {
-      opset: 1,
-      attrs: { normalize_variance: 0 },
-    })) as Tensor[];
+    const [y1] = (await run('MeanVarianceNormalization', [x], { normalize_variance: 0 }, 1)) as Tensor[];
     const [mp] = stats(Array.from(X.subarray(0, 3)));
     assertClose([numbersOf(y1)[0]], [X[0] - mp]);
   });
@@ -208,8 +218,8 @@ describe('LRN / MeanVarianceNormalization / LpNormalization', () => {
     const x = f32([3, 4, 0, 0], [2, 2]);
     const [y2] = (await run('LpNormalization', [x])) as Tensor[];
     assertClose(numbersOf(y2), [0.6, 0.8, 0, 0]);
-    const [y1] = (await run('LpNormalization', [x], { attrs: { axis: 0, p: 1 } })) as Tensor[];
+    const [y1] = (await run('LpNormalization', [x], { axis: 0, p: 1 })) as Tensor[];
     assertClose(numbersOf(y1), [1, 1, 0, 0]);
-    await assert.rejects(run('LpNormalization', [x], { attrs: { p: 3 } }), /p must be 1 or 2/);
+    await assert.rejects(run('LpNormalization', [x], { p: 3 }), /p must be 1 or 2/);
   });
 });

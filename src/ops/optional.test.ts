@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ops as optional } from './optional.js';
-import { f32, graph, node, plain, runGraph, runNode } from './util/graph-harness.js';
+import { graph, node, runGraph, runNode } from './util/graph-harness.js';
+import { f32, plain } from './util/op-test-kit.js';
 
 const run = (opType: string, inputs: Parameters<typeof runNode>[2], attrs = {}, opset = 18) =>
   runNode(optional, opType, inputs, attrs, { opset });

@@ -2,11 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor } from '../core/tensor.js';
 import { ops } from './pool.js';
-import { assertClose, opRunner, randomFloats } from './util/op-test-kit.js';
+import { assertClose, bindOps, f32, randomFloats } from './util/op-test-kit.js';
 import { numbersOf } from './util/numeric.js';
 
-const run = opRunner(ops);
-const f32 = (data: ArrayLike<number>, dims: number[]) => new Tensor('float32', Float32Array.from(data), dims);
+const { run } = bindOps(ops);
 const i64 = (t: Tensor) => Array.from(t.data as BigInt64Array, Number);
 
 /** Reference 2-D pooling, straight from the definition. */
@@ -83,7 +82,7 @@ describe('MaxPool / AveragePool against the naive reference', () => {
         pads: [...c.pb, ...c.pe],
         ceil_mode: +c.ceil,
       };
-      const [y, ind] = (await run('MaxPool', [x], { opset: 12, attrs, outputs: 2 })) as Tensor[];
+      const [y, ind] = (await run('MaxPool', [x], attrs, { opset: 12, outputCount: 2 })) as Tensor[];
       const ref = naivePool2d(X, c.x, c.k, c.s, c.d, c.pb, c.pe, c.ceil, 'max');
       assert.deepEqual(y.dims, ref.dims);
       assertClose(numbersOf(y), ref.y);
@@ -92,10 +91,7 @@ describe('MaxPool / AveragePool against the naive reference', () => {
         [0, 'avg'],
         [1, 'avgpad'],
       ] as const) {
-        const [a] = (await run('AveragePool', [x], {
-          opset: 19,
-          attrs: { ...attrs, count_include_pad: pad },
-        })) as Tensor[];
+        const [a] = (await run('AveragePool', [x], { ...attrs, count_include_pad: pad }, 19)) as Tensor[];
         assertClose(
           numbersOf(a),
           naivePool2d(X, c.x, c.k, c.s, c.d, c.pb, c.pe, c.ceil, kind).y,
@@ -109,43 +105,50 @@ describe('MaxPool / AveragePool against the naive reference', () => {
 
   it('MaxPool indices in column-major order (storage_order=1)', async () => {
     const x = f32([1, 5, 2, 3, 4, 9], [1, 1, 2, 3]);
-    const [, ind] = (await run('MaxPool', [x], {
-      opset: 12,
-      attrs: { kernel_shape: [2, 2], storage_order: 1 },
-      outputs: 2,
-    })) as Tensor[];
+    const [, ind] = (await run(
+      'MaxPool',
+      [x],
+      { kernel_shape: [2, 2], storage_order: 1 },
+      { opset: 12, outputCount: 2 },
+    )) as Tensor[];
     // maxima 5 at (0,1) and 9 at (1,2): column-major offsets 1·2+0 = 2 and 2·2+1 = 5
     assert.deepEqual(i64(ind), [2, 5]);
   });
 
   it('MaxPool works on int8 and uint8 (opset 12)', async () => {
     const x = new Tensor('int8', Int8Array.from([-5, -3, -8, -1]), [1, 1, 2, 2]);
-    const [y] = (await run('MaxPool', [x], { opset: 12, attrs: { kernel_shape: [2, 2] } })) as Tensor[];
+    const [y] = (await run('MaxPool', [x], { kernel_shape: [2, 2] }, 12)) as Tensor[];
     assert.equal(y.type, 'int8');
     assert.deepEqual([...(y.data as Int8Array)], [-1]);
   });
 
   it('old versions ignore ceil_mode/dilations and AveragePool-1 excludes padding', async () => {
     const x = f32([1, 2, 3, 4], [1, 1, 2, 2]);
-    const [y] = (await run('AveragePool', [x], {
-      opset: 1,
-      attrs: { kernel_shape: [2, 2], pads: [1, 1, 1, 1], count_include_pad: 1 },
-    })) as Tensor[];
+    const [y] = (await run(
+      'AveragePool',
+      [x],
+      { kernel_shape: [2, 2], pads: [1, 1, 1, 1], count_include_pad: 1 },
+      1,
+    )) as Tensor[];
     assert.deepEqual([...numbersOf(y)], [1, 1.5, 2, 2, 2.5, 3, 3, 3.5, 4]);
   });
 
   it('SAME_UPPER auto_pad on 1-D and 3-D inputs', async () => {
     const x = f32([1, 2, 3, 4, 5], [1, 1, 5]);
-    const [y] = (await run('MaxPool', [x], {
-      opset: 12,
-      attrs: { kernel_shape: [2], strides: [2], auto_pad: 'SAME_UPPER' },
-    })) as Tensor[];
+    const [y] = (await run(
+      'MaxPool',
+      [x],
+      { kernel_shape: [2], strides: [2], auto_pad: 'SAME_UPPER' },
+      12,
+    )) as Tensor[];
     assert.deepEqual([...numbersOf(y)], [2, 4, 5]);
     const x3 = f32(randomFloats(27, 3), [1, 1, 3, 3, 3]);
-    const [y3] = (await run('AveragePool', [x3], {
-      opset: 11,
-      attrs: { kernel_shape: [3, 3, 3], auto_pad: 'SAME_LOWER' },
-    })) as Tensor[];
+    const [y3] = (await run(
+      'AveragePool',
+      [x3],
+      { kernel_shape: [3, 3, 3], auto_pad: 'SAME_LOWER' },
+      11,
+    )) as Tensor[];
     assert.deepEqual(y3.dims, [1, 1, 3, 3, 3]);
     const mean = Array.from(numbersOf(x3)).reduce((a, b) => a + b, 0) / 27;
     assertClose([numbersOf(y3)[13]], [mean]);
@@ -153,12 +156,9 @@ describe('MaxPool / AveragePool against the naive reference', () => {
 
   it('reports missing kernel_shape and bad ranks', async () => {
     await assert.rejects(run('MaxPool', [f32([1], [1, 1, 1])]), /kernel_shape/);
+    await assert.rejects(run('MaxPool', [f32([1, 2], [2])], { kernel_shape: [1] }), /\[N, C, spatial/);
     await assert.rejects(
-      run('MaxPool', [f32([1, 2], [2])], { attrs: { kernel_shape: [1] } }),
-      /\[N, C, spatial/,
-    );
-    await assert.rejects(
-      run('MaxPool', [f32([1, 2, 3, 4], [1, 1, 2, 2])], { attrs: { kernel_shape: [1] } }),
+      run('MaxPool', [f32([1, 2, 3, 4], [1, 1, 2, 2])], { kernel_shape: [1] }),
       /kernel_shape \[1\]/,
     );
   });
@@ -167,12 +167,9 @@ describe('MaxPool / AveragePool against the naive reference', () => {
 describe('LpPool and global pools', () => {
   it('LpPool p=2 and p=1 (float p in LpPool-1)', async () => {
     const x = f32([3, -4, 0, 0], [1, 1, 2, 2]);
-    const [y] = (await run('LpPool', [x], { opset: 18, attrs: { kernel_shape: [2, 2] } })) as Tensor[];
+    const [y] = (await run('LpPool', [x], { kernel_shape: [2, 2] }, 18)) as Tensor[];
     assertClose(numbersOf(y), [5]);
-    const [y1] = (await run('LpPool', [x], {
-      opset: 1,
-      attrs: { kernel_shape: [2, 2], p: { float: 1 } },
-    })) as Tensor[];
+    const [y1] = (await run('LpPool', [x], { kernel_shape: [2, 2], p: { float: 1 } }, 1)) as Tensor[];
     assertClose(numbersOf(y1), [7]);
   });
 
@@ -183,7 +180,7 @@ describe('LpPool and global pools', () => {
     assert.deepEqual([...numbersOf(a)], [2.5, -2.5]);
     const [m] = (await run('GlobalMaxPool', [x])) as Tensor[];
     assert.deepEqual([...numbersOf(m)], [4, -1]);
-    const [l] = (await run('GlobalLpPool', [x], { attrs: { p: 1 } })) as Tensor[];
+    const [l] = (await run('GlobalLpPool', [x], { p: 1 })) as Tensor[];
     assert.deepEqual([...numbersOf(l)], [10, 10]);
   });
 });
@@ -193,8 +190,8 @@ describe('MaxUnpool', () => {
     const X = randomFloats(2 * 2 * 4 * 4, 9);
     const x = f32(X, [2, 2, 4, 4]);
     const attrs = { kernel_shape: [2, 2], strides: [2, 2] };
-    const [y, ind] = (await run('MaxPool', [x], { opset: 12, attrs, outputs: 2 })) as Tensor[];
-    const [u] = (await run('MaxUnpool', [y, ind], { opset: 11, attrs })) as Tensor[];
+    const [y, ind] = (await run('MaxPool', [x], attrs, { opset: 12, outputCount: 2 })) as Tensor[];
+    const [u] = (await run('MaxUnpool', [y, ind], attrs, 11)) as Tensor[];
     assert.deepEqual(u.dims, [2, 2, 4, 4]);
     const U = numbersOf(u);
     i64(ind).forEach((t, i) => assert.equal(U[t], numbersOf(y)[i]));
@@ -205,7 +202,7 @@ describe('MaxUnpool', () => {
     const x = f32([1], [1, 1, 1, 1]);
     const ind = new Tensor('int64', BigInt64Array.from([99n]), [1, 1, 1, 1]);
     await assert.rejects(
-      run('MaxUnpool', [x, ind], { attrs: { kernel_shape: [2, 2], strides: [2, 2] } }),
+      run('MaxUnpool', [x, ind], { kernel_shape: [2, 2], strides: [2, 2] }),
       /outside the output/,
     );
   });
@@ -218,7 +215,7 @@ describe('MaxRoiPool', () => {
       [1, 1, 4, 4],
     );
     const rois = f32([0, 0, 0, 3, 3, 0, 1, 1, 2, 2], [2, 5]);
-    const [y] = (await run('MaxRoiPool', [x, rois], { attrs: { pooled_shape: [2, 2] } })) as Tensor[];
+    const [y] = (await run('MaxRoiPool', [x, rois], { pooled_shape: [2, 2] })) as Tensor[];
     assert.deepEqual(y.dims, [2, 1, 2, 2]);
     assert.deepEqual([...numbersOf(y)], [5, 7, 13, 15, 5, 6, 9, 10]);
   });

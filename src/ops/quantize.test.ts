@@ -1,55 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TensorType } from '../core/dtype.js';
-import { OnyxError } from '../core/errors.js';
-import { Tensor } from '../core/tensor.js';
-import { Attributes, type AttrValue } from '../ir/attributes.js';
-import { heapRunContext, type NodeInfo } from './kernel.js';
-import { OpRegistry } from './registry.js';
 import { ops, quantParamIndex, roundHalfEven } from './quantize.js';
-import { numbersOf } from './util/numeric.js';
+import { bindOps, nums as values, rejectsOnyx as rejects, t } from './util/op-test-kit.js';
 
-const registry = new OpRegistry().register(...ops);
-const int = (value: number): AttrValue => ({ kind: 'int', value });
-const str = (value: string): AttrValue => ({ kind: 'string', value, bytes: new TextEncoder().encode(value) });
-const ints = (value: number[]): AttrValue => ({ kind: 'ints', value });
-
-async function run(
-  opType: string,
-  inputs: (Tensor | undefined)[],
-  attrs: Record<string, AttrValue> = {},
-  opset = 25,
-  outputs = 1,
-): Promise<Tensor[]> {
-  const r = registry.resolve('', opType, opset);
-  if (!r) throw new Error(`${opType}-${opset} not registered`);
-  const node: NodeInfo = {
-    name: 'n',
-    opType,
-    domain: '',
-    opset,
-    sinceVersion: r.sinceVersion,
-    attrs: new Attributes(new Map(Object.entries(attrs)), 'n'),
-    inputCount: inputs.length,
-    outputCount: outputs,
-    inputPresent: inputs.map((x) => x !== undefined),
-    outputPresent: new Array<boolean>(outputs).fill(true),
-  };
-  return (await r.def.build(node)(inputs, heapRunContext)) as Tensor[];
-}
-
-const t = (type: TensorType, data: number[], dims?: number[]) =>
-  new Tensor(type, data, dims ?? [data.length]);
-const values = (x: Tensor) => Array.from(numbersOf(x));
-
-async function rejects(p: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof OnyxError, String(e));
-    assert.equal(e.code, code);
-    assert.match(e.message, pattern);
-    return true;
-  });
-}
+const { run } = bindOps(ops, { opset: 25 });
 
 describe('roundHalfEven', () => {
   it('rounds ties to even and everything else to nearest', () => {
@@ -75,7 +29,7 @@ describe('QuantizeLinear', () => {
     const [y] = await run(
       'QuantizeLinear',
       [t('float32', [1, 2, 3, 4, 5, 6], [2, 3]), t('float32', [1, 2, 4]), t('int8', [0, 1, -1])],
-      { axis: int(-1) },
+      { axis: -1 },
     );
     assert.equal(y.type, 'int8');
     assert.deepEqual(values(y), [1, 2, 0, 4, 3, 1]);
@@ -85,7 +39,7 @@ describe('QuantizeLinear', () => {
     const [y] = await run(
       'QuantizeLinear',
       [t('float32', [2, 4, 6, 8, 10], [1, 5]), t('float32', [2, 4, 5], [1, 3])],
-      { axis: int(1), block_size: int(2) },
+      { axis: 1, block_size: 2 },
     );
     assert.equal(y.type, 'uint8');
     assert.deepEqual(values(y), [1, 2, 2, 2, 2]);
@@ -93,7 +47,7 @@ describe('QuantizeLinear', () => {
 
   it('saturates int4 and uses output_dtype without a zero point', async () => {
     const [y] = await run('QuantizeLinear', [t('float32', [-100, -8.5, 7.5, 100]), t('float32', [1], [])], {
-      output_dtype: int(22),
+      output_dtype: 22,
     });
     assert.equal(y.type, 'int4');
     assert.deepEqual(values(y), [-8, -8, 7, 7]);
@@ -104,7 +58,7 @@ describe('QuantizeLinear', () => {
     const zp = t('float8e4m3fn', [0], [1]);
     const [sat] = await run('QuantizeLinear', [x, t('float32', [1], []), zp]);
     assert.deepEqual(Array.from(sat.data as Uint8Array), [0x7e, 0xfe]);
-    const [nosat] = await run('QuantizeLinear', [x, t('float32', [1], []), zp], { saturate: int(0) });
+    const [nosat] = await run('QuantizeLinear', [x, t('float32', [1], []), zp], { saturate: 0 });
     assert.ok(values(nosat).every(Number.isNaN));
   });
 
@@ -121,15 +75,15 @@ describe('QuantizeLinear', () => {
   it('rejects a scale that fits no granularity, naming the shapes', async () => {
     await rejects(
       run('QuantizeLinear', [t('float32', new Array(12).fill(1), [3, 4]), t('float32', [1, 2])], {
-        axis: int(1),
+        axis: 1,
       }),
       'SHAPE_MISMATCH',
       /y_scale of dims \[2\] fits neither per-tensor .* per-axis .*length 4/,
     );
     await rejects(
       run('QuantizeLinear', [t('float32', [1, 2, 3, 4], [2, 2]), t('float32', [1, 1], [2, 1])], {
-        axis: int(1),
-        block_size: int(1),
+        axis: 1,
+        block_size: 1,
       }),
       'SHAPE_MISMATCH',
       /block_size 1 .* needs y_scale of dims \[2, 2\]/,
@@ -139,7 +93,7 @@ describe('QuantizeLinear', () => {
   it('rejects output_dtype that contradicts the zero point, and non-quantized outputs', async () => {
     await rejects(
       run('QuantizeLinear', [t('float32', [1]), t('float32', [1], []), t('uint8', [0], [])], {
-        output_dtype: int(3),
+        output_dtype: 3,
       }),
       'TYPE_MISMATCH',
       /output_dtype int8 does not match y_zero_point's type uint8/,
@@ -153,7 +107,7 @@ describe('QuantizeLinear', () => {
 
   it('handles empty tensors', async () => {
     const [y] = await run('QuantizeLinear', [t('float32', [], [0, 3]), t('float32', [1, 1, 1])], {
-      axis: int(1),
+      axis: 1,
     });
     assert.deepEqual(y.dims, [0, 3]);
   });
@@ -171,14 +125,14 @@ describe('DequantizeLinear', () => {
     assert.deepEqual(b.dims, []);
     assert.deepEqual(values(b), [10]);
     const [c] = await run('DequantizeLinear', [t('int8', [], [0, 3]), t('float32', [1, 2, 3])], {
-      axis: int(1),
+      axis: 1,
     });
     assert.deepEqual(c.dims, [0, 3]);
   });
 
   it('output_dtype (opset 23+) and float16 scales choose the output type', async () => {
     const [a] = await run('DequantizeLinear', [t('int8', [1, -1]), t('float32', [0.5], [])], {
-      output_dtype: int(10),
+      output_dtype: 10,
     });
     assert.equal(a.type, 'float16');
     assert.deepEqual(Array.from(a.data as Uint16Array), [0x3800, 0xb800]);
@@ -203,7 +157,7 @@ describe('DequantizeLinear', () => {
         t('float32', [1, 10, 2, 3], [2, 2]),
         t('int4', [1, -1, 0, 1], [2, 2]),
       ],
-      { axis: int(1), block_size: int(2) },
+      { axis: 1, block_size: 2 },
     );
     assert.deepEqual(values(y), [0, 1, 40, -8, 10, 15]);
   });
@@ -219,7 +173,12 @@ describe('quantParamIndex', () => {
 
 describe('DynamicQuantizeLinear', () => {
   it('all zeros give scale 0 and zero point 0', async () => {
-    const [y, s, z] = await run('DynamicQuantizeLinear', [t('float32', [0, 0, 0])], {}, 11, 3);
+    const [y, s, z] = await run(
+      'DynamicQuantizeLinear',
+      [t('float32', [0, 0, 0])],
+      {},
+      { opset: 11, outputCount: 3 },
+    );
     assert.deepEqual(values(y), [0, 0, 0]);
     assert.deepEqual(values(s), [0]);
     assert.deepEqual(values(z), [0]);
@@ -227,7 +186,12 @@ describe('DynamicQuantizeLinear', () => {
   });
 
   it('negative-only input puts the zero point at 255', async () => {
-    const [y, , z] = await run('DynamicQuantizeLinear', [t('float32', [-1, -2])], {}, 11, 3);
+    const [y, , z] = await run(
+      'DynamicQuantizeLinear',
+      [t('float32', [-1, -2])],
+      {},
+      { opset: 11, outputCount: 3 },
+    );
     assert.deepEqual(values(z), [255]);
     // -1 / f32(2/255) rounds (in float32) to -127.49999, just below the tie.
     assert.deepEqual(values(y), [128, 0]);
@@ -303,7 +267,7 @@ describe('QLinearConv', () => {
   it('pads, sums a 2x2 kernel', async () => {
     const x = t('uint8', [1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 1, 3, 3]);
     const w = t('uint8', [1, 1, 1, 1], [1, 1, 2, 2]);
-    const [y] = await run('QLinearConv', [x, one, zp, w, one, zp, one, zp], { pads: ints([1, 1, 1, 1]) }, 10);
+    const [y] = await run('QLinearConv', [x, one, zp, w, one, zp, one, zp], { pads: [1, 1, 1, 1] }, 10);
     assert.deepEqual(y.dims, [1, 1, 4, 4]);
     assert.deepEqual(values(y), [1, 3, 5, 3, 5, 12, 16, 9, 11, 24, 28, 15, 7, 15, 17, 9]);
   });
@@ -314,7 +278,7 @@ describe('QLinearConv', () => {
     const [y] = await run(
       'QLinearConv',
       [x, one, zp, w, t('float32', [1, 0.5]), t('uint8', [0, 0]), one, zp, t('int32', [1, 2])],
-      { group: int(2) },
+      { group: 2 },
       10,
     );
     assert.deepEqual(values(y), [31, 51]);
@@ -327,8 +291,8 @@ describe('QLinearConv', () => {
       'QLinearConv',
       [x, one, zp, w, one, zp, one, zp],
       {
-        auto_pad: str('SAME_UPPER'),
-        strides: ints([1, 2]),
+        auto_pad: 'SAME_UPPER',
+        strides: [1, 2],
       },
       10,
     );

@@ -14,7 +14,7 @@
  * - The QLinear ops accumulate exactly (integers held in float64, exact below 2^53), then scale by
  *   `a_scale * b_scale / y_scale` computed in the scales' own type, as the reference does.
  */
-import { allocData, dtypeFromCode, dtypeInfo, type TensorType } from '../core/dtype.js';
+import { allocData, dtypeFromCode, dtypeInfo, type NumericArray, type TensorType } from '../core/dtype.js';
 import { OnyxError } from '../core/errors.js';
 import {
   decodeMinifloats,
@@ -165,6 +165,33 @@ function typeFromAttr(code: number, what: string): TensorType {
 // ---------------------------------------------------------------------------------------------------
 // QuantizeLinear / DequantizeLinear
 
+/**
+ * The shared operands of QuantizeLinear (`prefix` 'y') and DequantizeLinear ('x'): checks that the
+ * zero point has the scale's shape, and returns each element's parameter index and the values.
+ */
+function quantOperands(
+  x: Tensor,
+  scale: Tensor,
+  zp: Tensor | undefined,
+  axis: number,
+  blockSize: number,
+  prefix: 'x' | 'y',
+): {
+  idx: ReturnType<typeof quantParamIndex>;
+  xs: NumericArray;
+  s: NumericArray;
+  z: NumericArray | undefined;
+} {
+  if (zp && !sameParamShape(zp.dims, scale.dims)) {
+    throw new OnyxError(
+      'SHAPE_MISMATCH',
+      `${prefix}_zero_point dims [${zp.dims.join(', ')}] must equal ${prefix}_scale dims [${scale.dims.join(', ')}]`,
+    );
+  }
+  const idx = quantParamIndex(x.dims, scale.dims, axis, blockSize, `${prefix}_scale`);
+  return { idx, xs: numbersOf(x), s: numbersOf(scale), z: zp ? numbersOf(zp) : undefined };
+}
+
 const quantizeLinear: OpDef = {
   opType: 'QuantizeLinear',
   versions: [10, 13, 19, 21, 23, 24, 25],
@@ -201,16 +228,7 @@ const quantizeLinear: OpDef = {
           `QuantizeLinear cannot produce ${outType}; it quantizes to (u)int2/4/8/16, float8 and float4e2m1`,
         );
       }
-      if (zp && !sameParamShape(zp.dims, scale.dims)) {
-        throw new OnyxError(
-          'SHAPE_MISMATCH',
-          `y_zero_point dims [${zp.dims.join(', ')}] must equal y_scale dims [${scale.dims.join(', ')}]`,
-        );
-      }
-      const idx = quantParamIndex(x.dims, scale.dims, axis, blockSize, 'y_scale');
-      const xs = numbersOf(x);
-      const s = numbersOf(scale);
-      const z = zp ? numbersOf(zp) : undefined;
+      const { idx, xs, s, z } = quantOperands(x, scale, zp, axis, blockSize, 'y');
       const n = x.size;
       const q = new Float64Array(n);
       for (let i = 0; i < n; i++) q[i] = xs[i] / s[idx ? idx[i] : 0];
@@ -254,16 +272,7 @@ const dequantizeLinear: OpDef = {
           `x_zero_point has type ${zp.type} but x has type ${x.type}; they must match`,
         );
       }
-      if (zp && !sameParamShape(zp.dims, scale.dims)) {
-        throw new OnyxError(
-          'SHAPE_MISMATCH',
-          `x_zero_point dims [${zp.dims.join(', ')}] must equal x_scale dims [${scale.dims.join(', ')}]`,
-        );
-      }
-      const idx = quantParamIndex(x.dims, scale.dims, axis, blockSize, 'x_scale');
-      const xs = numbersOf(x);
-      const s = numbersOf(scale);
-      const z = zp ? numbersOf(zp) : undefined;
+      const { idx, xs, s, z } = quantOperands(x, scale, zp, axis, blockSize, 'x');
       const n = x.size;
       const y = new Float64Array(n);
       for (let i = 0; i < n; i++) {

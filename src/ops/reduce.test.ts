@@ -1,77 +1,42 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor } from '../core/tensor.js';
-import type { TensorType } from '../core/dtype.js';
-import { Attributes, type AttrValue } from '../ir/attributes.js';
-import { heapRunContext, type NodeInfo } from './kernel.js';
-import { OpRegistry } from './registry.js';
 import { ops, reduceTensor } from './reduce.js';
+import { bindOps, t, vals } from './util/op-test-kit.js';
 import { numbersOf } from './util/numeric.js';
 
-const registry = new OpRegistry().register(...ops);
-const int = (value: number): AttrValue => ({ kind: 'int', value });
-const ints = (value: number[]): AttrValue => ({ kind: 'ints', value });
+const { run1: run } = bindOps(ops, { opset: 18 });
 
-async function run(
-  opType: string,
-  inputs: (Tensor | undefined)[],
-  attrs: Record<string, AttrValue> = {},
-  opset = 18,
-): Promise<Tensor> {
-  const r = registry.resolve('', opType, opset);
-  if (!r) throw new Error(`${opType}-${opset} not registered`);
-  const node: NodeInfo = {
-    name: 'n',
-    opType,
-    domain: '',
-    opset,
-    sinceVersion: r.sinceVersion,
-    attrs: new Attributes(new Map(Object.entries(attrs)), 'n'),
-    inputCount: inputs.length,
-    outputCount: 1,
-    inputPresent: inputs.map((x) => x !== undefined),
-    outputPresent: [true],
-  };
-  const out = await r.def.build(node)(inputs, heapRunContext);
-  return out[0] as Tensor;
-}
-
-const t = (type: TensorType, data: any[], dims?: number[]) =>
-  new Tensor(type, data as any, dims ?? [data.length]);
 const axes = (...a: number[]) => t('int64', a.map(BigInt));
-const vals = (x: Tensor) => Array.from(x.data as ArrayLike<unknown>);
 
 describe('axes handling', () => {
   const x = t('float32', [1, 2, 3, 4, 5, 6], [2, 3]);
   it('attribute axes before opset 18 (13 for ReduceSum), input axes after', async () => {
-    assert.deepEqual(vals(await run('ReduceMean', [x], { axes: ints([1]) }, 13)), [2, 5]);
+    assert.deepEqual(vals(await run('ReduceMean', [x], { axes: [1] }, 13)), [2, 5]);
     assert.deepEqual(vals(await run('ReduceMean', [x, axes(1)], {}, 18)), [2, 5]);
-    assert.deepEqual(vals(await run('ReduceSum', [x], { axes: ints([0]) }, 11)), [5, 7, 9]);
+    assert.deepEqual(vals(await run('ReduceSum', [x], { axes: [0] }, 11)), [5, 7, 9]);
     assert.deepEqual(vals(await run('ReduceSum', [x, axes(0)], {}, 13)), [5, 7, 9]);
   });
   it('negative axes, keepdims=0, reduce-all default', async () => {
-    const y = await run('ReduceMax', [x, axes(-1)], { keepdims: int(0) });
+    const y = await run('ReduceMax', [x, axes(-1)], { keepdims: 0 });
     assert.deepEqual(y.dims, [2]);
     assert.deepEqual(vals(y), [3, 6]);
     const all = await run('ReduceSum', [x], {}, 18);
     assert.deepEqual(all.dims, [1, 1]);
     assert.deepEqual(vals(all), [21]);
-    const scalar = await run('ReduceProd', [x], { keepdims: int(0) });
+    const scalar = await run('ReduceProd', [x], { keepdims: 0 });
     assert.deepEqual(scalar.dims, []);
     assert.deepEqual(vals(scalar), [720]);
   });
   it('noop_with_empty_axes returns the input unchanged', async () => {
-    const y = await run('ReduceL2', [x, axes()], { noop_with_empty_axes: int(1) });
+    const y = await run('ReduceL2', [x, axes()], { noop_with_empty_axes: 1 });
     assert.deepEqual(y.dims, [2, 3]);
     assert.deepEqual(vals(y), [1, 2, 3, 4, 5, 6]);
   });
   it('rejects bad axes with clear errors', async () => {
     await assert.rejects(run('ReduceSum', [x, axes(2)], {}, 13), /axes 2 is out of range for rank 2/);
     await assert.rejects(run('ReduceSum', [x, axes(0, -2)], {}, 13), /repeat an axis/);
-    await assert.rejects(
-      run('ReduceMin', [x, axes(0)], { axes: ints([0]) }),
-      /takes axes as its second input/,
-    );
+    await assert.rejects(run('ReduceMin', [x, axes(0)], { axes: [0] }), /takes axes as its second input/);
   });
   it('rank-0 input', async () => {
     const y = await run('ReduceSumSquare', [new Tensor('float32', [3], [])]);

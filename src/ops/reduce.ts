@@ -15,11 +15,11 @@
 import { allocData, dtypeInfo, type TensorData, type TensorType } from '../core/dtype.js';
 import { OnyxError } from '../core/errors.js';
 import { isMinifloat } from '../core/float-formats.js';
-import { Tensor, shapeSize, type Dims } from '../core/tensor.js';
+import { Tensor, type Dims } from '../core/tensor.js';
 import type { Value } from '../core/value.js';
 import type { OpDef } from './kernel.js';
 import { axesInput, normalizeAxes } from './util/axes.js';
-import { stridesOf } from './util/broadcast.js';
+import { stridedOffsets, stridesOf } from './util/broadcast.js';
 import { numbersOf, tensorFromNumbers, tensorInput } from './util/numeric.js';
 
 /** Arithmetic of one reducer over one element representation. */
@@ -132,25 +132,11 @@ const REDUCERS: Record<string, Reducer> = {
 function groupOffsets(dims: Dims, axes: readonly number[]): { bases: Int32Array; inner: Int32Array } {
   const strides = stridesOf(dims);
   const reduced = new Set(axes);
-  const offsetsOver = (which: number[]): Int32Array => {
-    const n = shapeSize(which.map((a) => dims[a]));
-    const out = new Int32Array(n);
-    if (n === 0) return out;
-    const counter = new Array<number>(which.length).fill(0);
-    let off = 0;
-    for (let i = 0; i < n; i++) {
-      out[i] = off;
-      for (let k = which.length - 1; k >= 0; k--) {
-        const ax = which[k];
-        counter[k]++;
-        off += strides[ax];
-        if (counter[k] < dims[ax]) break;
-        off -= strides[ax] * counter[k];
-        counter[k] = 0;
-      }
-    }
-    return out;
-  };
+  const offsetsOver = (which: number[]): Int32Array =>
+    stridedOffsets(
+      which.map((a) => dims[a]),
+      which.map((a) => strides[a]),
+    );
   const all = dims.map((_, i) => i);
   return {
     bases: offsetsOver(all.filter((a) => !reduced.has(a))),

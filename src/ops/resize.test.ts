@@ -1,61 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor } from '../core/tensor.js';
-import type { TensorType } from '../core/dtype.js';
-import { Attributes, type AttrValue } from '../ir/attributes.js';
-import { heapRunContext, type NodeInfo } from './kernel.js';
-import { OpRegistry } from './registry.js';
 import { ops } from './resize.js';
-import { numbersOf } from './util/numeric.js';
+import { assertNear as close, bindOps, f32, i64, nums, t, vals } from './util/op-test-kit.js';
 
-const registry = new OpRegistry().register(...ops);
-const int = (value: number): AttrValue => ({ kind: 'int', value });
-const ints = (value: number[]): AttrValue => ({ kind: 'ints', value });
-const float = (value: number): AttrValue => ({ kind: 'float', value });
-const floats = (value: number[]): AttrValue => ({ kind: 'floats', value });
-const str = (value: string): AttrValue => ({ kind: 'string', value, bytes: new TextEncoder().encode(value) });
-
-/** Builds and runs one node; returns every output. */
-async function runAll(
-  opType: string,
-  inputs: (Tensor | undefined)[],
-  attrs: Record<string, AttrValue> = {},
-  opset = 22,
-  outputCount = 1,
-  domain = '',
-): Promise<Tensor[]> {
-  const r = registry.resolve(domain, opType, opset);
-  if (!r) throw new Error(`${opType}-${opset} not registered`);
-  const node: NodeInfo = {
-    name: 'n',
-    opType,
-    domain,
-    opset,
-    sinceVersion: r.sinceVersion,
-    attrs: new Attributes(new Map(Object.entries(attrs)), 'n'),
-    inputCount: inputs.length,
-    outputCount,
-    inputPresent: inputs.map((x) => x !== undefined),
-    outputPresent: new Array<boolean>(outputCount).fill(true),
-  };
-  return (await r.def.build(node)(inputs, heapRunContext)) as Tensor[];
-}
-const run = async (...args: Parameters<typeof runAll>) => (await runAll(...args))[0];
-
-const t = (type: TensorType, data: any[], dims?: number[]) =>
-  new Tensor(type, data as any, dims ?? [data.length]);
-const f32 = (data: number[], dims?: number[]) => t('float32', data, dims);
-const i64 = (...a: number[]) => t('int64', a.map(BigInt));
-const vals = (x: Tensor) => Array.from(x.data as ArrayLike<unknown>);
-const nums = (x: Tensor) => Array.from(numbersOf(x));
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
-  assert.equal(actual.length, expected.length, `length ${actual.length} vs ${expected.length}`);
-  for (let i = 0; i < actual.length; i++)
-    assert.ok(
-      Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i])),
-      `element ${i}: ${actual[i]} vs ${expected[i]}`,
-    );
-}
+const { run1: run } = bindOps(ops, { opset: 22 });
 
 const empty = t('float32', [], [0]);
 
@@ -63,10 +11,10 @@ describe('Resize', () => {
   const x = f32([1, 2, 3, 4], [1, 1, 2, 2]);
 
   it('Resize-10 takes scales as input 1, asymmetric nearest (floor when upsampling)', async () => {
-    const y = await run('Resize', [x, f32([1, 1, 2, 2])], { mode: str('nearest') }, 10);
+    const y = await run('Resize', [x, f32([1, 1, 2, 2])], { mode: 'nearest' }, 10);
     assert.deepEqual(y.dims, [1, 1, 4, 4]);
     assert.deepEqual(vals(y), [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]);
-    const l = await run('Resize', [f32([0, 10], [1, 2]), f32([1, 2])], { mode: str('linear') }, 10);
+    const l = await run('Resize', [f32([0, 10], [1, 2]), f32([1, 2])], { mode: 'linear' }, 10);
     close(nums(l), [0, 5, 10, 10]);
   });
 
@@ -81,7 +29,7 @@ describe('Resize', () => {
   });
 
   it('integer outputs of linear modes are truncated and saturated', async () => {
-    const y = await run('Resize', [t('uint8', [0, 255], [2]), empty, f32([2])], { mode: str('linear') }, 13);
+    const y = await run('Resize', [t('uint8', [0, 255], [2]), empty, f32([2])], { mode: 'linear' }, 13);
     assert.deepEqual(vals(y), [0, 63, 191, 255]);
   });
 
@@ -89,15 +37,15 @@ describe('Resize', () => {
     const big = f32(new Array(12).fill(1), [1, 1, 3, 4]);
     const y = await run(
       'Resize',
-      [big, undefined, undefined, i64(6, 6)],
-      { axes: ints([-2, -1]), keep_aspect_ratio_policy: str('not_larger') },
+      [big, undefined, undefined, i64([6, 6])],
+      { axes: [-2, -1], keep_aspect_ratio_policy: 'not_larger' },
       18,
     );
     assert.deepEqual(y.dims, [1, 1, 5, 6]);
     const z = await run(
       'Resize',
-      [big, undefined, undefined, i64(6, 6)],
-      { axes: ints([2, 3]), keep_aspect_ratio_policy: str('not_smaller') },
+      [big, undefined, undefined, i64([6, 6])],
+      { axes: [2, 3], keep_aspect_ratio_policy: 'not_smaller' },
       18,
     );
     assert.deepEqual(z.dims, [1, 1, 6, 8]);
@@ -106,20 +54,15 @@ describe('Resize', () => {
   it('tf_crop_and_resize fills extrapolation_value outside the crop, also in nearest mode', async () => {
     const y = await run(
       'Resize',
-      [t('int32', [1, 2, 3], [3]), f32([-1, 1]), undefined, i64(3)],
-      { coordinate_transformation_mode: str('tf_crop_and_resize'), extrapolation_value: float(-7) },
+      [t('int32', [1, 2, 3], [3]), f32([-1, 1]), undefined, i64([3])],
+      { coordinate_transformation_mode: 'tf_crop_and_resize', extrapolation_value: { float: -7 } },
       19,
     );
     assert.deepEqual(vals(y), [-7, 1, 3]);
   });
 
   it('empty inputs and outputs', async () => {
-    const y = await run(
-      'Resize',
-      [t('float32', [], [0, 2]), empty, f32([1, 2])],
-      { mode: str('linear') },
-      19,
-    );
+    const y = await run('Resize', [t('float32', [], [0, 2]), empty, f32([1, 2])], { mode: 'linear' }, 19);
     assert.deepEqual(y.dims, [0, 4]);
     const z = await run('Resize', [f32([1, 2], [2]), empty, f32([0.4])], {}, 19);
     assert.deepEqual(z.dims, [0]);
@@ -131,13 +74,13 @@ describe('Resize', () => {
   });
 
   it('identity scale returns the input values', async () => {
-    const y = await run('Resize', [x, empty, f32([1, 1, 1, 1])], { mode: str('cubic') }, 19);
+    const y = await run('Resize', [x, empty, f32([1, 1, 1, 1])], { mode: 'cubic' }, 19);
     assert.deepEqual(vals(y), [1, 2, 3, 4]);
   });
 
   it('rejects bad inputs and attributes with clear messages', async () => {
     await assert.rejects(
-      run('Resize', [x, empty, f32([1, 1, 2, 2]), i64(1, 1, 4, 4)], {}, 13),
+      run('Resize', [x, empty, f32([1, 1, 2, 2]), i64([1, 1, 4, 4])], {}, 13),
       /only one of 'scales' and 'sizes'/,
     );
     await assert.rejects(
@@ -149,39 +92,26 @@ describe('Resize', () => {
       /scales has 2 values but X has rank 4/,
     );
     await assert.rejects(run('Resize', [x, empty, f32([1, 1, 0, 2])], {}, 13), /scales must be positive/);
-    await assert.rejects(
-      run('Resize', [x, empty, f32([1, 1, 2, 2])], { mode: str('area') }, 13),
-      /mode 'area' is not supported/,
-    );
-    await assert.rejects(
-      run('Resize', [x, empty, f32([1, 1, 2, 2])], { mode: str('nearest'), antialias: int(1) }, 18),
-      /antialias=1 needs mode 'linear' or 'cubic'/,
-    );
-    await assert.rejects(
-      run(
-        'Resize',
-        [x, empty, f32([1, 1, 2, 2])],
-        { coordinate_transformation_mode: str('half_pixel_symmetric') },
+    const scaled = [x, empty, f32([1, 1, 2, 2])];
+    for (const [attrs, opset, message] of [
+      [{ mode: 'area' }, 13, /mode 'area' is not supported/],
+      [{ mode: 'nearest', antialias: 1 }, 18, /antialias=1 needs mode 'linear' or 'cubic'/],
+      [
+        { coordinate_transformation_mode: 'half_pixel_symmetric' },
         18,
-      ),
-      /'half_pixel_symmetric' is not supported/,
-    );
-    await assert.rejects(
-      run(
-        'Resize',
-        [x, empty, f32([1, 1, 2, 2])],
-        { coordinate_transformation_mode: str('tf_crop_and_resize') },
-        13,
-      ),
-      /needs roi/,
-    );
+        /'half_pixel_symmetric' is not supported/,
+      ],
+      [{ coordinate_transformation_mode: 'tf_crop_and_resize' }, 13, /needs roi/],
+    ] as const) {
+      await assert.rejects(run('Resize', scaled, attrs, opset), message);
+    }
   });
 
   it('antialias widens the kernel when downsampling (a box filter for linear at scale 1/2)', async () => {
     const y = await run(
       'Resize',
       [f32([0, 4, 8, 12], [4]), empty, f32([0.5])],
-      { mode: str('linear'), antialias: int(1) },
+      { mode: 'linear', antialias: 1 },
       18,
     );
     // Taps at offsets -1..2 with triangle weights 0.25·[1, 3, 3, 1] / normalization, edge-clamped.
@@ -192,15 +122,15 @@ describe('Resize', () => {
 describe('Upsample', () => {
   it('opset 7 takes scales as an attribute, opset 9 as an input', async () => {
     const x = f32([1, 2], [1, 2]);
-    const a = await run('Upsample', [x], { scales: floats([1, 2]) }, 7);
+    const a = await run('Upsample', [x], { scales: { floats: [1, 2] } }, 7);
     assert.deepEqual(vals(a), [1, 1, 2, 2]);
-    const b = await run('Upsample', [x, f32([2, 1])], { mode: str('linear') }, 9);
+    const b = await run('Upsample', [x, f32([2, 1])], { mode: 'linear' }, 9);
     assert.deepEqual(b.dims, [2, 2]);
     assert.deepEqual(vals(b), [1, 2, 1, 2]);
     const c = await run(
       'Upsample',
       [f32([1], [1, 1, 1, 1])],
-      { height_scale: float(2), width_scale: float(3) },
+      { height_scale: { float: 2 }, width_scale: { float: 3 } },
       1,
     );
     assert.deepEqual(c.dims, [1, 1, 2, 3]);

@@ -1,68 +1,20 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor } from '../core/tensor.js';
-import type { TensorType } from '../core/dtype.js';
-import { Attributes, type AttrValue } from '../ir/attributes.js';
-import { heapRunContext, type NodeInfo } from './kernel.js';
-import { OpRegistry } from './registry.js';
 import { ops } from './rnn.js';
-import { numbersOf } from './util/numeric.js';
+import {
+  assertNear as close,
+  bindOps,
+  f32,
+  nums,
+  randomArray,
+  t,
+  type AttrInit,
+} from './util/op-test-kit.js';
 
-const registry = new OpRegistry().register(...ops);
-const int = (value: number): AttrValue => ({ kind: 'int', value });
-const float = (value: number): AttrValue => ({ kind: 'float', value });
-const floats = (value: number[]): AttrValue => ({ kind: 'floats', value });
-const str = (value: string): AttrValue => ({ kind: 'string', value, bytes: new TextEncoder().encode(value) });
-const strs = (value: string[]): AttrValue => ({ kind: 'strings', value });
+const { run: runAll, run1: run } = bindOps(ops, { opset: 22 });
+const rand = (n: number, seed: number) => randomArray(n, seed, -0.5, 0.5);
 
-/** Builds and runs one node; returns every output. */
-async function runAll(
-  opType: string,
-  inputs: (Tensor | undefined)[],
-  attrs: Record<string, AttrValue> = {},
-  opset = 22,
-  outputCount = 1,
-  domain = '',
-): Promise<Tensor[]> {
-  const r = registry.resolve(domain, opType, opset);
-  if (!r) throw new Error(`${opType}-${opset} not registered`);
-  const node: NodeInfo = {
-    name: 'n',
-    opType,
-    domain,
-    opset,
-    sinceVersion: r.sinceVersion,
-    attrs: new Attributes(new Map(Object.entries(attrs)), 'n'),
-    inputCount: inputs.length,
-    outputCount,
-    inputPresent: inputs.map((x) => x !== undefined),
-    outputPresent: new Array<boolean>(outputCount).fill(true),
-  };
-  return (await r.def.build(node)(inputs, heapRunContext)) as Tensor[];
-}
-const run = async (...args: Parameters<typeof runAll>) => (await runAll(...args))[0];
-
-const t = (type: TensorType, data: any[], dims?: number[]) =>
-  new Tensor(type, data as any, dims ?? [data.length]);
-const f32 = (data: number[], dims?: number[]) => t('float32', data, dims);
-const nums = (x: Tensor) => Array.from(numbersOf(x));
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
-  assert.equal(actual.length, expected.length, `length ${actual.length} vs ${expected.length}`);
-  for (let i = 0; i < actual.length; i++)
-    assert.ok(
-      Math.abs(actual[i] - expected[i]) <= tol * (1 + Math.abs(expected[i])),
-      `element ${i}: ${actual[i]} vs ${expected[i]}`,
-    );
-}
-
-/** Deterministic pseudo-random floats in [-0.5, 0.5). */
-function rand(n: number, seed: number): number[] {
-  let s = seed;
-  return Array.from({ length: n }, () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648 - 0.5;
-  });
-}
 /** Reverses X [S, B, I] along time. */
 function reverseTime(x: number[], S: number, rowLen: number): number[] {
   const out: number[] = [];
@@ -87,22 +39,17 @@ describe('RNN / GRU / LSTM', () => {
     const r = rand(G * H * H, 3);
     const b = rand(2 * G * H, 4);
     const outs = op === 'LSTM' ? 3 : 2;
-    const fwd = (
-      xs: number[],
-      dirAttrs: Record<string, AttrValue> = {},
-      extra: (Tensor | undefined)[] = [],
-    ) =>
+    const fwd = (xs: number[], dirAttrs: Record<string, AttrInit> = {}, extra: (Tensor | undefined)[] = []) =>
       runAll(
         op,
         [f32(xs, [S, B, I]), f32(w, [1, G * H, I]), f32(r, [1, G * H, H]), f32(b, [1, 2 * G * H]), ...extra],
-        { hidden_size: int(H), ...dirAttrs },
-        22,
-        outs,
+        { hidden_size: H, ...dirAttrs },
+        { opset: 22, outputCount: outs },
       );
 
     it(`${op}: the reverse direction equals the forward one on time-reversed input`, async () => {
       const [yf, hf] = await fwd(reverseTime(x, S, B * I));
-      const [yr, hr] = await fwd(x, { direction: str('reverse') });
+      const [yr, hr] = await fwd(x, { direction: 'reverse' });
       close(nums(hr), nums(hf));
       close(reverseTime(nums(yr), S, B * H), nums(yf));
     });
@@ -116,12 +63,11 @@ describe('RNN / GRU / LSTM', () => {
           f32([...r, ...r], [2, G * H, H]),
           f32([...b, ...b], [2, 2 * G * H]),
         ],
-        { hidden_size: int(H), direction: str('bidirectional') },
-        22,
-        outs,
+        { hidden_size: H, direction: 'bidirectional' },
+        { opset: 22, outputCount: outs },
       );
       const [yf, hf] = await fwd(x);
-      const [, hr] = await fwd(x, { direction: str('reverse') });
+      const [, hr] = await fwd(x, { direction: 'reverse' });
       assert.deepEqual(both[0].dims, [S, 2, B, H]);
       close(nums(both[1]), [...nums(hf), ...nums(hr)]);
       const y = nums(both[0]);
@@ -140,7 +86,7 @@ describe('RNN / GRU / LSTM', () => {
       close(hv.slice(H, 2 * H), nums(y1).slice(H, 2 * H));
       for (let s = 1; s < S; s++) assert.deepEqual(yv.slice((s * B + 1) * H, (s * B + 2) * H), [0, 0, 0]);
       // In reverse, row 1 also runs only its step t = 0.
-      const [yr, hrv] = await fwd(x, { direction: str('reverse') }, [lens]);
+      const [yr, hrv] = await fwd(x, { direction: 'reverse' }, [lens]);
       close(nums(hrv).slice(H, 2 * H), nums(y1).slice(H, 2 * H));
       close(nums(yr).slice(H, 2 * H), nums(y1).slice(H, 2 * H));
     });
@@ -153,9 +99,8 @@ describe('RNN / GRU / LSTM', () => {
       const [y1, h1] = await runAll(
         op,
         [f32(xb, [B, S, I]), f32(w, [1, G * H, I]), f32(r, [1, G * H, H]), f32(b, [1, 2 * G * H])],
-        { hidden_size: int(H), layout: int(1) },
-        22,
-        outs,
+        { hidden_size: H, layout: 1 },
+        { opset: 22, outputCount: outs },
       );
       assert.deepEqual(y1.dims, [B, S, 1, H]);
       assert.deepEqual(h1.dims, [B, 1, H]);
@@ -175,21 +120,21 @@ describe('RNN / GRU / LSTM', () => {
     const y = await run(
       'RNN',
       [f32([2], [1, 1, 1]), f32([3], [1, 1, 1]), f32([0], [1, 1, 1])],
-      { activations: strs(['Relu']), hidden_size: int(1) },
+      { activations: ['Relu'], hidden_size: 1 },
       14,
     );
     assert.deepEqual(nums(y), [6]);
     const c = await run(
       'RNN',
       [f32([2], [1, 1, 1]), f32([3], [1, 1, 1]), f32([0], [1, 1, 1])],
-      { activations: strs(['Relu']), clip: float(1) },
+      { activations: ['Relu'], clip: { float: 1 } },
       14,
     );
     assert.deepEqual(nums(c), [1]);
     const a = await run(
       'RNN',
       [f32([2], [1, 1, 1]), f32([3], [1, 1, 1]), f32([0], [1, 1, 1])],
-      { activations: strs(['Affine']), activation_alpha: floats([0.5]), activation_beta: floats([1]) },
+      { activations: ['Affine'], activation_alpha: { floats: [0.5] }, activation_beta: { floats: [1] } },
       14,
     );
     assert.deepEqual(nums(a), [4]);
@@ -204,14 +149,13 @@ describe('RNN / GRU / LSTM', () => {
     const [, yh] = await runAll(
       'GRU',
       [x, w, r, bias],
-      { hidden_size: int(1), linear_before_reset: int(1) },
-      7,
-      2,
+      { hidden_size: 1, linear_before_reset: 1 },
+      { opset: 7, outputCount: 2 },
     );
     let h = 0;
     for (let s = 0; s < 2; s++) h = 0.5 * Math.tanh(1 + 0.5 * (2 * h + 0.5)) + 0.5 * h;
     close(nums(yh), [h]);
-    const [, yh0] = await runAll('GRU', [x, w, r, bias], { hidden_size: int(1) }, 7, 2);
+    const [, yh0] = await runAll('GRU', [x, w, r, bias], { hidden_size: 1 }, { opset: 7, outputCount: 2 });
     let g = 0;
     for (let s = 0; s < 2; s++) g = 0.5 * Math.tanh(1 + 2 * (0.5 * g) + 0.5) + 0.5 * g;
     close(nums(yh0), [g]);
@@ -227,9 +171,8 @@ describe('RNN / GRU / LSTM', () => {
     const outs = await runAll(
       'LSTM',
       [x, w, r, undefined, undefined, undefined, c0, p],
-      { hidden_size: int(1), input_forget: int(1) },
-      22,
-      3,
+      { hidden_size: 1, input_forget: 1 },
+      { opset: 22, outputCount: 3 },
     );
     const i = sig(1 + 0.5 * 2);
     const c = (1 - i) * 2 + i * Math.tanh(1);
@@ -242,15 +185,15 @@ describe('RNN / GRU / LSTM', () => {
     const x = f32([1], [1, 1, 1]);
     const w = f32([1], [1, 1, 1]);
     await assert.rejects(
-      run('RNN', [x, w, w], { direction: str('sideways') }),
+      run('RNN', [x, w, w], { direction: 'sideways' }),
       /direction must be 'forward', 'reverse' or 'bidirectional'/,
     );
     await assert.rejects(
-      run('RNN', [x, w, w], { activations: strs(['Tanh', 'Tanh']) }),
+      run('RNN', [x, w, w], { activations: ['Tanh', 'Tanh'] }),
       /activations must list 1 functions/,
     );
     await assert.rejects(
-      run('RNN', [x, w, w], { activations: strs(['Gelu']) }),
+      run('RNN', [x, w, w], { activations: ['Gelu'] }),
       /activation 'Gelu' is not supported/,
     );
     await assert.rejects(run('RNN', [x, f32([1, 1], [1, 1, 2]), w]), /W must have dims \[1, 1, 1\]/);

@@ -20,7 +20,7 @@ import type { NodeInfo, OpDef } from './kernel.js';
 import { floatsOf, isFloatingType, tensorFromFloats } from './util/float-io.js';
 import { intsOf, tensorInput } from './util/numeric.js';
 // The recurrent and input projections are plain GEMMs; swap for the shared blocked GEMM when ready.
-import { naiveGemm as gemm } from './util/naive-gemm.js';
+import { sgemm as gemm } from './util/sgemm.js';
 
 type Act = (x: number) => number;
 type CellKind = 'RNN' | 'GRU' | 'LSTM';

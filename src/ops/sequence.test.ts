@@ -3,12 +3,12 @@ import { describe, it } from 'node:test';
 import { Tensor } from '../core/tensor.js';
 import type { Value } from '../core/value.js';
 import { concatAxis, ops as sequence, sliceAxis, stackAxis } from './sequence.js';
-import { f32, graph, helperOps, i64, node, plain, runGraph, runNode } from './util/graph-harness.js';
+import { graph, helperOps, node, runGraph, runNode } from './util/graph-harness.js';
+import { f32, i64, plain, strs } from './util/op-test-kit.js';
 
 const OPS = [...sequence, ...helperOps];
 const run = (opType: string, inputs: (Value | undefined)[], attrs = {}) =>
   runNode(OPS, opType, inputs, attrs);
-const strs = (values: string[], dims = [values.length]) => new Tensor('string', values, dims);
 
 describe('axis helpers', () => {
   const x = f32([1, 2, 3, 4, 5, 6], [2, 3]);

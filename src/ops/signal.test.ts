@@ -1,48 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TensorType } from '../core/dtype.js';
 import { OnyxError } from '../core/errors.js';
-import { Tensor } from '../core/tensor.js';
-import { Attributes, type AttrValue } from '../ir/attributes.js';
-import { heapRunContext, type NodeInfo } from './kernel.js';
-import { OpRegistry } from './registry.js';
 import { DftPlan, ops } from './signal.js';
-import { numbersOf } from './util/numeric.js';
+import { assertClose, bindOps, nums as values, t } from './util/op-test-kit.js';
 
-const registry = new OpRegistry().register(...ops);
-const int = (value: number): AttrValue => ({ kind: 'int', value });
+const { run1: run } = bindOps(ops, { opset: 20 });
 
-async function run(
-  opType: string,
-  inputs: (Tensor | undefined)[],
-  attrs: Record<string, AttrValue> = {},
-  opset = 20,
-): Promise<Tensor> {
-  const r = registry.resolve('', opType, opset)!;
-  const node: NodeInfo = {
-    name: 'n',
-    opType,
-    domain: '',
-    opset,
-    sinceVersion: r.sinceVersion,
-    attrs: new Attributes(new Map(Object.entries(attrs)), 'n'),
-    inputCount: inputs.length,
-    outputCount: 1,
-    inputPresent: inputs.map((x) => x !== undefined),
-    outputPresent: [true],
-  };
-  return ((await Promise.resolve(r.def.build(node)(inputs, heapRunContext))) as Tensor[])[0];
-}
-
-const t = (type: TensorType, data: number[], dims?: number[]) =>
-  new Tensor(type, data, dims ?? [data.length]);
 const i64 = (v: number) => t('int64', [v], []);
-const values = (x: Tensor) => Array.from(numbersOf(x));
-const close = (a: number[], b: number[], eps = 1e-4) =>
-  assert.ok(
-    a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) <= eps),
-    `${a.slice(0, 8).join(',')} vs ${b.slice(0, 8).join(',')}`,
-  );
+const close = (a: number[], b: number[], eps = 1e-4) => assertClose(a, b, 0, eps);
 
 /** Direct O(n^2) DFT in float64, the oracle for the fast paths. */
 function naiveDft(re: number[], im: number[], sign: number): [number[], number[]] {
@@ -92,23 +57,23 @@ describe('DFT', () => {
     const x = signal(6);
     const spec = await run('DFT', [t('float64', x, [1, 6, 1]), i64(8)]);
     assert.deepEqual(spec.dims, [1, 8, 2]);
-    const back = await run('DFT', [spec, undefined, i64(1)], { inverse: int(1) });
+    const back = await run('DFT', [spec, undefined, i64(1)], { inverse: 1 });
     const re = values(back).filter((_, k) => k % 2 === 0);
     close(re, [...x, 0, 0], 1e-9);
   });
 
   it('onesided forward and the irfft inverse (odd dft_length)', async () => {
     const x = signal(9);
-    const half = await run('DFT', [t('float32', x, [1, 9, 1])], { onesided: int(1) });
+    const half = await run('DFT', [t('float32', x, [1, 9, 1])], { onesided: 1 });
     assert.deepEqual(half.dims, [1, 5, 2]);
-    const back = await run('DFT', [half, i64(9)], { onesided: int(1), inverse: int(1) });
+    const back = await run('DFT', [half, i64(9)], { onesided: 1, inverse: 1 });
     assert.deepEqual(back.dims, [1, 9, 1]);
     close(values(back), x, 1e-4);
   });
 
   it('opset 17 axis attribute and a batch axis other than 1', async () => {
     const x = t('float32', [1, 2, 3, 4, 5, 6], [1, 3, 2, 1]);
-    const y = await run('DFT', [x], { axis: int(2) }, 17);
+    const y = await run('DFT', [x], { axis: 2 }, 17);
     assert.deepEqual(y.dims, [1, 3, 2, 2]);
     close(values(y), [3, 0, -1, 0, 7, 0, -1, 0, 11, 0, -1, 0]);
     // Same with opset 20's axis input, counted from the end.
@@ -129,7 +94,7 @@ describe('DFT', () => {
         /last dim of 1 \(real\) or 2/.test(e.message),
     );
     await assert.rejects(
-      run('DFT', [t('float32', [1, 2], [1, 1, 2])], { onesided: int(1) }),
+      run('DFT', [t('float32', [1, 2], [1, 1, 2])], { onesided: 1 }),
       /needs a real input/,
     );
     await assert.rejects(
@@ -155,7 +120,7 @@ describe('STFT', () => {
     const y = await run(
       'STFT',
       [t('float32', [1, 0, 0, 1, 1, 0], [1, 3, 2]), i64(1), undefined, i64(2)],
-      { onesided: int(0) },
+      { onesided: 0 },
       17,
     );
     assert.deepEqual(y.dims, [1, 2, 2, 2]);
@@ -177,12 +142,7 @@ describe('STFT', () => {
 describe('windows', () => {
   it('Hann periodic and symmetric, output_datatype double', async () => {
     close(values(await run('HannWindow', [t('int32', [4], [])], {}, 17)), [0, 0.5, 1, 0.5], 1e-7);
-    const sym = await run(
-      'HannWindow',
-      [t('int64', [3], [])],
-      { periodic: int(0), output_datatype: int(11) },
-      17,
-    );
+    const sym = await run('HannWindow', [t('int64', [3], [])], { periodic: 0, output_datatype: 11 }, 17);
     assert.equal(sym.type, 'float64');
     close(values(sym), [0, 1, 0], 1e-12);
   });
@@ -195,19 +155,17 @@ describe('windows', () => {
 });
 
 describe('MelWeightMatrix', () => {
+  /** num_mel_bins 4, dft_length 64, sample_rate 16000, and the edges. */
+  const melInputs = (lo: number, hi: number) => [
+    t('int32', [4], []),
+    t('int32', [64], []),
+    t('int32', [16000], []),
+    t('float32', [lo], []),
+    t('float32', [hi], []),
+  ];
+
   it('shape [dft_length / 2 + 1, num_mel_bins] with triangles peaking at 1', async () => {
-    const m = await run(
-      'MelWeightMatrix',
-      [
-        t('int32', [4], []),
-        t('int32', [64], []),
-        t('int32', [16000], []),
-        t('float32', [0], []),
-        t('float32', [8000], []),
-      ],
-      {},
-      17,
-    );
+    const m = await run('MelWeightMatrix', melInputs(0, 8000), {}, 17);
     assert.deepEqual(m.dims, [33, 4]);
     const v = values(m);
     for (let c = 0; c < 4; c++) {
@@ -219,18 +177,7 @@ describe('MelWeightMatrix', () => {
 
   it('rejects lower_edge_hertz above upper_edge_hertz', async () => {
     await assert.rejects(
-      run(
-        'MelWeightMatrix',
-        [
-          t('int32', [4], []),
-          t('int32', [64], []),
-          t('int32', [16000], []),
-          t('float32', [900], []),
-          t('float32', [800], []),
-        ],
-        {},
-        17,
-      ),
+      run('MelWeightMatrix', melInputs(900, 800), {}, 17),
       /lower_edge_hertz <= upper_edge_hertz/,
     );
   });

@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Tensor } from '../core/tensor.js';
 import { ops as stringOps } from './string-ops.js';
-import { f32, i64, plain, runNode, type AttrInit } from './util/graph-harness.js';
+import { runNode } from './util/graph-harness.js';
+import { f32, i64, plain, strs, type AttrInit } from './util/op-test-kit.js';
 
-const strs = (values: string[], dims = [values.length]) => new Tensor('string', values, dims);
 const run = (
   opType: string,
   inputs: Parameters<typeof runNode>[2],
   attrs: Record<string, AttrInit> = {},
   outputs = 1,
-) => runNode(stringOps, opType, inputs, attrs, { opset: 20, outputs });
+) => runNode(stringOps, opType, inputs, attrs, { opset: 20, outputCount: outputs });
 
 describe('StringNormalizer', () => {
   it('removes stopwords case-insensitively and changes case', async () => {

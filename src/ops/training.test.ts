@@ -2,65 +2,50 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TensorType } from '../core/dtype.js';
 import { OnyxError } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
-import { Attributes, type AttrValue } from '../ir/attributes.js';
-import { Graph, type Node } from '../ir/graph.js';
+import { Graph } from '../ir/graph.js';
 import { loadModelBytes } from '../onnx/load.js';
-import { heapRunContext, type NodeInfo } from './kernel.js';
-import { OpRegistry } from './registry.js';
+import type { NodeInfo } from './kernel.js';
 import { ops, type NodeInfoWithGraph } from './training.js';
-import { numbersOf } from './util/numeric.js';
+import { node } from './util/graph-harness.js';
+import {
+  assertClose,
+  buildNodeInfo,
+  nums as values,
+  opNode,
+  runNodeInfo,
+  t,
+  type AttrInit,
+} from './util/op-test-kit.js';
 
 const DOMAIN = 'ai.onnx.preview.training';
-const registry = new OpRegistry().register(...ops);
-const float = (value: number): AttrValue => ({ kind: 'float', value });
-const str = (value: string): AttrValue => ({ kind: 'string', value, bytes: new TextEncoder().encode(value) });
-const strs = (value: string[]): AttrValue => ({ kind: 'strings', value });
 
+/** A training node at opset 1, with the graph Gradient reads from NodeInfo. */
 function info(
   opType: string,
   inputCount: number,
   outputCount: number,
-  attrs: Record<string, AttrValue>,
+  attrs: Record<string, AttrInit>,
   graph?: Graph,
 ): NodeInfoWithGraph {
-  return {
-    name: 'n',
-    opType,
-    domain: DOMAIN,
-    opset: 1,
-    sinceVersion: 1,
-    attrs: new Attributes(new Map(Object.entries(attrs)), 'n'),
-    inputCount,
-    outputCount,
-    inputPresent: new Array<boolean>(inputCount).fill(true),
-    outputPresent: new Array<boolean>(outputCount).fill(true),
-    graph,
-  };
+  return { ...opNode(ops, opType, inputCount, attrs, { opset: 1, domain: DOMAIN, outputCount }).node, graph };
 }
+const run = (n: NodeInfo, inputs: Tensor[]) => runNodeInfo(ops, n, inputs);
+const build = (n: NodeInfo) => buildNodeInfo(ops, n);
+const irNode = (...a: Parameters<typeof node>) => ({ ...node(...a), opsets: new Map([['', 17]]) });
+const close = (a: number[], b: number[], eps = 1e-5) => assertClose(a, b, 0, eps);
 
-async function run(node: NodeInfo, inputs: Tensor[]): Promise<Tensor[]> {
-  const def = registry.resolve(DOMAIN, node.opType, 1)!.def;
-  return (await Promise.resolve(def.build(node)(inputs, heapRunContext))) as Tensor[];
-}
-
-const t = (type: TensorType, data: number[], dims?: number[]) =>
-  new Tensor(type, data, dims ?? [data.length]);
 const f = (data: number[], dims?: number[]) => t('float32', data, dims);
 const scalar = (v: number) => f([v], []);
 const step = (v: number) => t('int64', [v], []);
-const values = (x: Tensor) => Array.from(numbersOf(x));
-const close = (a: number[], b: number[], eps = 1e-5) =>
-  assert.ok(a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) <= eps), `${a} vs ${b}`);
 
 describe('Adagrad', () => {
   it('follows the spec formula, with two tensors grouped X, X, H, H', async () => {
     const node = info('Adagrad', 8, 4, {
-      decay_factor: float(0.1),
-      epsilon: float(1e-5),
-      norm_coefficient: float(0.01),
+      decay_factor: { float: 0.1 },
+      epsilon: { float: 1e-5 },
+      norm_coefficient: { float: 0.01 },
     });
     const out = await run(node, [
       scalar(0.5),
@@ -84,7 +69,7 @@ describe('Adagrad', () => {
 
   it('rejects inputs that do not split into groups', async () => {
     assert.throws(
-      () => registry.resolve(DOMAIN, 'Adagrad', 1)!.def.build(info('Adagrad', 6, 2, {})),
+      () => build(info('Adagrad', 6, 2, {})),
       (e: unknown) => e instanceof OnyxError && /R, T and then 3 equal groups/.test(e.message),
     );
   });
@@ -93,10 +78,10 @@ describe('Adagrad', () => {
 describe('Adam', () => {
   it('bias-corrects once T > 0 and applies norm_coefficient_post', async () => {
     const attrs = {
-      alpha: float(0.9),
-      beta: float(0.99),
-      epsilon: float(1e-6),
-      norm_coefficient_post: float(0.1),
+      alpha: { float: 0.9 },
+      beta: { float: 0.99 },
+      epsilon: { float: 1e-6 },
+      norm_coefficient_post: { float: 0.1 },
     };
     const [x, v, h] = await run(info('Adam', 6, 3, attrs), [
       scalar(0.1),
@@ -117,10 +102,10 @@ describe('Adam', () => {
 
 describe('Momentum', () => {
   const attrs = (mode: string) => ({
-    alpha: float(0.9),
-    beta: float(0.5),
-    norm_coefficient: float(0),
-    mode: str(mode),
+    alpha: { float: 0.9 },
+    beta: { float: 0.5 },
+    norm_coefficient: { float: 0 },
+    mode: mode,
   });
 
   it('standard: the first step (T = 0) takes the whole gradient', async () => {
@@ -157,7 +142,7 @@ describe('Momentum', () => {
 
   it('rejects an unknown mode and mismatched shapes', async () => {
     assert.throws(
-      () => registry.resolve(DOMAIN, 'Momentum', 1)!.def.build(info('Momentum', 5, 2, attrs('adam'))),
+      () => build(info('Momentum', 5, 2, attrs('adam'))),
       /mode must be 'standard' or 'nesterov'/,
     );
     await assert.rejects(
@@ -166,24 +151,6 @@ describe('Momentum', () => {
     );
   });
 });
-
-function node(
-  opType: string,
-  inputs: string[],
-  outputs: string[],
-  attrs: Record<string, AttrValue> = {},
-): Node {
-  return {
-    name: outputs[0],
-    opType,
-    domain: '',
-    overload: '',
-    inputs,
-    outputs,
-    attrs: new Attributes(new Map(Object.entries(attrs)), outputs[0]),
-    opsets: new Map([['', 17]]),
-  };
-}
 
 describe('Gradient', () => {
   const SIMPLE = join(import.meta.dirname, '..', '..', '..', 'shared', 'onnx-backend-tests', 'simple');
@@ -215,7 +182,7 @@ describe('Gradient', () => {
     // z = a * b with a [2, 3] and b [3]: dz/da is b broadcast, dz/db sums a's rows.
     const g = new Graph(
       'g',
-      [node('Mul', ['a', 'b'], ['z'])],
+      [irNode('Mul', ['a', 'b'], ['z'])],
       [
         { name: 'a', type: null },
         { name: 'b', type: null },
@@ -224,7 +191,7 @@ describe('Gradient', () => {
       new Map(),
       new Map(),
     );
-    const [da, db] = await run(info('Gradient', 2, 2, { xs: strs(['a', 'b']), y: str('z') }, g), [
+    const [da, db] = await run(info('Gradient', 2, 2, { xs: ['a', 'b'], y: 'z' }, g), [
       f([1, 2, 3, 4, 5, 6], [2, 3]),
       f([10, 20, 30]),
     ]);
@@ -238,7 +205,7 @@ describe('Gradient', () => {
     // y = tanh(x * k) + z with k an initializer: dy/dx = k (1 - tanh(kx)^2).
     const g = new Graph(
       'g',
-      [node('Mul', ['x', 'k'], ['xk']), node('Tanh', ['xk'], ['th']), node('Add', ['th', 'z'], ['y'])],
+      [irNode('Mul', ['x', 'k'], ['xk']), irNode('Tanh', ['xk'], ['th']), irNode('Add', ['th', 'z'], ['y'])],
       [
         { name: 'x', type: null },
         { name: 'z', type: null },
@@ -247,7 +214,7 @@ describe('Gradient', () => {
       new Map([['k', scalar(3)]]),
       new Map(),
     );
-    const [dx] = await run(info('Gradient', 2, 1, { xs: strs(['x']), zs: strs(['z']), y: str('y') }, g), [
+    const [dx] = await run(info('Gradient', 2, 1, { xs: ['x'], zs: ['z'], y: 'y' }, g), [
       f([0.1, -0.2]),
       scalar(5),
     ]);
@@ -258,10 +225,9 @@ describe('Gradient', () => {
   });
 
   it('reports unsupported ops, foreign inputs, and a missing graph', () => {
-    const build = (n: NodeInfo) => registry.resolve(DOMAIN, 'Gradient', 1)!.def.build(n);
     const g = new Graph(
       'g',
-      [node('Sin', ['a'], ['y']), node('Add', ['a', 'w'], ['y2'])],
+      [irNode('Sin', ['a'], ['y']), irNode('Add', ['a', 'w'], ['y2'])],
       [
         { name: 'a', type: null },
         { name: 'w', type: null },
@@ -271,18 +237,18 @@ describe('Gradient', () => {
       new Map(),
     );
     assert.throws(
-      () => build(info('Gradient', 1, 1, { xs: strs(['a']), y: str('y') }, g)),
+      () => build(info('Gradient', 1, 1, { xs: ['a'], y: 'y' }, g)),
       (e: unknown) =>
         e instanceof OnyxError &&
         e.code === 'NOT_IMPLEMENTED' &&
         /cannot differentiate through Sin/.test(e.message),
     );
     assert.throws(
-      () => build(info('Gradient', 1, 1, { xs: strs(['a']), y: str('y2') }, g)),
+      () => build(info('Gradient', 1, 1, { xs: ['a'], y: 'y2' }, g)),
       /'w' feeds 'y2' but is neither in xs\/zs/,
     );
     assert.throws(
-      () => build(info('Gradient', 1, 1, { xs: strs(['a']), y: str('y2') })),
+      () => build(info('Gradient', 1, 1, { xs: ['a'], y: 'y2' })),
       (e: unknown) =>
         e instanceof OnyxError && e.code === 'NOT_IMPLEMENTED' && /NodeInfo.graph/.test(e.message),
     );

@@ -50,25 +50,32 @@ export function broadcastStrides(inDims: Dims, outDims: Dims): number[] {
  * Int32Array per input (or `null` where the input has the output's exact shape: offset = index).
  */
 export function broadcastOffsets(inputs: Dims[], outDims: Dims): (Int32Array | null)[] {
-  let n = 1;
-  for (const d of outDims) n *= d;
   return inputs.map((dims) => {
     if (dims.length === outDims.length && dims.every((d, i) => d === outDims[i])) return null;
-    const strides = broadcastStrides(dims, outDims);
-    const offsets = new Int32Array(n);
-    const rank = outDims.length;
-    const counter = new Array<number>(rank).fill(0);
-    let off = 0;
-    for (let i = 0; i < n; i++) {
-      offsets[i] = off;
-      for (let ax = rank - 1; ax >= 0; ax--) {
-        counter[ax]++;
-        off += strides[ax];
-        if (counter[ax] < outDims[ax]) break;
-        off -= strides[ax] * counter[ax];
-        counter[ax] = 0;
-      }
-    }
-    return offsets;
+    return stridedOffsets(outDims, broadcastStrides(dims, outDims));
   });
+}
+
+/**
+ * The flat offsets (with `strides`) of every position of `dims` in row-major order: walks one
+ * shape while reading another strided tensor (a stride may be 0 to skip an axis).
+ */
+export function stridedOffsets(dims: Dims, strides: readonly number[]): Int32Array {
+  let n = 1;
+  for (const d of dims) n *= d;
+  const out = new Int32Array(n);
+  const rank = dims.length;
+  const counter = new Array<number>(rank).fill(0);
+  let off = 0;
+  for (let i = 0; i < n; i++) {
+    out[i] = off;
+    for (let ax = rank - 1; ax >= 0; ax--) {
+      counter[ax]++;
+      off += strides[ax];
+      if (counter[ax] < dims[ax]) break;
+      off -= strides[ax] * counter[ax];
+      counter[ax] = 0;
+    }
+  }
+  return out;
 }

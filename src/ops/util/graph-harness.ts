@@ -2,11 +2,11 @@
  * A small harness for unit tests of kernels that need a graph around them (control flow, bodies of
  * SequenceMap): builds IR graphs in code and runs them through the real planner and executor with
  * an op registry the test chooses, so a family's tests do not depend on other families' progress.
+ * Attributes, tensor builders and assertions come from op-test-kit.ts.
  */
 import { OnyxError } from '../../core/errors.js';
 import { Tensor } from '../../core/tensor.js';
 import type { Value } from '../../core/value.js';
-import { Attributes, type AttrValue } from '../../ir/attributes.js';
 import { Graph, forEachSubgraph, type Node } from '../../ir/graph.js';
 import { validateGraph } from '../../ir/validate.js';
 import { HeapAllocator } from '../../runtime/allocator.js';
@@ -15,31 +15,7 @@ import { MemoryTracker } from '../../runtime/memory.js';
 import { buildPlans } from '../../runtime/plan.js';
 import type { OpDef } from '../kernel.js';
 import { OpRegistry } from '../registry.js';
-
-export type AttrInit =
-  | number
-  | string
-  | number[]
-  | string[]
-  | Graph
-  | Tensor
-  | { floats: number[] }
-  | { float: number }
-  | AttrValue;
-
-function toAttr(v: AttrInit): AttrValue {
-  if (typeof v === 'number') return { kind: 'int', value: v, exact: BigInt(v) };
-  if (typeof v === 'string') return { kind: 'string', value: v, bytes: new TextEncoder().encode(v) };
-  if (v instanceof Graph) return { kind: 'graph', value: v };
-  if (v instanceof Tensor) return { kind: 'tensor', value: v };
-  if (Array.isArray(v)) {
-    if (v.length > 0 && typeof v[0] === 'string') return { kind: 'strings', value: v as string[] };
-    return { kind: 'ints', value: v as number[] };
-  }
-  if ('floats' in v) return { kind: 'floats', value: v.floats };
-  if ('float' in v) return { kind: 'float', value: v.float };
-  return v;
-}
+import { attributes, type AttrInit, type RunOpArg } from './op-test-kit.js';
 
 /** A node; attributes given as plain values (ints, strings, lists, graphs, tensors, {floats}). */
 export function node(
@@ -49,7 +25,6 @@ export function node(
   attrs: Record<string, AttrInit> = {},
   domain = '',
 ): Node {
-  const map = new Map<string, AttrValue>(Object.entries(attrs).map(([k, v]) => [k, toAttr(v)]));
   return {
     name: `${opType}_${outputs.join('_')}`,
     opType,
@@ -57,7 +32,7 @@ export function node(
     overload: '',
     inputs,
     outputs,
-    attrs: new Attributes(map, `node ${opType}`),
+    attrs: attributes(attrs, `node ${opType}`),
     opsets: new Map(),
   };
 }
@@ -116,19 +91,19 @@ export async function runNode(
   opType: string,
   inputs: (Value | undefined)[],
   attrs: Record<string, AttrInit> = {},
-  options: { opset?: number; domain?: string; outputs?: number } = {},
+  options: RunOpArg = {},
 ): Promise<Value[]> {
-  const domain = options.domain ?? '';
+  const { opset, domain = '', outputCount = 1 } = typeof options === 'number' ? { opset: options } : options;
   const names = inputs.map((v, i) => (v === undefined ? '' : `i${i}`));
-  const outs = Array.from({ length: options.outputs ?? 1 }, (_, i) => `o${i}`);
+  const outs = Array.from({ length: outputCount }, (_, i) => `o${i}`);
   const g = graph(
     names.filter((n) => n !== ''),
     outs,
     [node(opType, names, outs, attrs, domain)],
   );
   const feeds = inputs.filter((v): v is Value => v !== undefined);
-  const opsets: Record<string, number> = { '': options.opset ?? 21 };
-  if (domain) opsets[domain] = options.opset ?? 1;
+  const opsets: Record<string, number> = { '': opset ?? 21 };
+  if (domain) opsets[domain] = opset ?? 1;
   return runGraph(g, feeds, ops, opsets);
 }
 
@@ -179,28 +154,3 @@ export const helperOps: OpDef[] = [
     },
   },
 ];
-
-export function f32(values: number[], dims: number[] = [values.length]): Tensor {
-  return new Tensor('float32', Float32Array.from(values), dims);
-}
-
-export function i64(values: number[], dims: number[] = [values.length]): Tensor {
-  return new Tensor(
-    'int64',
-    BigInt64Array.from(values, (v) => BigInt(v)),
-    dims,
-  );
-}
-
-export function bool(v: boolean): Tensor {
-  return new Tensor('bool', Uint8Array.of(v ? 1 : 0), []);
-}
-
-/** A tensor's elements as a plain array (bigints become numbers) and its dims, for assertions. */
-export function plain(v: Value | undefined): { dims: number[]; data: (number | string)[] } {
-  if (!(v instanceof Tensor)) throw new Error(`expected a tensor, got ${String(v)}`);
-  const data = Array.from(v.data as ArrayLike<number | bigint | string>, (x) =>
-    typeof x === 'bigint' ? Number(x) : x,
-  );
-  return { dims: [...v.dims], data };
-}

@@ -1,0 +1,230 @@
+/**
+ * The one GEMM entry point of the float kernels (MatMul, Gemm, Conv, ConvTranspose, attention, RNNs):
+ * float32 products run on the WebAssembly SIMD128 kernels (ep/cpu/wasm, on the session's thread pool
+ * when it has one) and everything else — float64, integers computed in float64, engines without
+ * SIMD128, or the reference mode — on the plain-TypeScript `gemm` of gemm.ts, which stays the
+ * reference that the fast path is tested against. Kernels call `sgemm` and never branch themselves.
+ *
+ * Both paths take the same fused epilogue (bias per row or column, then a clip for Relu/Clip), so a
+ * kernel's result does not depend on which path ran, up to float32 rounding (the reference
+ * accumulates in float64).
+ *
+ * Constant weights are packed once at build time (`packConstant`) into the micro-kernel's layout;
+ * `ownPacked` ties the packed blocks to the kernel: freed by `Kernel.dispose` when the session is
+ * released, or, for a kernel that is dropped without one (built by a test, by a session never
+ * released), by a FinalizationRegistry when the kernel is collected — the blocks live in the
+ * process-wide WebAssembly memory, which no garbage collector would reclaim on its own.
+ *
+ * Reference mode: `ONYX_KERNELS=reference` in the environment (read once, at load), or
+ * `setKernelMode('reference')` (tests run their cases in both modes).
+ */
+import { envVar } from '../../core/env-var.js';
+import type { Tensor } from '../../core/tensor.js';
+import {
+  wasmKernels,
+  wasmSimdVariant,
+  type GemmEpilogue,
+  type PackedWeights,
+} from '../../ep/cpu/wasm/kernels.js';
+import { parallelSgemm, parallelSgemmWithPacked } from '../../ep/cpu/wasm/parallel-gemm.js';
+import type { ThreadPool } from '../../runtime/thread-pool.js';
+import type { Kernel } from '../kernel.js';
+import { gemm, type FloatArray } from './gemm.js';
+
+export type { GemmEpilogue, PackedWeights };
+
+/** 'fast': WASM SIMD for float32 where the engine has it; 'reference': the TypeScript kernels only. */
+export type KernelMode = 'fast' | 'reference';
+
+let mode: KernelMode = envVar('ONYX_KERNELS') === 'reference' ? 'reference' : 'fast';
+
+/** Sets the kernel mode (for tests and benchmarks); returns the previous one. */
+export function setKernelMode(m: KernelMode): KernelMode {
+  const prev = mode;
+  mode = m;
+  return prev;
+}
+
+export function kernelMode(): KernelMode {
+  return mode;
+}
+
+/** True when float32 products run on the WASM SIMD kernels now. */
+export function fastFloat32(): boolean {
+  return mode === 'fast' && wasmSimdVariant !== undefined;
+}
+
+/**
+ * C = epilogue(alpha·op(A)·op(B) + beta·C): the arguments of gemm.ts's `gemm`, then the fused
+ * epilogue and the session's thread pool (`RunContext.threads`), both optional.
+ */
+export function sgemm(
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  A: FloatArray,
+  aOff: number,
+  lda: number,
+  B: FloatArray,
+  bOff: number,
+  ldb: number,
+  beta: number,
+  C: FloatArray,
+  cOff: number,
+  ldc: number,
+  epilogue?: GemmEpilogue,
+  pool?: ThreadPool,
+): void {
+  if (A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array && fastFloat32()) {
+    parallelSgemm(
+      pool,
+      transA,
+      transB,
+      M,
+      N,
+      K,
+      alpha,
+      A,
+      aOff,
+      lda,
+      B,
+      bOff,
+      ldb,
+      beta,
+      C,
+      cOff,
+      ldc,
+      epilogue,
+    );
+    return;
+  }
+  gemm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+  applyEpilogue(C, cOff, ldc, M, N, epilogue);
+}
+
+/**
+ * Packs a constant float32 operand for the WASM kernels (the arguments of `WasmKernels.packWeights`),
+ * or undefined when float32 products do not run there now (the kernel then uses `sgemm`).
+ */
+export function packConstant(
+  side: 'A' | 'B',
+  trans: boolean,
+  rows: number,
+  cols: number,
+  X: Float32Array,
+  off: number,
+  ld: number,
+): PackedWeights | undefined {
+  const k = fastFloat32() ? wasmKernels() : undefined;
+  if (!k || rows <= 0 || cols <= 0) return undefined;
+  return k.packWeights(side, trans, rows, cols, X, off, ld);
+}
+
+/**
+ * `sgemm` with one operand pre-packed by `packConstant` (`WasmKernels.sgemmWithPacked`'s arguments):
+ * `w` is op(B) and X is A, or `w` is op(A) and X is B. Callers check `fastFloat32()` first (the mode
+ * may have changed since packing) and use `sgemm` on the unpacked weights otherwise.
+ */
+export function sgemmPacked(
+  w: PackedWeights,
+  trans: boolean,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  X: Float32Array,
+  xOff: number,
+  ldx: number,
+  beta: number,
+  C: Float32Array,
+  cOff: number,
+  ldc: number,
+  epilogue?: GemmEpilogue,
+  pool?: ThreadPool,
+): void {
+  parallelSgemmWithPacked(pool, w, trans, M, N, K, alpha, X, xOff, ldx, beta, C, cOff, ldc, epilogue);
+}
+
+function releaseAll(ws: readonly PackedWeights[]): void {
+  const k = wasmKernels();
+  if (k) for (const w of ws) k.releaseWeights(w);
+}
+
+const finalizer = new FinalizationRegistry<readonly PackedWeights[]>(releaseAll);
+
+/**
+ * Makes `kernel` the owner of packed weights: `kernel.dispose()` frees them (and chains to a dispose
+ * the kernel already had); so does collecting the kernel, for one dropped without dispose.
+ */
+export function ownPacked(kernel: Kernel, ws: readonly (PackedWeights | undefined)[]): Kernel {
+  const held = ws.filter((w): w is PackedWeights => w !== undefined);
+  if (held.length === 0) return kernel;
+  const token = {};
+  finalizer.register(kernel, held, token);
+  const inner = kernel.dispose;
+  kernel.dispose = () => {
+    finalizer.unregister(token);
+    releaseAll(held);
+    inner?.();
+  };
+  return kernel;
+}
+
+/** The epilogue on the reference path: C += bias (per row or column), then clamp. */
+export function applyEpilogue(
+  C: FloatArray,
+  cOff: number,
+  ldc: number,
+  M: number,
+  N: number,
+  epilogue: GemmEpilogue | undefined,
+): void {
+  if (!epilogue || M <= 0 || N <= 0) return;
+  const { bias, clip } = epilogue;
+  for (let i = 0; i < M; i++) {
+    const row = cOff + i * ldc;
+    if (bias) {
+      const b = bias.data;
+      const o = bias.offset ?? 0;
+      if (bias.axis === 'row') {
+        const v = b[o + i];
+        for (let j = 0; j < N; j++) C[row + j] += v;
+      } else {
+        for (let j = 0; j < N; j++) C[row + j] += b[o + j];
+      }
+    }
+    if (clip) {
+      const { min, max } = clip;
+      for (let j = 0; j < N; j++) {
+        // min(max(v, lo), hi) as ONNX Clip and the WASM kernel (hi wins when lo > hi; NaN stays).
+        let v = C[row + j];
+        if (v < min) v = min;
+        if (v > max) v = max;
+        C[row + j] = v;
+      }
+    }
+  }
+}
+
+let scratch: { block: Tensor; view: Float32Array } | undefined;
+
+/**
+ * A float32 scratch array of at least `n` elements inside the WASM kernels' memory (grown on demand,
+ * reused: one user at a time), so operands built there — Conv's im2col — reach the GEMM without a
+ * copy. Undefined while float32 products do not run on the WASM kernels.
+ */
+export function operandScratch(n: number): Float32Array | undefined {
+  const k = fastFloat32() ? wasmKernels() : undefined;
+  if (!k) return undefined;
+  if (!scratch || scratch.view.length < n) {
+    if (scratch) k.allocator.release(scratch.block);
+    const block = k.allocator.alloc('float32', [Math.max(n, 2 * (scratch?.view.length ?? 0))]);
+    scratch = { block, view: block.data as Float32Array };
+    // Growing the memory made a new buffer object: let the kernels see this generation of it.
+    k.inMemory(scratch.view);
+  }
+  return scratch.view;
+}

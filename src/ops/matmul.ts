@@ -8,7 +8,13 @@ import { Tensor, shapeSize, type Dims } from '../core/tensor.js';
 import type { TensorType } from '../core/dtype.js';
 import type { ThreadPool } from '../runtime/thread-pool.js';
 import { constantInput, type Kernel, type KernelInputs, type NodeInfo, type OpDef } from './kernel.js';
-import { broadcastOffsets, broadcastShapes, broadcastStrides, stridesOf } from './util/broadcast.js';
+import {
+  broadcastOffsets,
+  broadcastShapes,
+  broadcastStrides,
+  stridedOffsets,
+  stridesOf,
+} from './util/broadcast.js';
 import { computeArray, computeOf, float64Of, tensorFromCompute } from './util/compute-array.js';
 import { gemm, type FloatArray } from './util/gemm.js';
 import {
@@ -350,21 +356,7 @@ function gather(x: Labeled, labels: number[], dims: number[]): Labeled {
     });
     return s;
   });
-  const n = shapeSize(dims);
-  const out = new Float64Array(n);
-  const rank = dims.length;
-  const counter = new Array<number>(rank).fill(0);
-  let off = 0;
-  for (let i = 0; i < n; i++) {
-    out[i] = x.data[off];
-    for (let ax = rank - 1; ax >= 0; ax--) {
-      counter[ax]++;
-      off += strides[ax];
-      if (counter[ax] < dims[ax]) break;
-      off -= strides[ax] * counter[ax];
-      counter[ax] = 0;
-    }
-  }
+  const out = Float64Array.from(stridedOffsets(dims, strides), (o) => x.data[o]);
   return { labels, dims, data: out };
 }
 

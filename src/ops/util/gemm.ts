@@ -97,10 +97,10 @@ export function gemm(
     const nc = Math.min(NC, N - j0);
     for (let k0 = 0; k0 < K; k0 += KC) {
       const kc = Math.min(KC, K - k0);
-      packPanelsB(B, bOff + k0 * bRow + j0 * bCol, bRow, bCol, kc, nc, pb);
+      packPanels(B, bOff + k0 * bRow + j0 * bCol, bCol, bRow, nc, kc, pb);
       for (let i0 = 0; i0 < M; i0 += MC) {
         const mc = Math.min(MC, M - i0);
-        packPanelsA(A, aOff + i0 * aRow + k0 * aCol, aRow, aCol, mc, kc, pa);
+        packPanels(A, aOff + i0 * aRow + k0 * aCol, aRow, aCol, mc, kc, pa);
         const cBase = cOff + i0 * ldc + j0;
         // One B micro-panel (kc × NR) stays in L1 while the packed A block streams from L2.
         for (let jp = 0; jp < nc; jp += NR) {
@@ -116,81 +116,41 @@ export function gemm(
   }
 }
 
-/** op(B)[k0.., :] (kc × N) → panels of NR columns, each kc × NR, k-major, zero-padded. */
-function packPanelsB(
-  B: FloatArray,
+/**
+ * Packs `count` rows of a strided operand into panels of 4 (MR = NR = 4), each kc × 4, k-major,
+ * zero-padded.
+ * `within` steps between the 4 rows of a panel, `along` steps along K. op(A) (mc × kc) packs with
+ * (within, along) = (aRow, aCol); op(B) (kc × nc) packs its columns as rows with (bCol, bRow).
+ */
+function packPanels(
+  X: FloatArray,
   off: number,
-  bRow: number,
-  bCol: number,
-  kc: number,
-  N: number,
-  dst: Float64Array,
-): void {
-  for (let jp = 0; jp < N; jp += NR) {
-    const nr = Math.min(NR, N - jp);
-    let d = jp * kc;
-    const base = off + jp * bCol;
-    if (nr === NR) {
-      if (bCol === 1) {
-        for (let k = 0; k < kc; k++) {
-          const s = base + k * bRow;
-          dst[d] = B[s];
-          dst[d + 1] = B[s + 1];
-          dst[d + 2] = B[s + 2];
-          dst[d + 3] = B[s + 3];
-          d += 4;
-        }
-      } else {
-        for (let k = 0; k < kc; k++) {
-          const s = base + k * bRow;
-          dst[d] = B[s];
-          dst[d + 1] = B[s + bCol];
-          dst[d + 2] = B[s + 2 * bCol];
-          dst[d + 3] = B[s + 3 * bCol];
-          d += 4;
-        }
-      }
-    } else {
-      for (let k = 0; k < kc; k++) {
-        const s = base + k * bRow;
-        for (let j = 0; j < NR; j++) dst[d + j] = j < nr ? B[s + j * bCol] : 0;
-        d += 4;
-      }
-    }
-  }
-}
-
-/** op(A)[i0.., k0..] (mc × kc) → panels of MR rows, each kc × MR, k-major, zero-padded. */
-function packPanelsA(
-  A: FloatArray,
-  off: number,
-  aRow: number,
-  aCol: number,
-  mc: number,
+  within: number,
+  along: number,
+  count: number,
   kc: number,
   dst: Float64Array,
 ): void {
-  for (let ip = 0; ip < mc; ip += MR) {
-    const mr = Math.min(MR, mc - ip);
-    let d = ip * kc;
-    const base = off + ip * aRow;
-    if (mr === MR) {
-      const r0 = base;
-      const r1 = base + aRow;
-      const r2 = base + 2 * aRow;
-      const r3 = base + 3 * aRow;
+  for (let p = 0; p < count; p += 4) {
+    const r = Math.min(4, count - p);
+    let d = p * kc;
+    const base = off + p * within;
+    if (r === 4) {
+      const x1 = base + within;
+      const x2 = base + 2 * within;
+      const x3 = base + 3 * within;
       for (let k = 0; k < kc; k++) {
-        const c = k * aCol;
-        dst[d] = A[r0 + c];
-        dst[d + 1] = A[r1 + c];
-        dst[d + 2] = A[r2 + c];
-        dst[d + 3] = A[r3 + c];
+        const c = k * along;
+        dst[d] = X[base + c];
+        dst[d + 1] = X[x1 + c];
+        dst[d + 2] = X[x2 + c];
+        dst[d + 3] = X[x3 + c];
         d += 4;
       }
     } else {
       for (let k = 0; k < kc; k++) {
-        const s = base + k * aCol;
-        for (let i = 0; i < MR; i++) dst[d + i] = i < mr ? A[s + i * aRow] : 0;
+        const s = base + k * along;
+        for (let i = 0; i < 4; i++) dst[d + i] = i < r ? X[s + i * within] : 0;
         d += 4;
       }
     }

@@ -25,10 +25,8 @@ import {
   type GemmEpilogue,
   type PackedWeights,
 } from './util/sgemm.js';
-import { tensorInput } from './util/numeric.js';
+import { tensorInput, fmt } from './util/numeric.js';
 import { readWindowAttrs, resolveWindow, type Window, type WindowAttrs } from './util/window.js';
-
-const fmt = (d: Dims) => `[${d.join(', ')}]`;
 
 /** Everything one forward convolution needs to know about its shapes. */
 export interface ConvGeometry {

@@ -14,10 +14,8 @@ import type { Value } from '../core/value.js';
 import type { OpDef, RunContext } from './kernel.js';
 import { axesInput, normalizeAxes, normalizeAxis } from './util/axes.js';
 import { stridesOf } from './util/broadcast.js';
-import { intsOf, scalarOf, tensorInput } from './util/numeric.js';
+import { intsOf, scalarOf, tensorInput, fmt } from './util/numeric.js';
 import { axisGather, copyElements, fillElements, stridedCopy } from './util/strided-copy.js';
-
-const fmt = (dims: readonly number[]): string => `[${dims.join(', ')}]`;
 
 function lanesOf(type: TensorType): number {
   return dtypeInfo(type).lanes;

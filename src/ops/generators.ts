@@ -9,10 +9,8 @@ import { OnyxError } from '../core/errors.js';
 import { MAX_TENSOR_ELEMENTS } from '../core/limits.js';
 import { Tensor } from '../core/tensor.js';
 import type { OpDef } from './kernel.js';
-import { intsOf, numbersOf, tensorFromNumbers, tensorInput } from './util/numeric.js';
+import { intsOf, numbersOf, tensorFromNumbers, tensorInput, fmt } from './util/numeric.js';
 import { fillElements } from './util/strided-copy.js';
-
-const fmt = (dims: readonly number[]): string => `[${dims.join(', ')}]`;
 
 // ------------------------------------------------------------------------------------------------
 // Constant

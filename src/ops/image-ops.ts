@@ -11,9 +11,7 @@ import { OnyxError } from '../core/errors.js';
 import { shapeSize } from '../core/tensor.js';
 import type { OpDef } from './kernel.js';
 import { floatsOf, tensorFromFloats } from './util/float-io.js';
-import { intsOf, tensorInput } from './util/numeric.js';
-
-const fmt = (xs: ArrayLike<number>): string => `[${Array.from(xs).join(', ')}]`;
+import { intsOf, tensorInput, fmt } from './util/numeric.js';
 
 // ------------------------------------------------------------------------------------------------
 // GridSample

@@ -26,9 +26,7 @@ import {
   type GemmEpilogue,
   type PackedWeights,
 } from './util/sgemm.js';
-import { tensorInput } from './util/numeric.js';
-
-const fmt = (d: Dims) => `[${d.join(', ')}]`;
+import { tensorInput, fmt } from './util/numeric.js';
 
 function requireNumeric(t: Tensor, what: string): void {
   if (t.type === 'string' || t.type === 'bool' || t.type.startsWith('complex')) {

@@ -14,9 +14,7 @@ import { normalizeAxes, normalizeAxis } from './util/axes.js';
 import { broadcastOffsets } from './util/broadcast.js';
 import { computeArray, computeOf, float64Of, tensorFromCompute } from './util/compute-array.js';
 import type { FloatArray } from './util/gemm.js';
-import { tensorInput } from './util/numeric.js';
-
-const fmt = (d: Dims) => `[${d.join(', ')}]`;
+import { tensorInput, fmt } from './util/numeric.js';
 
 function requireFloat(t: Tensor, what: string): void {
   if (!['float32', 'float64', 'float16', 'bfloat16'].includes(t.type)) {

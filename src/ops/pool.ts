@@ -7,14 +7,12 @@
  */
 import type { Attributes } from '../ir/attributes.js';
 import { OnyxError } from '../core/errors.js';
-import { Tensor, shapeSize, type Dims } from '../core/tensor.js';
+import { Tensor, shapeSize } from '../core/tensor.js';
 import type { Kernel, NodeInfo, OpDef } from './kernel.js';
 import { computeArray, computeOf, tensorFromCompute } from './util/compute-array.js';
 import type { FloatArray } from './util/gemm.js';
-import { intsOf, tensorInput } from './util/numeric.js';
+import { intsOf, tensorInput, fmt } from './util/numeric.js';
 import { readWindowAttrs, resolveWindow, type Window } from './util/window.js';
-
-const fmt = (d: Dims) => `[${d.join(', ')}]`;
 
 type PoolKind = 'max' | 'avg' | 'lp';
 

@@ -20,7 +20,7 @@ import type { Value } from '../core/value.js';
 import type { NodeInfo, OpDef } from './kernel.js';
 import { normalizeAxes } from './util/axes.js';
 import { floatsOf, tensorFromFloats } from './util/float-io.js';
-import { intsOf, numbersOf, tensorInput } from './util/numeric.js';
+import { intsOf, numbersOf, tensorInput, fmt } from './util/numeric.js';
 
 type Mode = 'nearest' | 'linear' | 'cubic';
 type CoordMode =
@@ -44,8 +44,6 @@ export interface ResizeParams {
   extrapolation: number;
   antialias: boolean;
 }
-
-const fmt = (xs: ArrayLike<number>): string => `[${Array.from(xs).join(', ')}]`;
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], what: string): T {
   if ((allowed as readonly string[]).includes(value)) return value as T;

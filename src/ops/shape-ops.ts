@@ -11,10 +11,8 @@ import { Tensor, shapeSize, type Dims } from '../core/tensor.js';
 import type { OpDef } from './kernel.js';
 import { axesInput, normalizeAxes } from './util/axes.js';
 import { broadcastShapes, broadcastStrides, stridesOf } from './util/broadcast.js';
-import { int64Tensor, intsOf, tensorInput } from './util/numeric.js';
+import { int64Tensor, intsOf, tensorInput, fmt } from './util/numeric.js';
 import { stridedCopy } from './util/strided-copy.js';
-
-const fmt = (dims: Dims): string => `[${dims.join(', ')}]`;
 
 /** The same storage under new dims (the element count must match; callers check it). */
 function withDims(x: Tensor, dims: Dims): Tensor {

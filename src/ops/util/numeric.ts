@@ -87,3 +87,8 @@ export function int64Tensor(values: readonly number[], dims: Dims = [values.leng
     dims,
   );
 }
+
+/** Dims or any list of numbers as `[a, b, c]`, for error messages. */
+export function fmt(xs: ArrayLike<number>): string {
+  return `[${Array.from(xs).join(', ')}]`;
+}

@@ -20,7 +20,7 @@ import type { NodeInfo, OpDef } from './kernel.js';
 import { floatsOf, isFloatingType, tensorFromFloats } from './util/float-io.js';
 import { intsOf, tensorInput } from './util/numeric.js';
 // The recurrent and input projections are plain GEMMs; swap for the shared blocked GEMM when ready.
-import { sgemm as gemm } from './util/sgemm.js';
+import { fastFloat32, packConstant, releasePacked, sgemm as gemm, sgemmPacked } from './util/sgemm.js';
 
 type Act = (x: number) => number;
 type CellKind = 'RNN' | 'GRU' | 'LSTM';
@@ -202,13 +202,17 @@ function runRecurrent(cfg: RnnConfig, inputs: readonly (Value | undefined)[]): T
   const clip = cfg.clip;
   const cl = (v: number) => (v > clip ? clip : v < -clip ? -clip : v);
   const rows = S * Bt;
-  const xw = new Float64Array(rows * GH);
-  const hPrev = new Float64Array(Bt * H);
-  const cPrev = new Float64Array(Bt * H);
-  const hr = new Float64Array(Bt * GH);
+  // float32 models keep their scratch in float32 so both projections run on the WASM GEMM (as in
+  // onnxruntime, the cell state is float32 too); other types compute in float64.
+  const f32 = X instanceof Float32Array && W instanceof Float32Array && R instanceof Float32Array;
+  const Scratch = f32 ? Float32Array : Float64Array;
+  const xw = new Scratch(rows * GH);
+  const hPrev = new Scratch(Bt * H);
+  const cPrev = new Scratch(Bt * H);
+  const hr = new Scratch(Bt * GH);
   const gruReset = cfg.kind === 'GRU' && !cfg.linearBeforeReset;
-  const rh = gruReset ? new Float64Array(Bt * H) : undefined;
-  const rhr = gruReset ? new Float64Array(Bt * H) : undefined;
+  const rh = gruReset ? new Scratch(Bt * H) : undefined;
+  const rhr = gruReset ? new Scratch(Bt * H) : undefined;
   const hNew = new Float64Array(H);
 
   for (let d = 0; d < D; d++) {
@@ -229,9 +233,13 @@ function runRecurrent(cfg: RnnConfig, inputs: readonly (Value | undefined)[]): T
       }
     }
     const pOff = d * 3 * H;
+    // R_dᵀ is the B operand of every step: pack it once for this direction, not once per step.
+    const packedR = f32 ? packConstant('B', true, H, GH, R as Float32Array, d * GH * H, H) : undefined;
     for (let s = 0; s < S; s++) {
       // Recurrent projection for every batch row: hr = H_prev · R_dᵀ + Rb_d.
-      gemm(false, true, Bt, GH, H, 1, hPrev, 0, H, R, d * GH * H, H, 0, hr, 0, GH);
+      if (packedR && fastFloat32()) {
+        sgemmPacked(packedR, false, Bt, GH, H, 1, hPrev as Float32Array, 0, H, 0, hr as Float32Array, 0, GH);
+      } else gemm(false, true, Bt, GH, H, 1, hPrev, 0, H, R, d * GH * H, H, 0, hr, 0, GH);
       if (rb >= 0) for (let b = 0; b < Bt; b++) for (let j = 0; j < GH; j++) hr[b * GH + j] += Bias![rb + j];
       if (rh) {
         // GRU without linear_before_reset: the candidate needs (r ⊙ H_prev) · R_hᵀ.
@@ -288,6 +296,7 @@ function runRecurrent(cfg: RnnConfig, inputs: readonly (Value | undefined)[]): T
         }
       }
     }
+    releasePacked(packedR);
     for (let b = 0; b < Bt; b++) {
       const so = stOff(d, b);
       for (let k = 0; k < H; k++) {

@@ -148,6 +148,11 @@ export function sgemmPacked(
   parallelSgemmWithPacked(pool, w, trans, M, N, K, alpha, X, xOff, ldx, beta, C, cOff, ldc, epilogue);
 }
 
+/** Frees weights packed by `packConstant` that no kernel owns (e.g. packed for one run). */
+export function releasePacked(...ws: (PackedWeights | undefined)[]): void {
+  releaseAll(ws.filter((w): w is PackedWeights => w !== undefined));
+}
+
 function releaseAll(ws: readonly PackedWeights[]): void {
   const k = wasmKernels();
   if (k) for (const w of ws) k.releaseWeights(w);

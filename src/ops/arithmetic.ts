@@ -14,6 +14,7 @@ import type { Value } from '../core/value.js';
 import type { NodeInfo, OpDef } from './kernel.js';
 import { broadcastOffsets, broadcastShapes } from './util/broadcast.js';
 import { binary, elementsOf, unary, type Element } from './util/elementwise.js';
+import type { Float32BinaryOp } from './util/float32-binary.js';
 import {
   elementwiseOp,
   numeric,
@@ -32,13 +33,14 @@ import { bigPow, cPow, erf, intPow, roundHalfEven } from './util/special-functio
 const BINARY_VERSIONS = [1, 6, 7, 13, 14];
 
 /** Add, Sub, Mul, Div: legacy `broadcast`/`axis` attributes before opset 7. */
-function arith(opType: string, fns: ElementFns): OpDef {
+function arith(opType: string, fns: ElementFns, float32Op: Float32BinaryOp): OpDef {
   return elementwiseOp({
     opType,
     versions: BINARY_VERSIONS,
     arity: 2,
     fns: () => fns,
     legacyBroadcastBefore: 7,
+    float32Op,
   });
 }
 
@@ -82,6 +84,7 @@ const arithmeticOps: OpDef[] = [
       (a: number, b: number) => a + b,
       (a: bigint, b: bigint) => a + b,
     ),
+    'add',
   ),
   arith(
     'Sub',
@@ -89,14 +92,19 @@ const arithmeticOps: OpDef[] = [
       (a: number, b: number) => a - b,
       (a: bigint, b: bigint) => a - b,
     ),
+    'sub',
   ),
-  arith('Mul', {
-    float: (a: number, b: number) => a * b,
-    // Math.imul keeps the low 32 bits exactly (a plain product loses them above 2^53).
-    int: (a: number, b: number) => Math.imul(a, b),
-    bigint: (a: bigint, b: bigint) => a * b,
-  }),
-  arith('Div', { float: (a: number, b: number) => a / b, int: intDiv, bigint: bigDiv }),
+  arith(
+    'Mul',
+    {
+      float: (a: number, b: number) => a * b,
+      // Math.imul keeps the low 32 bits exactly (a plain product loses them above 2^53).
+      int: (a: number, b: number) => Math.imul(a, b),
+      bigint: (a: bigint, b: bigint) => a * b,
+    },
+    'mul',
+  ),
+  arith('Div', { float: (a: number, b: number) => a / b, int: intDiv, bigint: bigDiv }, 'div'),
   elementwiseOp({
     opType: 'Pow',
     versions: [1, 7, 12, 13, 15],

@@ -11,6 +11,7 @@ import type { Tensor } from '../../core/tensor.js';
 import type { KernelInputs, NodeInfo, OpDef } from '../kernel.js';
 import { normalizeAxis } from './axes.js';
 import { binary, unary, type Element } from './elementwise.js';
+import type { Float32BinaryOp } from './float32-binary.js';
 import { tensorInput } from './numeric.js';
 
 /**
@@ -124,6 +125,8 @@ export interface ElementwiseSpec {
   readonly legacyBroadcastBefore?: number;
   /** Binary ops whose inputs may differ in element type (Pow-12+). */
   readonly mixedTypes?: boolean;
+  /** Arithmetic ops with a dedicated float32 broadcast loop (see float32-binary.ts). */
+  readonly float32Op?: Float32BinaryOp;
 }
 
 export function requireInputs(opType: string, inputs: KernelInputs, n: number): Tensor[] {
@@ -152,7 +155,7 @@ export function elementwiseOp(spec: ElementwiseSpec): OpDef {
         if (arity === 1) return [unary(ts[0], outType, fn)];
         if (!spec.mixedTypes) requireSameType(opType, ts);
         const b = legacy ? legacyBroadcast(opType, ts[0], ts[1], broadcast, axis) : ts[1];
-        return [binary(ts[0], b, outType, fn)];
+        return [binary(ts[0], b, outType, fn, spec.float32Op)];
       };
     },
   };

@@ -8,6 +8,7 @@ import { allocData, dtypeInfo, type TensorType, type TypedArray } from '../../co
 import { encodeMinifloats, isMinifloat, type MinifloatType } from '../../core/float-formats.js';
 import { Tensor, shapeSize } from '../../core/tensor.js';
 import { broadcastOffsets, broadcastShapes } from './broadcast.js';
+import { float32Binary, type Float32BinaryOp } from './float32-binary.js';
 import { numbersOf } from './numeric.js';
 
 export type Element = number | bigint | string;
@@ -41,9 +42,20 @@ export function unary(x: Tensor, outType: TensorType, fn: (a: any) => Element): 
   return new Tensor(outType, sink.finish(), x.dims);
 }
 
-export function binary(a: Tensor, b: Tensor, outType: TensorType, fn: (x: any, y: any) => Element): Tensor {
+export function binary(
+  a: Tensor,
+  b: Tensor,
+  outType: TensorType,
+  fn: (x: any, y: any) => Element,
+  float32Op?: Float32BinaryOp,
+): Tensor {
   const dims = broadcastShapes(a.dims, b.dims);
   const n = shapeSize(dims);
+  if (float32Op && a.type === 'float32' && b.type === 'float32' && outType === 'float32') {
+    const out = new Float32Array(n);
+    float32Binary(float32Op, a.data as Float32Array, a.dims, b.data as Float32Array, b.dims, dims, out);
+    return new Tensor('float32', out, dims);
+  }
   const [oa, ob] = broadcastOffsets([a.dims, b.dims], dims);
   const A = elementsOf(a);
   const B = elementsOf(b);

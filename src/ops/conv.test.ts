@@ -370,3 +370,47 @@ describeKernelModes(() => {
     });
   });
 });
+
+describe('Conv float32 depthwise fast path against the generic loop', () => {
+  const cases: { x: number[]; k: number[]; s: number[]; d: number[]; pads: number[]; mult: number }[] = [
+    { x: [1, 1, 7, 9], k: [3, 3], s: [1, 1], d: [1, 1], pads: [1, 1, 1, 1], mult: 1 },
+    { x: [2, 5, 11, 13], k: [3, 3], s: [2, 2], d: [1, 1], pads: [1, 1, 1, 1], mult: 1 },
+    { x: [1, 4, 10, 8], k: [3, 3], s: [2, 2], d: [1, 1], pads: [1, 1, 1, 1], mult: 1 },
+    { x: [1, 3, 1, 1], k: [3, 3], s: [1, 1], d: [1, 1], pads: [1, 1, 1, 1], mult: 1 },
+    { x: [1, 3, 2, 2], k: [3, 3], s: [2, 2], d: [1, 1], pads: [1, 1, 1, 1], mult: 2 },
+    { x: [1, 6, 9, 7], k: [3, 3], s: [1, 1], d: [1, 1], pads: [0, 0, 0, 0], mult: 1 },
+    { x: [1, 2, 15, 12], k: [5, 5], s: [2, 2], d: [1, 1], pads: [2, 1, 2, 0], mult: 1 },
+    { x: [1, 3, 9, 11], k: [3, 2], s: [1, 2], d: [2, 1], pads: [2, 0, 1, 1], mult: 2 },
+    { x: [2, 3, 8, 8], k: [3, 3], s: [1, 1], d: [1, 1], pads: [1, 2, 0, 1], mult: 1 },
+    { x: [1, 2, 13, 5], k: [7, 3], s: [3, 1], d: [1, 2], pads: [3, 2, 3, 2], mult: 1 },
+  ];
+  for (const [i, c] of cases.entries()) {
+    it(`k=${c.k} s=${c.s} d=${c.d} pads=${c.pads} x=${c.x} mult=${c.mult}`, async () => {
+      const C = c.x[1];
+      const M = C * c.mult;
+      const x = f32(randomFloats(prod(c.x), 10 + i), c.x);
+      const w = f32(randomFloats(M * prod(c.k), 50 + i), [M, 1, ...c.k]);
+      const b = f32(randomFloats(M, 90 + i), [M]);
+      const attrs = { group: C, strides: c.s, dilations: c.d, pads: c.pads, kernel_shape: c.k };
+      const saved = convTuning.depthwiseFast;
+      try {
+        convTuning.depthwiseFast = false;
+        const [ref] = await run('Conv', [x, w, b], { attrs });
+        convTuning.depthwiseFast = true;
+        const [got] = await run('Conv', [x, w, b], { attrs });
+        assert.deepEqual(got.dims, ref.dims);
+        assertClose(numbersOf(got), numbersOf(ref), 1e-5, 1e-6);
+        const naive = naiveConv(x, w, b, {
+          strides: c.s,
+          dil: c.d,
+          padB: c.pads.slice(0, 2),
+          padE: c.pads.slice(2),
+          group: C,
+        });
+        assertClose(numbersOf(got), naive.data, 1e-5, 1e-6);
+      } finally {
+        convTuning.depthwiseFast = saved;
+      }
+    });
+  }
+});

@@ -92,6 +92,8 @@ function scratchLike(like: FloatArray, n: number): FloatArray {
 export const convTuning = {
   /** Target size (elements) of one im2col chunk. */
   chunkElements: 1 << 19,
+  /** Float32 2-D depthwise convolutions take the bounds-precomputed direct loop (tests turn it off). */
+  depthwiseFast: true,
 };
 
 /** 2-D parameters (1-D convs become height-1 2-D ones). */
@@ -276,6 +278,154 @@ function depthwise2d(
   }
 }
 
+/** Per output row / column of a 2-D window: the kernel taps [lo, hi) that land inside the input. */
+interface TapRanges {
+  lo: Int32Array;
+  hi: Int32Array;
+}
+
+function tapRanges(out: number, size: number, k: number, s: number, d: number, p: number): TapRanges {
+  const lo = new Int32Array(out);
+  const hi = new Int32Array(out);
+  for (let o = 0; o < out; o++) {
+    const i0 = o * s - p;
+    const a = i0 >= 0 ? 0 : Math.ceil(-i0 / d);
+    const b = size - 1 - i0 < 0 ? 0 : Math.floor((size - 1 - i0) / d) + 1;
+    lo[o] = Math.min(a, k);
+    hi[o] = Math.max(Math.min(b, k), lo[o]);
+  }
+  return { lo, hi };
+}
+
+/** Tap ranges of a 2-D depthwise convolution, plus the output columns whose whole row of taps is inside. */
+interface DepthwisePlan {
+  rows: TapRanges;
+  cols: TapRanges;
+  /** Interior output columns [in0, in1): every kx tap valid. */
+  in0: number;
+  in1: number;
+}
+
+function depthwisePlan(g: Geo2D): DepthwisePlan {
+  const rows = tapRanges(g.oh, g.H, g.kh, g.sh, g.dh, g.ph);
+  const cols = tapRanges(g.ow, g.W, g.kw, g.sw, g.dw, g.pw);
+  let in0 = 0;
+  while (in0 < g.ow && !(cols.lo[in0] === 0 && cols.hi[in0] === g.kw)) in0++;
+  let in1 = in0;
+  while (in1 < g.ow && cols.lo[in1] === 0 && cols.hi[in1] === g.kw) in1++;
+  return { rows, cols, in0, in1 };
+}
+
+/** Output columns [ox0, ox1) of row oy of a float32 depthwise convolution, taps bounded by the plan. */
+function depthwiseRowF32(
+  X: Float32Array,
+  xOff: number,
+  Wt: Float32Array,
+  wOff: number,
+  Y: Float32Array,
+  yOff: number,
+  g: Geo2D,
+  plan: DepthwisePlan,
+  oy: number,
+  ox0: number,
+  ox1: number,
+): void {
+  const { W, kw, sw, dh, dw, pw, ow } = g;
+  const ky0 = plan.rows.lo[oy];
+  const ky1 = plan.rows.hi[oy];
+  const clo = plan.cols.lo;
+  const chi = plan.cols.hi;
+  const iyBase = oy * g.sh - g.ph;
+  const d = yOff + oy * ow;
+  for (let ox = ox0; ox < ox1; ox++) {
+    const kx0 = clo[ox];
+    const kx1 = chi[ox];
+    const ixBase = ox * sw - pw;
+    let s = 0;
+    for (let ky = ky0; ky < ky1; ky++) {
+      const row = xOff + (iyBase + ky * dh) * W + ixBase;
+      const wr = wOff + ky * kw;
+      for (let kx = kx0; kx < kx1; kx++) s += Wt[wr + kx] * X[row + kx * dw];
+    }
+    Y[d + ox] = s;
+  }
+}
+
+/**
+ * Float32 2-D depthwise convolution of one channel: Y (written, not accumulated) from the taps that
+ * fall inside the input, found per output row and column up front so the inner loops test nothing.
+ * 3×3 windows with stride 1 or 2 and no dilation run their interior unrolled.
+ */
+function depthwise2dF32(
+  X: Float32Array,
+  xOff: number,
+  Wt: Float32Array,
+  wOff: number,
+  Y: Float32Array,
+  yOff: number,
+  g: Geo2D,
+  plan: DepthwisePlan,
+): void {
+  const { W, oh, ow, sw } = g;
+  const k3 = g.kh === 3 && g.kw === 3 && g.dh === 1 && g.dw === 1 && (sw === 1 || sw === 2) && g.sh === sw;
+  if (!k3) {
+    for (let oy = 0; oy < oh; oy++) depthwiseRowF32(X, xOff, Wt, wOff, Y, yOff, g, plan, oy, 0, ow);
+    return;
+  }
+  const { in0, in1 } = plan;
+  const w0 = Wt[wOff];
+  const w1 = Wt[wOff + 1];
+  const w2 = Wt[wOff + 2];
+  const w3 = Wt[wOff + 3];
+  const w4 = Wt[wOff + 4];
+  const w5 = Wt[wOff + 5];
+  const w6 = Wt[wOff + 6];
+  const w7 = Wt[wOff + 7];
+  const w8 = Wt[wOff + 8];
+  const rlo = plan.rows.lo;
+  const rhi = plan.rows.hi;
+  for (let oy = 0; oy < oh; oy++) {
+    if (rlo[oy] !== 0 || rhi[oy] !== 3 || in1 <= in0) {
+      depthwiseRowF32(X, xOff, Wt, wOff, Y, yOff, g, plan, oy, 0, ow);
+      continue;
+    }
+    depthwiseRowF32(X, xOff, Wt, wOff, Y, yOff, g, plan, oy, 0, in0);
+    const r0 = xOff + (oy * g.sh - g.ph) * W - g.pw;
+    const r1 = r0 + W;
+    const r2 = r1 + W;
+    const d = yOff + oy * ow;
+    if (sw === 1) {
+      for (let ox = in0; ox < in1; ox++) {
+        Y[d + ox] =
+          w0 * X[r0 + ox] +
+          w1 * X[r0 + ox + 1] +
+          w2 * X[r0 + ox + 2] +
+          w3 * X[r1 + ox] +
+          w4 * X[r1 + ox + 1] +
+          w5 * X[r1 + ox + 2] +
+          w6 * X[r2 + ox] +
+          w7 * X[r2 + ox + 1] +
+          w8 * X[r2 + ox + 2];
+      }
+    } else {
+      for (let ox = in0; ox < in1; ox++) {
+        const i = 2 * ox;
+        Y[d + ox] =
+          w0 * X[r0 + i] +
+          w1 * X[r0 + i + 1] +
+          w2 * X[r0 + i + 2] +
+          w3 * X[r1 + i] +
+          w4 * X[r1 + i + 1] +
+          w5 * X[r1 + i + 2] +
+          w6 * X[r2 + i] +
+          w7 * X[r2 + i + 1] +
+          w8 * X[r2 + i + 2];
+      }
+    }
+    depthwiseRowF32(X, xOff, Wt, wOff, Y, yOff, g, plan, oy, in1, ow);
+  }
+}
+
 /** How a convolution runs beyond its operands: pre-packed weights, a fused clamp, threads. */
 export interface ConvRunOptions {
   /** W_g (Mg × Kg) of each group packed by `packConvWeights`; used only while `fastFloat32()`. */
@@ -311,6 +461,10 @@ export function convForward(
     win.padEnd.every((p) => p === 0);
   const g2 = as2d(spatial, win);
   if (P <= 0 || Mg <= 0) return;
+  const dwPlan =
+    Cg === 1 && g2 && !pointwise && convTuning.depthwiseFast && X instanceof Float32Array
+      ? depthwisePlan(g2)
+      : undefined;
   const { clip, pool } = opts;
   const packed = opts.packed && X instanceof Float32Array && fastFloat32() ? opts.packed : undefined;
   /** W_g · B (Mg × cols, B's rows `ldb` apart) into Y at yOff, rows P apart, with the epilogue. */
@@ -355,7 +509,12 @@ export function convForward(
       if (pointwise) {
         product(g, P, Cg, X, xOff, inSize, yOff);
       } else if (Cg === 1 && g2) {
-        for (let m = 0; m < Mg; m++) depthwise2d(X, xOff, Wt, wOff + m * Kg, Y, yOff + m * P, g2);
+        if (dwPlan && X instanceof Float32Array && Wt instanceof Float32Array && Y instanceof Float32Array) {
+          for (let m = 0; m < Mg; m++)
+            depthwise2dF32(X, xOff, Wt, wOff + m * Kg, Y, yOff + m * P, g2, dwPlan);
+        } else {
+          for (let m = 0; m < Mg; m++) depthwise2d(X, xOff, Wt, wOff + m * Kg, Y, yOff + m * P, g2);
+        }
         const b = bias ? { data: bias as Float32Array, offset: g * Mg, axis: 'row' as const } : undefined;
         applyEpilogue(Y, yOff, P, Mg, P, { bias: b, clip });
       } else if (g2) {

@@ -223,3 +223,41 @@ describe('LRN / MeanVarianceNormalization / LpNormalization', () => {
     await assert.rejects(run('LpNormalization', [x], { p: 3 }), /p must be 1 or 2/);
   });
 });
+
+describe('BatchNormalization float32 inference pass', () => {
+  for (const dims of [
+    [1, 1, 5, 7],
+    [2, 3, 4, 5],
+    [3, 7],
+    [1, 4, 9],
+  ]) {
+    it(`matches fround(x·s + t) for ${JSON.stringify(dims)}`, async () => {
+      const [N, C] = dims;
+      const S = dims.slice(2).reduce((a, b) => a * b, 1);
+      const x = f32(randomFloats(N * C * S, 3), dims);
+      const scale = f32(randomFloats(C, 4), [C]);
+      const bias = f32(randomFloats(C, 5), [C]);
+      const mean = f32(randomFloats(C, 6), [C]);
+      const vr = f32(
+        Array.from(randomFloats(C, 7), (v) => Math.abs(v) + 0.1),
+        [C],
+      );
+      const [y] = (await run(
+        'BatchNormalization',
+        [x, scale, bias, mean, vr],
+        { epsilon: { float: 1e-3 } },
+        15,
+      )) as Tensor[];
+      assert.ok(y.data instanceof Float32Array);
+      const X = numbersOf(x);
+      const [sc, b, m, v] = [scale, bias, mean, vr].map(numbersOf);
+      const want: number[] = [];
+      for (let i = 0; i < X.length; i++) {
+        const c = Math.floor(i / S) % C;
+        const a = sc[c] / Math.sqrt(v[c] + Math.fround(1e-3));
+        want.push(Math.fround(X[i] * a + (b[c] - m[c] * a)));
+      }
+      assert.deepEqual(Array.from(y.data), want);
+    });
+  }
+});

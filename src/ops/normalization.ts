@@ -62,6 +62,52 @@ function paramReader(p: Tensor, target: Dims, what: string): (i: number) => numb
 // ---------------------------------------------------------------------------------------------
 // BatchNormalization
 
+/** Y = X·a[c] + b[c] per channel (or per channel and position when `perElem`), any compute array. */
+function applyScaleShift(
+  X: FloatArray,
+  Y: FloatArray,
+  N: number,
+  C: number,
+  S: number,
+  perElem: boolean,
+  a: Float64Array,
+  b: Float64Array,
+): void {
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const base = (n * C + c) * S;
+      if (perElem) {
+        for (let s = 0; s < S; s++) Y[base + s] = X[base + s] * a[c * S + s] + b[c * S + s];
+      } else {
+        const ac = a[c];
+        const bc = b[c];
+        for (let s = 0; s < S; s++) Y[base + s] = X[base + s] * ac + bc;
+      }
+    }
+  }
+}
+
+/** Float32 inference BatchNormalization: one monomorphic pass per (image, channel), y = x·s + t. */
+function batchNormApplyF32(
+  X: Float32Array,
+  Y: Float32Array,
+  N: number,
+  C: number,
+  S: number,
+  a: Float64Array,
+  b: Float64Array,
+): void {
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const base = (n * C + c) * S;
+      const end = base + S;
+      const ac = a[c];
+      const bc = b[c];
+      for (let i = base; i < end; i++) Y[i] = X[i] * ac + bc;
+    }
+  }
+}
+
 const batchNorm: OpDef = {
   opType: 'BatchNormalization',
   versions: [1, 6, 7, 9, 14, 15],
@@ -139,17 +185,10 @@ const batchNorm: OpDef = {
         a[p] = scale[p] / Math.sqrt(variance[p] + eps);
         b[p] = bias[p] - mean[p] * a[p];
       }
-      for (let n = 0; n < N; n++) {
-        for (let c = 0; c < C; c++) {
-          const base = (n * C + c) * S;
-          if (perElem) {
-            for (let s = 0; s < S; s++) Y[base + s] = X[base + s] * a[c * S + s] + b[c * S + s];
-          } else {
-            const ac = a[c];
-            const bc = b[c];
-            for (let s = 0; s < S; s++) Y[base + s] = X[base + s] * ac + bc;
-          }
-        }
+      if (!perElem && X instanceof Float32Array && Y instanceof Float32Array) {
+        batchNormApplyF32(X, Y, N, C, S, a, b);
+      } else {
+        applyScaleShift(X, Y, N, C, S, perElem, a, b);
       }
       const y = tensorFromCompute(x.type, Y, x.dims);
       const outs: (Tensor | null)[] = [y];

@@ -146,6 +146,91 @@ function poolPlanes(
   }
 }
 
+/** Tuning knobs (tests turn the 2-D fast path off to compare it with the general engine). */
+export const poolTuning = {
+  /** Float32 2-D MaxPool/AveragePool without Indices or dilation take `pool2dF32`. */
+  fast2d: true,
+};
+
+/** Per output index of one spatial dim: the valid input range [lo, hi) (dilation 1). */
+function rangesOf(plan: DimPlan): { lo: Int32Array; hi: Int32Array } {
+  const n = plan.coords.length;
+  const lo = new Int32Array(n);
+  const hi = new Int32Array(n);
+  for (let o = 0; o < n; o++) {
+    const l = plan.coords[o];
+    lo[o] = l.length > 0 ? l[0] : 0;
+    hi[o] = l.length > 0 ? l[l.length - 1] + 1 : lo[o];
+  }
+  return { lo, hi };
+}
+
+/**
+ * Float32 2-D max/average pooling (no dilation, no Indices): each output's window is a rectangle
+ * [rows) × [cols) found up front, visited in the same row-major order as the general engine, so
+ * results match it exactly.
+ */
+function pool2dF32(
+  X: Float32Array,
+  Y: Float32Array,
+  planes: number,
+  spatial: number[],
+  w: Window,
+  o: PoolOptions,
+): void {
+  const [H, W] = spatial;
+  const [oh, ow] = w.outSpatial;
+  const py = planDim(H, w, 0);
+  const px = planDim(W, w, 1);
+  const r = rangesOf(py);
+  const c = rangesOf(px);
+  const max = o.kind === 'max';
+  // Divisor per output (average): padded-window or valid-window size.
+  const div = new Float64Array(oh * ow);
+  for (let oy = 0; oy < oh; oy++) {
+    for (let ox = 0; ox < ow; ox++) {
+      div[oy * ow + ox] = o.countIncludePad
+        ? py.padCount[oy] * px.padCount[ox]
+        : (r.hi[oy] - r.lo[oy]) * (c.hi[ox] - c.lo[ox]);
+    }
+  }
+  const inSize = H * W;
+  const outSize = oh * ow;
+  const clo = c.lo;
+  const chi = c.hi;
+  for (let pl = 0; pl < planes; pl++) {
+    const xb = pl * inSize;
+    const yb = pl * outSize;
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = xb + r.lo[oy] * W;
+      const y1 = xb + r.hi[oy] * W;
+      const d = yb + oy * ow;
+      for (let ox = 0; ox < ow; ox++) {
+        const x0 = clo[ox];
+        const x1 = chi[ox];
+        if (max) {
+          let best = -Infinity;
+          let found = false;
+          for (let row = y0; row < y1; row += W) {
+            for (let i = row + x0; i < row + x1; i++) {
+              const v = X[i];
+              if (v > best || (!found && v !== v)) {
+                best = v;
+                found = true;
+              }
+            }
+          }
+          Y[d + ox] = best;
+        } else {
+          let s = 0;
+          for (let row = y0; row < y1; row += W) for (let i = row + x0; i < row + x1; i++) s += X[i];
+          Y[d + ox] = s / div[oy * ow + ox];
+        }
+      }
+    }
+  }
+}
+
 function checkPoolInput(x: Tensor, what: string): void {
   if (x.dims.length < 3) {
     throw new OnyxError('SHAPE_MISMATCH', `${what}: input must be [N, C, spatial...], got ${fmt(x.dims)}`);
@@ -197,7 +282,21 @@ function windowedPool(node: NodeInfo, kind: PoolKind, what: string): Kernel {
     const n = shapeSize(outDims);
     const Y = computeArray(x.type, n);
     const I = wantIndices ? new BigInt64Array(n) : undefined;
-    poolPlanes(computeOf(x), Y, I, x.dims[0] * x.dims[1], spatial, w, opts);
+    const X = computeOf(x);
+    const planes = x.dims[0] * x.dims[1];
+    if (
+      poolTuning.fast2d &&
+      !I &&
+      kind !== 'lp' &&
+      spatial.length === 2 &&
+      w.dilations.every((d) => d === 1) &&
+      X instanceof Float32Array &&
+      Y instanceof Float32Array
+    ) {
+      pool2dF32(X, Y, planes, spatial, w, opts);
+    } else {
+      poolPlanes(X, Y, I, planes, spatial, w, opts);
+    }
     const y = tensorFromCompute(x.type, Y, outDims);
     return I
       ? [y, new Tensor('int64', I, outDims)]

@@ -175,3 +175,43 @@ test('Dropout: identity with a mask of ones at inference, seeded mask in trainin
     /Dropout does not accept int32/,
   );
 });
+
+test('Gelu/Softmax/LogSoftmax float32 fast paths match the generic (float64) path on random shapes', () => {
+  const rng = new MT19937(1234);
+  for (let trial = 0; trial < 20; trial++) {
+    const rank = 1 + Math.floor(rng.nextDouble() * 4);
+    const dims = Array.from({ length: rank }, () => 1 + Math.floor(rng.nextDouble() * 9));
+    const n = dims.reduce((a, b) => a * b, 1);
+    const data = Float32Array.from({ length: n }, () => (rng.nextDouble() - 0.5) * 16);
+    if (trial === 0) data.set([NaN, Infinity, -Infinity, -0, -12, 12].slice(0, n));
+    const x32 = new Tensor('float32', data, dims);
+    const x64 = new Tensor('float64', Float64Array.from(data), dims);
+    // Gelu: erf via a one-exp erfc approximation (relative error < 1.2e-7); the generic 1 + erf
+    // cancels in the far negative tail, hence the small absolute slack.
+    for (const approximate of ['none', 'tanh']) {
+      const fast = values(one('Gelu', [x32], { approximate }, 20)) as number[];
+      const ref = values(one('Gelu', [x64], { approximate }, 20)) as number[];
+      assert.equal(fast.length, ref.length);
+      for (let i = 0; i < ref.length; i++) {
+        const r = Math.fround(ref[i]);
+        if (Number.isNaN(r)) assert.ok(Number.isNaN(fast[i]), `Gelu(${data[i]})`);
+        else if (fast[i] !== r)
+          assert.ok(
+            Math.abs(fast[i] - r) <= 3e-7 * Math.abs(r) + 1e-12,
+            `Gelu(${data[i]}): ${fast[i]} vs ${r}`,
+          );
+      }
+    }
+    // Softmax family: the same double arithmetic, so bit-identical once rounded.
+    const axis = -1 - Math.floor(rng.nextDouble() * rank);
+    for (const op of ['Softmax', 'LogSoftmax', 'Hardmax']) {
+      for (const opset of [11, 13]) {
+        const fast = one(op, [x32], { axis }, opset);
+        assert.equal(fast.type, 'float32');
+        assert.deepEqual(fast.dims, dims);
+        const ref = (values(one(op, [x64], { axis }, opset)) as number[]).map(Math.fround);
+        assert.deepEqual(values(fast), ref, `${op}-${opset} axis ${axis} dims [${dims}]`);
+      }
+    }
+  }
+});

@@ -169,9 +169,79 @@ function withFloat32Relu(def: OpDef): OpDef {
   };
 }
 
+/**
+ * erfc(z) for z ≥ 0 with fractional error below 1.2e-7 everywhere (Chebyshev fit, Numerical
+ * Recipes `erfcc`): one exp per element, enough for float32 results.
+ */
+function erfcFast(z: number): number {
+  const t = 1 / (1 + 0.5 * z);
+  return (
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 +
+                            t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    )
+  );
+}
+
+/** Gelu (approximate = "none") of float32 `src` into `out`: 0.5·x·(1 + erf(x/√2)) via erfc. */
+export function geluErfFloat32(src: Float32Array, out: Float32Array): void {
+  for (let i = 0; i < src.length; i++) {
+    const x = src[i];
+    const z = x * SQRT1_2;
+    // For x < 0, 1 + erf(z) = erfc(|z|) keeps full relative accuracy in the tail.
+    out[i] = x < 0 ? 0.5 * x * erfcFast(-z) : 0.5 * x * (2 - erfcFast(z));
+  }
+}
+
+/** Gelu (approximate = "tanh") of float32 `src` into `out`, the same formula as the generic path. */
+export function geluTanhFloat32(src: Float32Array, out: Float32Array): void {
+  for (let i = 0; i < src.length; i++) {
+    const x = src[i];
+    out[i] = 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
+  }
+}
+
+/** Gelu on float32 as a direct loop (no per-element closure, erf in one exp); others take the generic path. */
+function withFloat32Gelu(def: OpDef): OpDef {
+  return {
+    ...def,
+    build(node) {
+      const generic = def.build(node);
+      const approximate = node.attrs.string('approximate', 'none');
+      const kernel = approximate === 'none' ? geluErfFloat32 : geluTanhFloat32;
+      return (inputs, ctx) => {
+        const x = inputs[0];
+        if (
+          !(x instanceof Tensor) ||
+          x.type !== 'float32' ||
+          !(x.data instanceof Float32Array) ||
+          inputs.length !== 1
+        ) {
+          return generic(inputs, ctx);
+        }
+        const out = new Float32Array(x.data.length);
+        kernel(x.data, out);
+        return [new Tensor('float32', out, x.dims)];
+      };
+    },
+  };
+}
+
 const pointwiseOps: OpDef[] = ACTIVATIONS.map((r) => {
   const def = elementwiseOp({ opType: r.op, versions: r.versions, arity: 1, fns: r.fns });
-  return r.op === 'Relu' ? withFloat32Relu(def) : def;
+  return r.op === 'Relu' ? withFloat32Relu(def) : r.op === 'Gelu' ? withFloat32Gelu(def) : def;
 });
 
 /** SwiGLU(A, B) = Swish_alpha(A) · B; A and B must have the same shape (no broadcasting). */
@@ -273,6 +343,41 @@ function softmaxFamily(kind: SoftmaxKind, x: Tensor, outer: number, len: number,
   return tensorFromNumbers(x.type, out, x.dims);
 }
 
+/**
+ * Softmax / LogSoftmax of float32 rows of length `len` laid end to end (inner = 1): the same
+ * arithmetic as `softmaxFamily` in double, rounded to float32 once on store, without the
+ * float64 round trip of the whole tensor.
+ */
+export function softmaxRowsFloat32(
+  kind: 'softmax' | 'logsoftmax',
+  src: Float32Array,
+  len: number,
+): Float32Array {
+  const out = new Float32Array(src.length);
+  const row = new Float64Array(len);
+  for (let base = 0; base + len <= src.length && len > 0; base += len) {
+    let max = -Infinity;
+    for (let k = 0; k < len; k++) {
+      const v = src[base + k];
+      if (v > max || (v !== v && max === max)) max = v;
+    }
+    let sum = 0;
+    if (kind === 'softmax') {
+      for (let k = 0; k < len; k++) {
+        const e = Math.exp(src[base + k] - max);
+        row[k] = e;
+        sum += e;
+      }
+      for (let k = 0; k < len; k++) out[base + k] = row[k] / sum;
+    } else {
+      for (let k = 0; k < len; k++) sum += Math.exp(src[base + k] - max);
+      const logSum = Math.log(sum);
+      for (let k = 0; k < len; k++) out[base + k] = src[base + k] - max - logSum;
+    }
+  }
+  return out;
+}
+
 function softmaxOp(opType: string, kind: SoftmaxKind): OpDef {
   return {
     opType,
@@ -290,6 +395,10 @@ function softmaxOp(opType: string, kind: SoftmaxKind): OpDef {
         let rest = 1;
         for (let d = axis + 1; d < rank; d++) rest *= x.dims[d];
         const len = rank === 0 ? 1 : x.dims[axis];
+        const rowLen = coerce2d ? len * rest : rest === 1 ? len : 0;
+        if (kind !== 'hardmax' && rowLen > 0 && x.type === 'float32' && x.data instanceof Float32Array) {
+          return [new Tensor('float32', softmaxRowsFloat32(kind, x.data, rowLen), x.dims)];
+        }
         return [
           coerce2d ? softmaxFamily(kind, x, outer, len * rest, 1) : softmaxFamily(kind, x, outer, len, rest),
         ];

@@ -300,3 +300,39 @@ test('CenterCropPad crops and pads around the centre', () => {
     /one non-negative entry per axis/,
   );
 });
+
+test('Transpose float32 tiled fast path matches the generic strided copy on random shapes and perms', () => {
+  let seed = 7;
+  const rand = () => {
+    seed = (seed * 16807) % 2147483647;
+    return seed / 2147483647;
+  };
+  for (let trial = 0; trial < 60; trial++) {
+    const rank = 2 + Math.floor(rand() * 4);
+    const dims = Array.from({ length: rank }, () => 1 + Math.floor(rand() * 40 ** (1 / rank) * 2));
+    const n = dims.reduce((a, b) => a * b, 1);
+    const perm = Array.from({ length: rank }, (_, i) => i);
+    for (let i = rank - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [perm[i], perm[j]] = [perm[j], perm[i]];
+    }
+    const bits = Uint32Array.from({ length: n }, (_, i) => (i * 2654435761) >>> 0);
+    bits[0] = 0x7fa00001; // a NaN payload must survive
+    const x = new Tensor('float32', new Float32Array(bits.buffer), dims);
+    const ref = one('Transpose', [new Tensor('uint32', bits, dims)], { perm }, 21);
+    const fast = one('Transpose', [x], { perm }, 21);
+    assert.deepEqual(fast.dims, ref.dims);
+    const got = new Uint32Array(
+      (fast.data as Float32Array).buffer,
+      (fast.data as Float32Array).byteOffset,
+      n,
+    );
+    assert.deepEqual([...got], [...(ref.data as Uint32Array)], `dims [${dims}] perm [${perm}]`);
+  }
+  // The attention shapes: [1,4,128,64] → [1,4,64,128] and back.
+  const big = Float32Array.from({ length: 4 * 128 * 64 }, (_, i) => i);
+  const kt = one('Transpose', [new Tensor('float32', big, [1, 4, 128, 64])], { perm: [0, 1, 3, 2] }, 21);
+  const back = one('Transpose', [kt], { perm: [0, 1, 3, 2] }, 21);
+  assert.deepEqual([...(back.data as Float32Array)], [...big]);
+  assert.equal((kt.data as Float32Array)[1], 64);
+});

@@ -63,6 +63,112 @@ function permuteView(
 // ------------------------------------------------------------------------------------------------
 // Transpose
 
+/**
+ * A permutation reduced to loops over output-order dims `n` with destination strides `ds` and
+ * source strides `ss` (size-1 dims dropped, dims contiguous in both merged), plus the index `k` of
+ * the dim that is contiguous in the source; the innermost output dim is strided in the source.
+ */
+export interface TiledTransposePlan {
+  n: number[];
+  ds: number[];
+  ss: number[];
+  k: number;
+}
+
+/**
+ * The plan for the float32 tiled transpose, or undefined where the generic strided copy is as good
+ * (the innermost output run is contiguous in the source, or the tensor is empty).
+ */
+export function tiledTransposePlan(dims: Dims, perm: readonly number[]): TiledTransposePlan | undefined {
+  const inStrides = stridesOf(dims);
+  const outDims = perm.map((p) => dims[p]);
+  const outStrides = stridesOf(outDims);
+  let n: number[] = [];
+  let ds: number[] = [];
+  let ss: number[] = [];
+  for (let i = 0; i < perm.length; i++) {
+    const d = outDims[i];
+    if (d === 0) return undefined;
+    if (d === 1) continue;
+    n.push(d);
+    ds.push(outStrides[i]);
+    ss.push(inStrides[perm[i]]);
+  }
+  for (let i = n.length - 2; i >= 0; i--) {
+    if (ds[i] === ds[i + 1] * n[i + 1] && ss[i] === ss[i + 1] * n[i + 1]) {
+      n[i] *= n[i + 1];
+      ds[i] = ds[i + 1];
+      ss[i] = ss[i + 1];
+      n = [...n.slice(0, i + 1), ...n.slice(i + 2)];
+      ds = [...ds.slice(0, i + 1), ...ds.slice(i + 2)];
+      ss = [...ss.slice(0, i + 1), ...ss.slice(i + 2)];
+    }
+  }
+  const r = n.length;
+  if (r < 2 || ss[r - 1] === 1) return undefined;
+  const k = ss.indexOf(1);
+  if (k < 0) return undefined;
+  return { n, ds, ss, k };
+}
+
+const TILE = 16;
+
+/**
+ * Copies `src` into `dst` along `plan`: the source-contiguous dim and the innermost output dim
+ * are walked in TILE×TILE blocks (reads and writes both stay in a few cache lines), the other
+ * dims by an odometer.
+ */
+export function tiledTranspose(dstF: Float32Array, srcF: Float32Array, plan: TiledTransposePlan): void {
+  // Bit patterns move through 32-bit word views so NaN payloads pass through untouched.
+  const dst = new Uint32Array(dstF.buffer, dstF.byteOffset, dstF.length);
+  const src = new Uint32Array(srcF.buffer, srcF.byteOffset, srcF.length);
+  const { n, ds, ss, k } = plan;
+  const r = n.length;
+  const j = r - 1;
+  const nj = n[j];
+  const nk = n[k];
+  const sj = ss[j];
+  const dk = ds[k];
+  // Remaining dims, outermost first.
+  const on: number[] = [];
+  const ods: number[] = [];
+  const oss: number[] = [];
+  for (let i = 0; i < j; i++) {
+    if (i === k) continue;
+    on.push(n[i]);
+    ods.push(ds[i]);
+    oss.push(ss[i]);
+  }
+  const outer = on.length;
+  const counter = new Array<number>(outer).fill(0);
+  let d = 0;
+  let s = 0;
+  while (true) {
+    for (let a0 = 0; a0 < nk; a0 += TILE) {
+      const a1 = Math.min(a0 + TILE, nk);
+      for (let b0 = 0; b0 < nj; b0 += TILE) {
+        const b1 = Math.min(b0 + TILE, nj);
+        for (let a = a0; a < a1; a++) {
+          const dRow = d + a * dk;
+          const sRow = s + a;
+          for (let b = b0; b < b1; b++) dst[dRow + b] = src[sRow + b * sj];
+        }
+      }
+    }
+    let i = outer - 1;
+    for (; i >= 0; i--) {
+      counter[i]++;
+      d += ods[i];
+      s += oss[i];
+      if (counter[i] < on[i]) break;
+      d -= ods[i] * on[i];
+      s -= oss[i] * on[i];
+      counter[i] = 0;
+    }
+    if (i < 0) return;
+  }
+}
+
 const transpose: OpDef = {
   opType: 'Transpose',
   versions: [1, 13, 21, 23, 24, 25],
@@ -84,6 +190,17 @@ const transpose: OpDef = {
         perm = normalizeAxes(permAttr, r, 'Transpose perm');
       }
       if (perm.every((p, i) => p === i)) return [x];
+      if (x.type === 'float32' && x.data instanceof Float32Array) {
+        const plan = tiledTransposePlan(x.dims, perm);
+        if (plan) {
+          const out = ctx.alloc(
+            'float32',
+            perm.map((p) => x.dims[p]),
+          );
+          tiledTranspose(out.data as Float32Array, x.data, plan);
+          return [out];
+        }
+      }
       return [
         permuteView(
           x,

@@ -27,6 +27,7 @@ import {
 } from './util/sgemm.js';
 import { tensorInput, fmt } from './util/numeric.js';
 import { readWindowAttrs, resolveWindow, type Window, type WindowAttrs } from './util/window.js';
+import { minusZeroPoint } from './util/zero-point.js';
 
 /** Everything one forward convolution needs to know about its shapes. */
 export interface ConvGeometry {
@@ -620,32 +621,6 @@ const conv: OpDef = {
 // ---------------------------------------------------------------------------------------------
 // ConvInteger
 
-function minusZeroPoint(
-  t: Tensor,
-  zp: Tensor | undefined,
-  perChannel: number,
-  chanStride: number,
-  what: string,
-): Float64Array {
-  if (t.type !== 'int8' && t.type !== 'uint8') {
-    throw new OnyxError('TYPE_MISMATCH', `ConvInteger ${what} must be int8 or uint8, got ${t.type}`);
-  }
-  const out = Float64Array.from(t.data as Int8Array | Uint8Array);
-  if (!zp) return out;
-  const z = zp.data as Int8Array | Uint8Array;
-  if (z.length === 1) {
-    for (let i = 0; i < out.length; i++) out[i] -= z[0];
-  } else if (z.length === perChannel) {
-    for (let i = 0; i < out.length; i++) out[i] -= z[Math.floor(i / chanStride) % perChannel];
-  } else {
-    throw new OnyxError(
-      'SHAPE_MISMATCH',
-      `ConvInteger ${what}_zero_point must be a scalar${perChannel > 1 ? ` or hold ${perChannel} values` : ''}, got dims ${fmt(zp.dims)}`,
-    );
-  }
-  return out;
-}
-
 const convInteger: OpDef = {
   opType: 'ConvInteger',
   versions: [10],
@@ -657,8 +632,16 @@ const convInteger: OpDef = {
       const w = tensorInput(inputs[1], 'ConvInteger input w');
       const geo = convGeometry(x.dims, w.dims, group, attrs, 'ConvInteger');
       // Padding holds x_zero_point, i.e. zero once the zero point is subtracted.
-      const X = minusZeroPoint(x, optionalTensor(inputs[2]), 1, 1, 'x');
-      const W = minusZeroPoint(w, optionalTensor(inputs[3]), geo.M, shapeSize(w.dims.slice(1)), 'w');
+      const X = minusZeroPoint('ConvInteger', 'x', x, optionalTensor(inputs[2]), 1, 1, false);
+      const W = minusZeroPoint(
+        'ConvInteger',
+        'w',
+        w,
+        optionalTensor(inputs[3]),
+        geo.M,
+        shapeSize(w.dims.slice(1)),
+        false,
+      );
       const outDims = [geo.N, geo.M, ...geo.win.outSpatial];
       const Y = new Float64Array(shapeSize(outDims));
       convForward(X, W, undefined, geo, Y);

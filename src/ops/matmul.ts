@@ -27,6 +27,7 @@ import {
   type PackedWeights,
 } from './util/sgemm.js';
 import { tensorInput, fmt } from './util/numeric.js';
+import { minusZeroPoint } from './util/zero-point.js';
 
 function requireNumeric(t: Tensor, what: string): void {
   if (t.type === 'string' || t.type === 'bool' || t.type.startsWith('complex')) {
@@ -277,39 +278,6 @@ const gemmOp: OpDef = {
 // ---------------------------------------------------------------------------------------------
 // MatMulInteger: (A - a_zero_point) · (B - b_zero_point) in int32.
 
-function zeroPointed(
-  t: Tensor,
-  zp: Tensor | undefined,
-  perAxisSize: number,
-  perAxisStride: number,
-  what: string,
-): Float64Array {
-  if (t.type !== 'int8' && t.type !== 'uint8') {
-    throw new OnyxError('TYPE_MISMATCH', `MatMulInteger ${what} must be int8 or uint8, got ${t.type}`);
-  }
-  const src = t.data as Int8Array | Uint8Array;
-  const out = Float64Array.from(src);
-  if (!zp) return out;
-  if (zp.type !== t.type) {
-    throw new OnyxError(
-      'TYPE_MISMATCH',
-      `MatMulInteger ${what}_zero_point must have ${what}'s type ${t.type}, got ${zp.type}`,
-    );
-  }
-  const z = zp.data as Int8Array | Uint8Array;
-  if (z.length === 1) {
-    for (let i = 0; i < out.length; i++) out[i] -= z[0];
-  } else if (z.length === perAxisSize) {
-    for (let i = 0; i < out.length; i++) out[i] -= z[Math.floor(i / perAxisStride) % perAxisSize];
-  } else {
-    throw new OnyxError(
-      'SHAPE_MISMATCH',
-      `MatMulInteger ${what}_zero_point must be a scalar or hold ${perAxisSize} values, got dims ${fmt(zp.dims)}`,
-    );
-  }
-  return out;
-}
-
 const matMulInteger: OpDef = {
   opType: 'MatMulInteger',
   versions: [10],
@@ -321,8 +289,8 @@ const matMulInteger: OpDef = {
       const bzp = inputs[3] instanceof Tensor ? inputs[3] : undefined;
       const p = planMatMul(a.dims, b.dims);
       // a_zero_point is per row of A (stride K), b_zero_point per column of B (stride 1).
-      const A = zeroPointed(a, azp, p.M, p.K, 'a');
-      const B = zeroPointed(b, bzp, p.N, 1, 'b');
+      const A = minusZeroPoint('MatMulInteger', 'a', a, azp, p.M, p.K, true);
+      const B = minusZeroPoint('MatMulInteger', 'b', b, bzp, p.N, 1, true);
       const Y = new Float64Array(shapeSize(p.outDims));
       runMatMul(p, A, B, Y);
       return [new Tensor('int32', Int32Array.from(Y), p.outDims)];

@@ -1,0 +1,45 @@
+/**
+ * The shared first step of the integer matrix ops (MatMulInteger, ConvInteger): int8/uint8 values
+ * minus their zero point, widened to float64 (exact for every product sum these ops can form).
+ */
+import { OnyxError } from '../../core/errors.js';
+import type { Tensor } from '../../core/tensor.js';
+import { fmt } from './numeric.js';
+
+/**
+ * `t − zp`, where `zp` is absent, a scalar, or one value per slice along an axis of `count` slices
+ * whose elements are `stride` apart. `checkType` also requires zp to have t's element type.
+ */
+export function minusZeroPoint(
+  op: string,
+  what: string,
+  t: Tensor,
+  zp: Tensor | undefined,
+  count: number,
+  stride: number,
+  checkType: boolean,
+): Float64Array {
+  if (t.type !== 'int8' && t.type !== 'uint8') {
+    throw new OnyxError('TYPE_MISMATCH', `${op} ${what} must be int8 or uint8, got ${t.type}`);
+  }
+  const out = Float64Array.from(t.data as Int8Array | Uint8Array);
+  if (!zp) return out;
+  if (checkType && zp.type !== t.type) {
+    throw new OnyxError(
+      'TYPE_MISMATCH',
+      `${op} ${what}_zero_point must have ${what}'s type ${t.type}, got ${zp.type}`,
+    );
+  }
+  const z = zp.data as Int8Array | Uint8Array;
+  if (z.length === 1) {
+    for (let i = 0; i < out.length; i++) out[i] -= z[0];
+  } else if (z.length === count) {
+    for (let i = 0; i < out.length; i++) out[i] -= z[Math.floor(i / stride) % count];
+  } else {
+    throw new OnyxError(
+      'SHAPE_MISMATCH',
+      `${op} ${what}_zero_point must be a scalar${count > 1 ? ` or hold ${count} values` : ''}, got dims ${fmt(zp.dims)}`,
+    );
+  }
+  return out;
+}

@@ -2,13 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gemm } from '../../../ops/util/gemm.js';
 import { WasmMemoryAllocator } from '../../../runtime/wasm-allocator.js';
-import {
-  createWasmKernels,
-  wasmSgemm,
-  wasmSimdVariant,
-  type GemmEpilogue,
-  type WasmKernels,
-} from './kernels.js';
+import { createWasmKernels, wasmSimdVariant, type GemmEpilogue, type WasmKernels } from './kernels.js';
 
 /** Deterministic values in [-1, 1). */
 function rng(seed: number): () => number {
@@ -384,30 +378,6 @@ describe('WASM SIMD sgemm', { skip }, () => {
       }
     }
     check(C, c, undefined, 'sub-blocks');
-  });
-
-  it('wasmSgemm has the signature of gemm', () => {
-    const c = makeCase(800, 11, 12, 13, true, false, 2, 0.5, 1);
-    const out = c.C.slice();
-    wasmSgemm(
-      c.transA,
-      c.transB,
-      c.M,
-      c.N,
-      c.K,
-      c.alpha,
-      c.A,
-      c.aOff,
-      c.lda,
-      c.B,
-      c.bOff,
-      c.ldb,
-      c.beta,
-      out,
-      c.cOff,
-      c.ldc,
-    );
-    check(out, c, undefined, 'wasmSgemm');
   });
 
   it('has a plain SIMD128 build that agrees too', () => {

@@ -410,31 +410,3 @@ export function wasmKernels(): WasmKernels | undefined {
   shared ??= createWasmKernels();
   return shared;
 }
-
-/**
- * `gemm` of ops/util/gemm.ts (same arguments) on the WASM SIMD kernels, for float32 operands, with
- * an optional fused epilogue. Throws when WebAssembly SIMD128 is unavailable: check `wasmSimdVariant`.
- */
-export function wasmSgemm(
-  transA: boolean,
-  transB: boolean,
-  M: number,
-  N: number,
-  K: number,
-  alpha: number,
-  A: Float32Array,
-  aOff: number,
-  lda: number,
-  B: Float32Array,
-  bOff: number,
-  ldb: number,
-  beta: number,
-  C: Float32Array,
-  cOff: number,
-  ldc: number,
-  epilogue?: GemmEpilogue,
-): void {
-  const k = wasmKernels();
-  if (!k) throw new Error('wasmSgemm: this engine has no WebAssembly SIMD128');
-  k.sgemm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc, epilogue);
-}

@@ -35,6 +35,25 @@ export const NC: i32 = 2048;
 /** Bytes of the workspace `sgemm` needs: packed A block, packed B block, one edge tile. */
 export const WORKSPACE_BYTES: i32 = (MC * KC + KC * NC + MR * NR) * 4;
 
+/**
+ * A convolution's geometry for `sgemm`'s `im2col` argument: IM2COL_FIELDS i32s in the order H, W,
+ * kh, kw, sh, sw, dh, dw, padTop, padLeft, ow. op(B) is then the virtual im2col matrix of one image
+ * (C × H × W at `b`): row (c·kh + ky)·kw + kx, column oy·ow + ox, holding
+ * X[c, oy·sh − padTop + ky·dh, ox·sw − padLeft + kx·dw], or 0 outside the image.
+ */
+export const IM2COL_FIELDS: i32 = 11;
+const G_H = 0;
+const G_W = 1;
+const G_KH = 2;
+const G_KW = 3;
+const G_SH = 4;
+const G_SW = 5;
+const G_DH = 6;
+const G_DW = 7;
+const G_PT = 8;
+const G_PL = 9;
+const G_OW = 10;
+
 /** Bias modes of the epilogue. */
 export const BIAS_NONE: i32 = 0;
 /** bias[j] added to column j (MatMul/Gemm). */
@@ -81,6 +100,10 @@ function roundUp(x: i32, m: i32): i32 {
  * beta = 0 writes C without reading it (NaNs already there do not propagate), as in BLAS. The
  * epilogue (bias, then clamp to [actMin, actMax] when `clip` is set; ReLU is [0, +inf]) is applied
  * once to the final value.
+ *
+ * `im2col`, when non-zero, points to a convolution geometry (IM2COL_FIELDS i32s): op(B) is the
+ * im2col matrix of the image at `b` (`ldb`, `transB` and `packedB` are ignored), packed straight
+ * from the image, so a convolution needs no im2col buffer and reads its input once per K block.
  */
 export function sgemm(
   transA: bool,
@@ -108,6 +131,7 @@ export function sgemm(
   actMin: f32,
   actMax: f32,
   ws: usize,
+  im2col: usize,
 ): void {
   if (i0 >= i1 || j0 >= j1) return;
   betaS = beta;
@@ -144,6 +168,9 @@ export function sgemm(
       let pb: usize;
       if (packedB != 0) {
         pb = packedB + (<usize>pc * nPad + <usize>jc * kc) * 4;
+      } else if (im2col != 0) {
+        pb = wsB;
+        packBlockIm2col(im2col, b, pc, jc, kc, nc, pb);
       } else {
         pb = wsB;
         packBlockB(b + (<usize>pc * bRow + <usize>jc * bCol) * 4, bRow, bCol, kc, nc, pb);
@@ -253,6 +280,97 @@ function packBlockB(src: usize, bRow: i32, bCol: i32, kc: i32, nc: i32, dst: usi
         }
         s += rowBytes;
         d += 32;
+      }
+    }
+  }
+}
+
+/**
+ * Rows [pc, pc + kc) and columns [jc, jc + nc) of the im2col matrix of the image at `x` (geometry at
+ * `g`) → NR-wide k-major panels, as packBlockB lays out a matrix. A panel whose NR output positions
+ * lie on one output row reads each kernel tap's inputs from one input row: two v128 loads at stride
+ * 1, NR scalar loads otherwise, when the taps are inside the image; panels crossing rows, and taps
+ * reaching into the padding, go element by element.
+ */
+function packBlockIm2col(g: usize, x: usize, pc: i32, jc: i32, kc: i32, nc: i32, dst: usize): void {
+  const H = load<i32>(g, G_H * 4);
+  const W = load<i32>(g, G_W * 4);
+  const kh = load<i32>(g, G_KH * 4);
+  const kw = load<i32>(g, G_KW * 4);
+  const sh = load<i32>(g, G_SH * 4);
+  const sw = load<i32>(g, G_SW * 4);
+  const dh = load<i32>(g, G_DH * 4);
+  const dw = load<i32>(g, G_DW * 4);
+  const pt = load<i32>(g, G_PT * 4);
+  const pl = load<i32>(g, G_PL * 4);
+  const ow = load<i32>(g, G_OW * 4);
+  const plane = <usize>H * W * 4;
+  // Where each of the NR columns of a crossing panel starts in the input (iy0, ix0), in the tile.
+  const iyAt = tilePtr;
+  const ixAt = tilePtr + <usize>NR * 4;
+  for (let jp = 0; jp < nc; jp += NR) {
+    const nr = min(NR, nc - jp);
+    const p0 = jc + jp;
+    const oy = p0 / ow;
+    const ox = p0 - oy * ow;
+    const oneRow = nr == NR && ox + NR <= ow;
+    const iyBase = oy * sh - pt;
+    const ixBase = ox * sw - pl;
+    if (!oneRow) {
+      for (let j = 0; j < NR; j++) {
+        const p = p0 + j;
+        const y = p / ow;
+        // Columns past the matrix read as padding: an input row no tap can reach.
+        store<i32>(iyAt + <usize>j * 4, j < nr ? y * sh - pt : -(1 << 30));
+        store<i32>(ixAt + <usize>j * 4, j < nr ? (p - y * ow) * sw - pl : 0);
+      }
+    }
+    let d = dst + <usize>jp * kc * 4;
+    // Tap (c, ky, kx) of row pc, then stepped along.
+    let kx = pc % kw;
+    let ky = (pc / kw) % kh;
+    let chan = x + <usize>(pc / (kw * kh)) * plane;
+    for (let k = 0; k < kc; k++) {
+      const dy = ky * dh;
+      const dx = kx * dw;
+      if (oneRow) {
+        const iy = iyBase + dy;
+        const ix = ixBase + dx;
+        const last = ix + (NR - 1) * sw;
+        if (<u32>iy >= <u32>H) {
+          v128.store(d, f32x4.splat(0));
+          v128.store(d, f32x4.splat(0), 16);
+        } else if (ix >= 0 && last < W) {
+          const s = chan + (<usize>iy * W + ix) * 4;
+          if (sw == 1) {
+            v128.store(d, v128.load(s));
+            v128.store(d, v128.load(s, 16), 16);
+          } else {
+            const step = <usize>sw * 4;
+            for (let j = 0; j < NR; j++) store<f32>(d + <usize>j * 4, load<f32>(s + <usize>j * step));
+          }
+        } else {
+          const row = chan + <usize>iy * W * 4;
+          for (let j = 0; j < NR; j++) {
+            const xj = ix + j * sw;
+            store<f32>(d + <usize>j * 4, <u32>xj < <u32>W ? load<f32>(row + <usize>xj * 4) : 0);
+          }
+        }
+      } else {
+        for (let j = 0; j < NR; j++) {
+          const iy = load<i32>(iyAt + <usize>j * 4) + dy;
+          const ix = load<i32>(ixAt + <usize>j * 4) + dx;
+          const inside = <u32>iy < <u32>H && <u32>ix < <u32>W;
+          store<f32>(d + <usize>j * 4, inside ? load<f32>(chan + (<usize>iy * W + ix) * 4) : 0);
+        }
+      }
+      d += NR * 4;
+      if (++kx == kw) {
+        kx = 0;
+        if (++ky == kh) {
+          ky = 0;
+          chan += plane;
+        }
       }
     }
   }

@@ -129,11 +129,9 @@ const fusedConv: OpDef = {
     const name = node.attrs.string('activation', '');
     const params = node.attrs.floats('activation_params', []);
     const act = fusedActivation(name, params, `FusedConv node '${node.name}'`);
-    // Relu/Clip with no Z to add first: clamped inside the convolution's GEMM epilogue.
+    // No activation or Relu/Clip: Z and the clamp go inside the convolution's GEMM epilogue.
     const clip = clipOf(name, params);
-    if (clip && !node.inputPresent[3]) {
-      return buildConv({ ...node, sinceVersion: 11, inputCount: Math.min(node.inputCount, 3) }, clip);
-    }
+    if (clip || !act) return buildConv({ ...node, sinceVersion: 11 }, { clip, sum: node.inputPresent[3] });
     return fused(node, baseOp(convOps, 'Conv'), 11, act, 3);
   },
 };

@@ -20,11 +20,13 @@ import {
   operandScratch,
   ownPacked,
   packConstant,
+  sconv,
   sgemm,
   sgemmPacked,
   type GemmEpilogue,
   type PackedWeights,
 } from './util/sgemm.js';
+import { binary, unary } from './util/elementwise.js';
 import { tensorInput, fmt } from './util/numeric.js';
 import { readWindowAttrs, resolveWindow, type Window, type WindowAttrs } from './util/window.js';
 import { minusZeroPoint } from './util/zero-point.js';
@@ -431,14 +433,18 @@ function depthwise2dF32(
 export interface ConvRunOptions {
   /** W_g (Mg × Kg) of each group packed by `packConvWeights`; used only while `fastFloat32()`. */
   packed?: readonly PackedWeights[];
-  /** Fused Relu/Clip: the output is clamped to [min, max] after the bias. */
+  /** Fused Relu/Clip: the output is clamped to [min, max] after the bias (and the sum). */
   clip?: { min: number; max: number };
+  /** FusedConv's Z: added to the convolution (N × M × P, Y's layout) before the clamp. */
+  sum?: FloatArray;
   pool?: ThreadPool;
 }
 
 /**
- * Y (N × M × P, zero-filled) = clip(conv(X, W) + bias). Each (image, group) block is one GEMM (or
- * the depthwise loop), with bias and clip fused as its epilogue on either GEMM path.
+ * Y (N × M × P, zero-filled) = clip(conv(X, W) + bias + sum). Each (image, group) block is one GEMM
+ * (or the depthwise loop), with bias and clip fused as its epilogue on either GEMM path; a sum is
+ * copied into Y first and accumulated onto (beta = 1). Float32 2-D convolutions on the WASM kernels
+ * unfold im2col inside the kernel (`sconv`); the im2col chunks here are the reference path.
  */
 export function convForward(
   X: FloatArray,
@@ -466,8 +472,12 @@ export function convForward(
     Cg === 1 && g2 && !pointwise && convTuning.depthwiseFast && X instanceof Float32Array
       ? depthwisePlan(g2)
       : undefined;
-  const { clip, pool } = opts;
-  const packed = opts.packed && X instanceof Float32Array && fastFloat32() ? opts.packed : undefined;
+  const { clip, pool, sum } = opts;
+  const fast =
+    X instanceof Float32Array && Wt instanceof Float32Array && Y instanceof Float32Array && fastFloat32();
+  const packed = opts.packed && fast ? opts.packed : undefined;
+  const beta = sum ? 1 : 0;
+  if (sum) Y.set(sum);
   /** W_g · B (Mg × cols, B's rows `ldb` apart) into Y at yOff, rows P apart, with the epilogue. */
   const product = (
     g: number,
@@ -478,8 +488,7 @@ export function convForward(
     ldb: number,
     yOff: number,
   ) => {
-    const epilogue: GemmEpilogue = { clip };
-    if (bias) epilogue.bias = { data: bias as Float32Array, offset: g * Mg, axis: 'row' };
+    const epilogue = epilogueOf(g);
     if (packed) {
       sgemmPacked(
         packed[g],
@@ -491,7 +500,7 @@ export function convForward(
         B as Float32Array,
         bOff,
         ldb,
-        0,
+        beta,
         Y as Float32Array,
         yOff,
         P,
@@ -499,8 +508,32 @@ export function convForward(
         pool,
       );
     } else {
-      sgemm(false, false, Mg, cols, K, 1, Wt, g * Mg * Kg, Kg, B, bOff, ldb, 0, Y, yOff, P, epilogue, pool);
+      sgemm(
+        false,
+        false,
+        Mg,
+        cols,
+        K,
+        1,
+        Wt,
+        g * Mg * Kg,
+        Kg,
+        B,
+        bOff,
+        ldb,
+        beta,
+        Y,
+        yOff,
+        P,
+        epilogue,
+        pool,
+      );
     }
+  };
+  const epilogueOf = (g: number): GemmEpilogue => {
+    const epilogue: GemmEpilogue = { clip };
+    if (bias) epilogue.bias = { data: bias as Float32Array, offset: g * Mg, axis: 'row' };
+    return epilogue;
   };
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < group; g++) {
@@ -513,11 +546,15 @@ export function convForward(
         if (dwPlan && X instanceof Float32Array && Wt instanceof Float32Array && Y instanceof Float32Array) {
           for (let m = 0; m < Mg; m++)
             depthwise2dF32(X, xOff, Wt, wOff + m * Kg, Y, yOff + m * P, g2, dwPlan);
+          if (sum) for (let i = yOff; i < yOff + Mg * P; i++) Y[i] += sum[i];
         } else {
           for (let m = 0; m < Mg; m++) depthwise2d(X, xOff, Wt, wOff + m * Kg, Y, yOff + m * P, g2);
         }
-        const b = bias ? { data: bias as Float32Array, offset: g * Mg, axis: 'row' as const } : undefined;
-        applyEpilogue(Y, yOff, P, Mg, P, { bias: b, clip });
+        applyEpilogue(Y, yOff, P, Mg, P, epilogueOf(g));
+      } else if (g2 && fast) {
+        const w = packed ? packed[g] : { data: Wt as Float32Array, offset: wOff };
+        const image = { ...g2, C: Cg, padTop: g2.ph, padLeft: g2.pw };
+        sconv(w, Mg, X as Float32Array, xOff, image, beta, Y as Float32Array, yOff, epilogueOf(g), pool);
       } else if (g2) {
         const rowsPerChunk = Math.max(
           1,
@@ -580,12 +617,20 @@ function requireFloat(t: Tensor, what: string): void {
 // ---------------------------------------------------------------------------------------------
 // Conv
 
+/** What a fused Conv does beyond the convolution (the optimizer's FusedConv, ops/contrib.ts). */
+export interface ConvFusion {
+  /** A following Relu/Clip, clamped inside the GEMM epilogue. */
+  clip?: { min: number; max: number };
+  /** Input 3 (FusedConv's Z) is added before the clamp: a residual connection. */
+  sum?: boolean;
+}
+
 /**
  * Conv's kernel for `node`. A constant W (an initializer) is packed once here for the WASM GEMM and
- * freed by the kernel's `dispose`. `clip` fuses a following Relu/Clip into the GEMM epilogue: the
- * optimizer's FusedConv passes it (ops/contrib.ts).
+ * freed by the kernel's `dispose`. `fusion` folds a following residual Add and Relu/Clip into the
+ * GEMM epilogue.
  */
-export function buildConv(node: NodeInfo, clip?: { min: number; max: number }): Kernel {
+export function buildConv(node: NodeInfo, fusion: ConvFusion = {}): Kernel {
   const attrs = readWindowAttrs(node.attrs, 'Conv');
   const group = node.attrs.int('group', 1);
   const wConst = constantInput(node, 1);
@@ -601,15 +646,33 @@ export function buildConv(node: NodeInfo, clip?: { min: number; max: number }): 
     const geo = convGeometry(x.dims, w.dims, group, attrs, 'Conv');
     checkBias(b, geo.M, 'Conv');
     const outDims = [geo.N, geo.M, ...geo.win.outSpatial];
+    const z = fusion.sum ? tensorInput(inputs[3], 'FusedConv input Z') : undefined;
+    if (z && z.type !== x.type) {
+      throw new OnyxError(
+        'TYPE_MISMATCH',
+        `FusedConv node '${node.name}': Z must have X's type ${x.type}, got ${z.type}`,
+      );
+    }
+    // Z of the output's shape is added in the epilogue; one that broadcasts (Add's rule), after.
+    const zInside = z && sameDims(z.dims, outDims) ? z : undefined;
     const Y = computeArray(x.type, shapeSize(outDims));
     convForward(computeOf(x), computeOf(w), b ? computeOf(b) : undefined, geo, Y, {
       packed: w === wConst ? packed : undefined,
-      clip,
+      clip: z && !zInside ? undefined : fusion.clip,
+      sum: zInside ? computeOf(zInside) : undefined,
       pool: ctx.threads,
     });
-    return [tensorFromCompute(x.type, Y, outDims)];
+    const y = tensorFromCompute(x.type, Y, outDims);
+    if (!z || zInside) return [y];
+    const added = binary(y, z, x.type, (p: number, q: number) => p + q);
+    const clip = fusion.clip;
+    return [clip ? unary(added, x.type, (v: number) => Math.min(Math.max(v, clip.min), clip.max)) : added];
   };
   return packed ? ownPacked(kernel, packed) : kernel;
+}
+
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 const conv: OpDef = {

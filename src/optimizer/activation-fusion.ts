@@ -7,6 +7,7 @@
  *   Clip [min, max], HardSigmoid [alpha, beta] — onnxruntime's GetFusedActivationAttr;
  * - FusedGemm: `activation` + `activation_alpha`/`activation_beta`: Relu, Tanh, Sigmoid,
  *   LeakyRelu, HardSigmoid, Elu, Softsign, Softplus — onnxruntime's ElementWiseRangedTransform.
+ * A FusedConv without an activation (a Conv + Add from conv-add-fusion.ts) takes one the same way.
  * MatMul has no activation-fused form in onnxruntime's CPU contrib ops; it gets one by becoming a
  * Gemm first (matmul-add.ts).
  */
@@ -100,7 +101,11 @@ function fuseActivations(
     g.nodes = g.nodes.map((act) => {
       const a = activationOf(g, act);
       const n = a && allowed.has(a.op) ? producers.get(act.inputs[0]) : undefined;
-      if (!a || !n || n.domain !== '' || n.opType !== base || uses.get(act.inputs[0]) !== 1) return act;
+      // A fused node with no activation yet (conv-add-fusion's FusedConv with Z) takes one too.
+      const bare = (x: Node) =>
+        (x.domain === '' && x.opType === base) ||
+        (x.domain === MS_DOMAIN && x.opType === fused && !x.attrs.has('activation'));
+      if (!a || !n || !bare(n) || uses.get(act.inputs[0]) !== 1) return act;
       // Gemm before opset 7 broadcasts C differently; FusedGemm follows the current Gemm.
       if (base === 'Gemm' && (n.opsets.get('') ?? 1) < 7) return act;
       if (elemTypeOf(g, n.inputs[1], producers) !== 'float32') return act;

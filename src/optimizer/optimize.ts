@@ -7,7 +7,8 @@
  *   basic     identity/Dropout, Cast and Transpose elimination, Reshape-chain collapsing, constant
  *             folding, common subexpression elimination, Conv+BatchNormalization and Conv+Mul/Add
  *             folding, MatMul+Add → Gemm, dead-node elimination
- *   extended  basic + Gelu and LayerNormalization pattern fusion, Conv/Gemm + activation fusion
+ *   extended  basic + Gelu and LayerNormalization pattern fusion, Conv + residual Add fusion,
+ *             Conv/Gemm + activation fusion
  *             (the fusions emit onnxruntime's com.microsoft contrib ops, see ops/contrib.ts)
  *   all       extended (layout and pre-packing land here)
  *
@@ -17,6 +18,7 @@
 import { forEachSubgraph, type Graph, type Model } from '../ir/graph.js';
 import { validateGraph } from '../ir/validate.js';
 import { fuseConvActivation, fuseGemmActivation } from './activation-fusion.js';
+import { fuseConvAdd } from './conv-add-fusion.js';
 import { eliminateCasts } from './cast-elimination.js';
 import { foldConstants, type FoldKernel } from './constant-folding.js';
 import { foldConvBatchNorm, foldConvMulAdd } from './conv-folding.js';
@@ -89,6 +91,12 @@ export const PASSES: readonly Pass[] = [
   { name: 'dead-code-elimination', level: 'basic', run: (m) => eliminateDeadCode(m.graph) },
   { name: 'gelu-fusion', ortName: 'GeluFusion', level: 'extended', run: (m) => fuseGelu(m) },
   { name: 'layernorm-fusion', ortName: 'LayerNormFusion', level: 'extended', run: (m) => fuseLayerNorm(m) },
+  {
+    name: 'conv-add-fusion',
+    ortName: 'ConvAddActivationFusion',
+    level: 'extended',
+    run: (m) => fuseConvAdd(m),
+  },
   {
     name: 'conv-activation-fusion',
     ortName: 'ConvActivationFusion',

@@ -24,14 +24,15 @@ import {
   wasmKernels,
   wasmSimdVariant,
   type GemmEpilogue,
+  type Im2colGeometry,
   type PackedWeights,
 } from '../../ep/cpu/wasm/kernels.js';
-import { parallelSgemm, parallelSgemmWithPacked } from '../../ep/cpu/wasm/parallel-gemm.js';
+import { parallelConvolve, parallelSgemm, parallelSgemmWithPacked } from '../../ep/cpu/wasm/parallel-gemm.js';
 import type { ThreadPool } from '../../runtime/thread-pool.js';
 import type { Kernel } from '../kernel.js';
 import { gemm, type FloatArray } from './gemm.js';
 
-export type { GemmEpilogue, PackedWeights };
+export type { GemmEpilogue, Im2colGeometry, PackedWeights };
 
 /** 'fast': WASM SIMD for float32 where the engine has it; 'reference': the TypeScript kernels only. */
 export type KernelMode = 'fast' | 'reference';
@@ -146,6 +147,26 @@ export function sgemmPacked(
   pool?: ThreadPool,
 ): void {
   parallelSgemmWithPacked(pool, w, trans, M, N, K, alpha, X, xOff, ldx, beta, C, cOff, ldc, epilogue);
+}
+
+/**
+ * One image of a float32 2-D convolution on the WASM kernels, im2col packed from the image:
+ * C (M × oh·ow) = W · im2col(X) + beta·C, then the epilogue (`WasmKernels.convolve`'s arguments).
+ * Callers check `fastFloat32()` first; the reference path is their own im2col and `sgemm`.
+ */
+export function sconv(
+  w: PackedWeights | { data: Float32Array; offset: number },
+  M: number,
+  X: Float32Array,
+  xOff: number,
+  geo: Im2colGeometry,
+  beta: number,
+  C: Float32Array,
+  cOff: number,
+  epilogue?: GemmEpilogue,
+  pool?: ThreadPool,
+): void {
+  parallelConvolve(pool, w, M, X, xOff, geo, beta, C, cOff, epilogue);
 }
 
 /** Frees weights packed by `packConstant` that no kernel owns (e.g. packed for one run). */

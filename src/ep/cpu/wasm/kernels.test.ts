@@ -374,10 +374,76 @@ describe('WASM SIMD sgemm', { skip }, () => {
           0,
           0,
           ws.byteOffset,
+          0,
         );
       }
     }
     check(C, c, undefined, 'sub-blocks');
+  });
+
+  it('convolves images by packing im2col from the image, as the direct convolution does', () => {
+    const kk = k!;
+    // [C, H, W, M, kh, kw, sh, sw, dh, dw, padTop, padLeft, padBottom, padRight]: one-row and
+    // row-crossing panels (ow < 8 and not a multiple of 8), stride 1/2/3, dilation, padding on every
+    // side, K over one KC block (256), N over one NC block (2048), M not a multiple of MR.
+    const shapes = [
+      [3, 9, 10, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1],
+      [2, 7, 7, 4, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3],
+      [31, 12, 13, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1],
+      [4, 20, 19, 6, 3, 2, 3, 2, 2, 3, 2, 0, 1, 4],
+      [8, 5, 5, 3, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0],
+      [3, 1, 40, 7, 1, 5, 1, 1, 1, 2, 0, 2, 0, 2],
+      [2, 50, 49, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1],
+      [1, 3, 3, 2, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2],
+    ];
+    let seed = 1000;
+    for (const [C, H, W, M, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr] of shapes) {
+      const next = rng(seed++);
+      const oh = Math.floor((H + pt + pb - ((kh - 1) * dh + 1)) / sh) + 1;
+      const ow = Math.floor((W + pl + pr - ((kw - 1) * dw + 1)) / sw) + 1;
+      const K = C * kh * kw;
+      const N = oh * ow;
+      const X = fill(3 + C * H * W, next);
+      const Wt = fill(2 + M * K, next);
+      const bias = fill(M, next);
+      const Z = fill(M * N, next);
+      // The direct convolution in float64: expected = W·im2col(X) + Z + bias, clamped at 0.
+      const want = new Float64Array(M * N);
+      for (let m = 0; m < M; m++) {
+        for (let p = 0; p < N; p++) {
+          const oy = Math.floor(p / ow);
+          const ox = p % ow;
+          let acc = 0;
+          for (let c = 0; c < C; c++) {
+            for (let ky = 0; ky < kh; ky++) {
+              for (let kx = 0; kx < kw; kx++) {
+                const iy = oy * sh - pt + ky * dh;
+                const ix = ox * sw - pl + kx * dw;
+                if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                acc += Wt[2 + m * K + (c * kh + ky) * kw + kx] * X[3 + (c * H + iy) * W + ix];
+              }
+            }
+          }
+          want[m * N + p] = Math.max(0, acc + Z[m * N + p] + bias[m]);
+        }
+      }
+      const geo = { C, H, W, kh, kw, sh, sw, dh, dw, padTop: pt, padLeft: pl, oh, ow };
+      const epilogue: GemmEpilogue = { bias: { data: bias, axis: 'row' }, clip: { min: 0, max: Infinity } };
+      const packed = kk.packWeights('A', false, M, K, Wt, 2, K);
+      for (const w of [packed, { data: Wt, offset: 2 }]) {
+        const Y = new Float32Array(1 + M * N);
+        Y.set(Z, 1);
+        kk.convolve(w, M, X, 3, geo, 1, Y, 1, epilogue);
+        for (let i = 0; i < M * N; i++) {
+          const tol = 1e-4 * (1 + Math.abs(want[i]));
+          assert.ok(
+            Math.abs(Y[1 + i] - want[i]) <= tol,
+            `${[C, H, W, M, kh, kw, sh, sw].join('×')} (${'ptr' in w ? 'packed' : 'plain'}) at ${i}: ${Y[1 + i]} vs ${want[i]}`,
+          );
+        }
+      }
+      kk.releaseWeights(packed);
+    }
   });
 
   it('has a plain SIMD128 build that agrees too', () => {

@@ -47,12 +47,14 @@ export interface GemmExports {
     actMin: number,
     actMax: number,
     ws: number,
+    im2col: number,
   ): void;
   packA(transA: number, M: number, K: number, a: number, lda: number, dst: number): void;
   packB(transB: number, K: number, N: number, b: number, ldb: number, dst: number): void;
   packedABytes(M: number, K: number): number;
   packedBBytes(K: number, N: number): number;
   WORKSPACE_BYTES: WebAssembly.Global;
+  IM2COL_FIELDS: WebAssembly.Global;
   BIAS_COL: WebAssembly.Global;
   BIAS_ROW: WebAssembly.Global;
 }
@@ -65,6 +67,44 @@ export interface GemmExports {
 export interface GemmEpilogue {
   bias?: { data: Float32Array; offset?: number; axis: 'col' | 'row' };
   clip?: { min: number; max: number };
+}
+
+/**
+ * One image of a 2-D convolution as the GEMM's op(B): the C × H × W input and the window, whose
+ * im2col matrix (C·kh·kw × oh·ow) the kernel packs straight from the image (1-D convolutions are
+ * 2-D ones of height 1).
+ */
+export interface Im2colGeometry {
+  C: number;
+  H: number;
+  W: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  padTop: number;
+  padLeft: number;
+  oh: number;
+  ow: number;
+}
+
+/** A product's operands once resolved to addresses in the memory (0: absent). */
+interface ResolvedOperands {
+  transA: boolean;
+  transB: boolean;
+  M: number;
+  N: number;
+  K: number;
+  alpha: number;
+  a: number;
+  lda: number;
+  packedA: number;
+  b: number;
+  ldb: number;
+  packedB: number;
+  im2col: number;
 }
 
 /**
@@ -194,7 +234,77 @@ export class WasmKernels {
     ]);
     const a = this.place(A, aOff, transA ? k : M, transA ? M : k, lda);
     const b = this.place(B, bOff, transB ? N : k, transB ? k : N, ldb);
-    this.run(transA, transB, M, N, K, alpha, a, lda, 0, b, ldb, 0, beta, C, cOff, ldc, epilogue, runner);
+    const ops = { transA, transB, M, N, K, alpha, a, lda, packedA: 0, b, ldb, packedB: 0, im2col: 0 };
+    this.run(ops, beta, C, cOff, ldc, epilogue, runner);
+  }
+
+  /**
+   * C (M × oh·ow, rows oh·ow apart) = W · im2col(X) + beta·C, then the epilogue: one image of a
+   * convolution, with op(A) the M × C·kh·kw weights — packed (`w`) or a row-major matrix at
+   * W[wOff] — and X[xOff…] the C × H × W image, read in place (or copied in once) and unfolded by
+   * the kernel as it packs, with no im2col buffer.
+   */
+  convolve(
+    w: PackedWeights | { data: Float32Array; offset: number },
+    M: number,
+    X: Float32Array,
+    xOff: number,
+    geo: Im2colGeometry,
+    beta: number,
+    C: Float32Array,
+    cOff: number,
+    epilogue?: GemmEpilogue,
+    runner?: SgemmRunner,
+  ): void {
+    const K = geo.C * geo.kh * geo.kw;
+    const N = geo.oh * geo.ow;
+    const packed = 'ptr' in w ? w : undefined;
+    const plain = 'ptr' in w ? undefined : w;
+    if (packed) this.checkPacked(packed, 'A', M, K);
+    if (M <= 0 || N <= 0) return;
+    const image = geo.C * geo.H * geo.W;
+    const fields = this.exports.IM2COL_FIELDS.value as number;
+    const spans: [Float32Array, number, number, number][] = [
+      [X, 1, image, image],
+      [C, M, N, N],
+      ...biasSpan(epilogue, M, N),
+    ];
+    if (plain) spans.push([plain.data, M, K, K]);
+    this.begin(spans, fields * 4);
+    const im2col = this.reserve(fields * 4);
+    const { H, W, kh, kw, sh, sw, dh, dw, padTop, padLeft, ow } = geo;
+    new Int32Array(this.memory.buffer, im2col, fields).set([
+      H,
+      W,
+      kh,
+      kw,
+      sh,
+      sw,
+      dh,
+      dw,
+      padTop,
+      padLeft,
+      ow,
+    ]);
+    const b = this.place(X, xOff, 1, image, image);
+    const a = plain ? this.place(plain.data, plain.offset, M, K, K) : 0;
+    const packedA = packed ? packed.ptr : 0;
+    const ops = {
+      transA: false,
+      transB: false,
+      M,
+      N,
+      K,
+      alpha: 1,
+      a,
+      lda: K,
+      packedA,
+      b,
+      ldb: 0,
+      packedB: 0,
+      im2col,
+    };
+    this.run(ops, beta, C, cOff, N, epilogue, runner);
   }
 
   /**
@@ -249,20 +359,27 @@ export class WasmKernels {
     epilogue?: GemmEpilogue,
     runner?: SgemmRunner,
   ): void {
-    if (w.released) throw new Error('sgemmWithPacked: packed weights were released');
-    const [wr, wc] = w.side === 'A' ? [M, K] : [K, N];
-    if (w.rows !== wr || w.cols !== wc) {
-      throw new Error(`sgemmWithPacked: weights are ${w.rows}×${w.cols}, the product needs ${wr}×${wc}`);
-    }
+    if (w.side === 'A') this.checkPacked(w, 'A', M, K);
+    else this.checkPacked(w, 'B', K, N);
     if (M <= 0 || N <= 0) return;
     const k = Math.max(K, 0);
     const [xr, xc] = w.side === 'B' ? (trans ? [k, M] : [M, k]) : trans ? [N, k] : [k, N];
     this.begin([[X, xr, xc, ldx], [C, M, N, ldc], ...biasSpan(epilogue, M, N)]);
     const x = this.place(X, xOff, xr, xc, ldx);
-    if (w.side === 'B') {
-      this.run(trans, false, M, N, K, alpha, x, ldx, 0, 0, 0, w.ptr, beta, C, cOff, ldc, epilogue, runner);
-    } else {
-      this.run(false, trans, M, N, K, alpha, 0, 0, w.ptr, x, ldx, 0, beta, C, cOff, ldc, epilogue, runner);
+    const ops =
+      w.side === 'B'
+        ? { transA: trans, transB: false, a: x, lda: ldx, packedA: 0, b: 0, ldb: 0, packedB: w.ptr }
+        : { transA: false, transB: trans, a: 0, lda: 0, packedA: w.ptr, b: x, ldb: ldx, packedB: 0 };
+    this.run({ ...ops, M, N, K, alpha, im2col: 0 }, beta, C, cOff, ldc, epilogue, runner);
+  }
+
+  /** Throws unless `w` is live packed weights of `side` with the shape the product needs. */
+  private checkPacked(w: PackedWeights, side: 'A' | 'B', rows: number, cols: number): void {
+    if (w.released) throw new Error('packed weights were released');
+    if (w.side !== side || w.rows !== rows || w.cols !== cols) {
+      throw new Error(
+        `packed weights are ${w.side} ${w.rows}×${w.cols}, the product needs ${side} ${rows}×${cols}`,
+      );
     }
   }
 
@@ -279,18 +396,7 @@ export class WasmKernels {
   }
 
   private run(
-    transA: boolean,
-    transB: boolean,
-    M: number,
-    N: number,
-    K: number,
-    alpha: number,
-    a: number,
-    lda: number,
-    packedA: number,
-    b: number,
-    ldb: number,
-    packedB: number,
+    ops: ResolvedOperands,
     beta: number,
     C: Float32Array,
     cOff: number,
@@ -299,6 +405,7 @@ export class WasmKernels {
     runner: SgemmRunner | undefined,
   ): void {
     const e = this.exports;
+    const { M, N } = ops;
     const cInPlace = this.inMemory(C);
     // Copy C in only when its old values are read (beta ≠ 0); with beta = 0 the scratch is write-only.
     const c = cInPlace
@@ -316,21 +423,21 @@ export class WasmKernels {
     const clip = epilogue?.clip;
     const ws = (this.workspace.data as Float32Array).byteOffset;
     const args: Parameters<GemmExports['sgemm']> = [
-      +transA,
-      +transB,
+      +ops.transA,
+      +ops.transB,
       M,
       N,
-      K,
-      alpha,
-      a,
-      lda,
-      b,
-      ldb,
+      ops.K,
+      ops.alpha,
+      ops.a,
+      ops.lda,
+      ops.b,
+      ops.ldb,
       beta,
       c,
       ldc,
-      packedA,
-      packedB,
+      ops.packedA,
+      ops.packedB,
       0,
       M,
       0,
@@ -341,6 +448,7 @@ export class WasmKernels {
       clip?.min ?? 0,
       clip?.max ?? 0,
       ws,
+      ops.im2col,
     ];
     if (runner) runner(args);
     else e.sgemm(...args);
@@ -367,11 +475,12 @@ export class WasmKernels {
   /**
    * Starts a call: makes the scratch block big enough for every operand of `spans` that is not in
    * this memory (each a rows×cols matrix at X[off], leading dimension ld; C included), so that no
-   * scratch pointer handed out during the call can move.
+   * scratch pointer handed out during the call can move; `extraBytes` more are reserved for the call's
+   * own data.
    */
-  private begin(spans: [Float32Array, number, number, number][]): void {
+  private begin(spans: [Float32Array, number, number, number][], extraBytes = 0): void {
     this.scratchTop = 0;
-    let need = 0;
+    let need = alignUp(extraBytes);
     for (const [X, rows, cols, ld] of spans) {
       if (rows > 0 && cols > 0 && !this.inMemory(X)) need += alignUp(((rows - 1) * ld + cols) * 4);
     }

@@ -1,6 +1,7 @@
 /**
- * The WASM SIMD GEMM on the runtime's thread pool: `parallelSgemm` / `parallelSgemmWithPacked` take
- * the arguments of `WasmKernels.sgemm` / `sgemmWithPacked` and split C into row or column blocks
+ * The WASM SIMD GEMM on the runtime's thread pool: `parallelSgemm` / `parallelSgemmWithPacked` /
+ * `parallelConvolve` take the arguments of `WasmKernels.sgemm` / `sgemmWithPacked` / `convolve` and
+ * split C into row or column blocks
  * (multiples of the micro-tile, MR = 4 rows / NR = 8 columns, as packed operands require), which the
  * caller and the workers take from a shared counter. Each thread has its own workspace for its packed
  * blocks; the epilogue (bias, clip) is applied by whichever thread computes the block.
@@ -18,6 +19,7 @@ import {
 import {
   wasmKernels,
   type GemmEpilogue,
+  type Im2colGeometry,
   type PackedWeights,
   type SgemmRunner,
   type WasmKernels,
@@ -219,4 +221,22 @@ export function parallelSgemmWithPacked(
   const k = kernelsFor(pool);
   const runner = pool && pool.size > 1 ? runnerFor(pool, k) : undefined;
   k.sgemmWithPacked(w, trans, M, N, K, alpha, X, xOff, ldx, beta, C, cOff, ldc, epilogue, runner);
+}
+
+/** `WasmKernels.convolve` on `pool`'s threads (packed weights from the pool's kernels). */
+export function parallelConvolve(
+  pool: ThreadPool | undefined,
+  w: PackedWeights | { data: Float32Array; offset: number },
+  M: number,
+  X: Float32Array,
+  xOff: number,
+  geo: Im2colGeometry,
+  beta: number,
+  C: Float32Array,
+  cOff: number,
+  epilogue?: GemmEpilogue,
+): void {
+  const k = kernelsFor(pool);
+  const runner = pool && pool.size > 1 ? runnerFor(pool, k) : undefined;
+  k.convolve(w, M, X, xOff, geo, beta, C, cOff, epilogue, runner);
 }

@@ -128,7 +128,10 @@ function scaleWeights(W: Tensor, scale: Float64Array): Tensor {
   const src = W.data as Float32Array | Float64Array;
   const out = new (src.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(src.length);
   const per = src.length / W.dims[0];
-  for (let i = 0; i < src.length; i++) out[i] = src[i] * scale[Math.floor(i / per)];
+  for (let c = 0, o = 0; c < W.dims[0]; c++, o += per) {
+    const s = scale[c];
+    for (let i = o; i < o + per; i++) out[i] = src[i] * s;
+  }
   return new Tensor(W.type, out, W.dims);
 }
 

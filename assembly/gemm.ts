@@ -22,6 +22,8 @@
  * except for the per-instance epilogue globals, and each thread has its own instance and workspace.
  */
 
+import { madd } from './simd';
+
 /** Micro-tile rows (A panel height). */
 export const MR: i32 = 4;
 /** Micro-tile columns (B panel width, two f32x4). */
@@ -78,11 +80,6 @@ let tilePtr: usize = 0;
 // Store modes of a tile: first K block (apply beta) and last K block (apply the epilogue).
 const FIRST: i32 = 1;
 const LAST: i32 = 2;
-
-function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(f32x4.mul(a, b), c);
-}
 
 function roundUp(x: i32, m: i32): i32 {
   return ((x + m - 1) / m) * m;

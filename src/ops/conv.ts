@@ -21,6 +21,7 @@ import {
   ownPacked,
   packConstant,
   sconv,
+  sdepthwise,
   sgemm,
   sgemmPacked,
   type GemmEpilogue,
@@ -535,6 +536,29 @@ export function convForward(
     if (bias) epilogue.bias = { data: bias as Float32Array, offset: g * Mg, axis: 'row' };
     return epilogue;
   };
+  const geoOf = (g2d: Geo2D, channels: number) => ({ ...g2d, C: channels, padTop: g2d.ph, padLeft: g2d.pw });
+  if (fast && g2 && Cg === 1 && Mg === 1 && !pointwise) {
+    // Depthwise with one output per channel: all channels of an image in one WASM call.
+    const epilogue: GemmEpilogue = { clip };
+    if (bias) epilogue.bias = { data: bias as Float32Array, axis: 'row' };
+    for (let n = 0; n < N; n++) {
+      const [xOff, yOff] = [n * C * inSize, n * M * P];
+      const s = sum as Float32Array | undefined;
+      sdepthwise(
+        X as Float32Array,
+        xOff,
+        Wt as Float32Array,
+        0,
+        geoOf(g2, C),
+        Y as Float32Array,
+        yOff,
+        epilogue,
+        s,
+        pool,
+      );
+    }
+    return;
+  }
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < group; g++) {
       const xOff = (n * C + g * Cg) * inSize;
@@ -553,8 +577,18 @@ export function convForward(
         applyEpilogue(Y, yOff, P, Mg, P, epilogueOf(g));
       } else if (g2 && fast) {
         const w = packed ? packed[g] : { data: Wt as Float32Array, offset: wOff };
-        const image = { ...g2, C: Cg, padTop: g2.ph, padLeft: g2.pw };
-        sconv(w, Mg, X as Float32Array, xOff, image, beta, Y as Float32Array, yOff, epilogueOf(g), pool);
+        sconv(
+          w,
+          Mg,
+          X as Float32Array,
+          xOff,
+          geoOf(g2, Cg),
+          beta,
+          Y as Float32Array,
+          yOff,
+          epilogueOf(g),
+          pool,
+        );
       } else if (g2) {
         const rowsPerChunk = Math.max(
           1,

@@ -27,7 +27,12 @@ import {
   type Im2colGeometry,
   type PackedWeights,
 } from '../../ep/cpu/wasm/kernels.js';
-import { parallelConvolve, parallelSgemm, parallelSgemmWithPacked } from '../../ep/cpu/wasm/parallel-gemm.js';
+import {
+  parallelConvolve,
+  parallelDepthwise,
+  parallelSgemm,
+  parallelSgemmWithPacked,
+} from '../../ep/cpu/wasm/parallel-gemm.js';
 import type { ThreadPool } from '../../runtime/thread-pool.js';
 import type { Kernel } from '../kernel.js';
 import { gemm, type FloatArray } from './gemm.js';
@@ -167,6 +172,25 @@ export function sconv(
   pool?: ThreadPool,
 ): void {
   parallelConvolve(pool, w, M, X, xOff, geo, beta, C, cOff, epilogue);
+}
+
+/**
+ * A float32 depthwise 2-D convolution of geo.C channels on the WASM kernels
+ * (`WasmKernels.depthwise`'s arguments). Callers check `fastFloat32()` first.
+ */
+export function sdepthwise(
+  X: Float32Array,
+  xOff: number,
+  Wt: Float32Array,
+  wOff: number,
+  geo: Im2colGeometry,
+  Y: Float32Array,
+  yOff: number,
+  epilogue?: GemmEpilogue,
+  sum?: Float32Array,
+  pool?: ThreadPool,
+): void {
+  parallelDepthwise(pool, X, xOff, Wt, wOff, geo, Y, yOff, epilogue, sum);
 }
 
 /** Frees weights packed by `packConstant` that no kernel owns (e.g. packed for one run). */

@@ -446,6 +446,54 @@ describe('WASM SIMD sgemm', { skip }, () => {
     }
   });
 
+  it('runs depthwise convolutions as the direct loop does (strides, dilation, padding, narrow rows)', () => {
+    const kk = k!;
+    // [C, H, W, kh, kw, sh, sw, dh, dw, padTop, padLeft, padBottom, padRight]
+    const shapes = [
+      [5, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1],
+      [3, 10, 13, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1],
+      [2, 7, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1],
+      [4, 12, 17, 5, 5, 3, 3, 1, 1, 2, 2, 2, 2],
+      [2, 9, 14, 3, 3, 1, 2, 2, 2, 0, 3, 2, 1],
+      [1, 1, 21, 1, 4, 1, 1, 1, 1, 0, 2, 0, 1],
+    ];
+    let seed = 2000;
+    for (const [C, H, W, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr] of shapes) {
+      const next = rng(seed++);
+      const oh = Math.floor((H + pt + pb - ((kh - 1) * dh + 1)) / sh) + 1;
+      const ow = Math.floor((W + pl + pr - ((kw - 1) * dw + 1)) / sw) + 1;
+      const P = oh * ow;
+      const X = fill(2 + C * H * W, next);
+      const Wt = fill(1 + C * kh * kw, next);
+      const bias = fill(C, next);
+      const Z = fill(3 + C * P, next);
+      const want = new Float64Array(C * P);
+      for (let c = 0; c < C; c++) {
+        for (let p = 0; p < P; p++) {
+          const [oy, ox] = [Math.floor(p / ow), p % ow];
+          let acc = bias[c] + Z[3 + c * P + p];
+          for (let ky = 0; ky < kh; ky++) {
+            for (let kx = 0; kx < kw; kx++) {
+              const iy = oy * sh - pt + ky * dh;
+              const ix = ox * sw - pl + kx * dw;
+              if (iy >= 0 && iy < H && ix >= 0 && ix < W) {
+                acc += Wt[1 + (c * kh + ky) * kw + kx] * X[2 + (c * H + iy) * W + ix];
+              }
+            }
+          }
+          want[c * P + p] = Math.min(Math.max(acc, -0.5), 0.75);
+        }
+      }
+      const Y = new Float32Array(3 + C * P);
+      const geo = { C, H, W, kh, kw, sh, sw, dh, dw, padTop: pt, padLeft: pl, oh, ow };
+      const epilogue: GemmEpilogue = { bias: { data: bias, axis: 'row' }, clip: { min: -0.5, max: 0.75 } };
+      kk.depthwise(X, 2, Wt, 1, geo, Y, 3, epilogue, Z);
+      for (let i = 0; i < C * P; i++) {
+        assert.ok(Math.abs(Y[3 + i] - want[i]) <= 1e-5, `${[C, H, W, kh, kw, sh, sw].join('×')} at ${i}`);
+      }
+    }
+  });
+
   it('has a plain SIMD128 build that agrees too', () => {
     const plain = createWasmKernels(undefined, 'simd')!;
     const c = makeCase(900, 21, 35, 270, true, true, 1, 0.5, 2);

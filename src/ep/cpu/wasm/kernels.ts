@@ -49,12 +49,27 @@ export interface GemmExports {
     ws: number,
     im2col: number,
   ): void;
+  depthwiseConv(
+    geometry: number,
+    x: number,
+    w: number,
+    bias: number,
+    z: number,
+    y: number,
+    c0: number,
+    c1: number,
+    clip: number,
+    lo: number,
+    hi: number,
+    ws: number,
+  ): void;
   packA(transA: number, M: number, K: number, a: number, lda: number, dst: number): void;
   packB(transB: number, K: number, N: number, b: number, ldb: number, dst: number): void;
   packedABytes(M: number, K: number): number;
   packedBBytes(K: number, N: number): number;
   WORKSPACE_BYTES: WebAssembly.Global;
   IM2COL_FIELDS: WebAssembly.Global;
+  DEPTHWISE_FIELDS: WebAssembly.Global;
   BIAS_COL: WebAssembly.Global;
   BIAS_ROW: WebAssembly.Global;
 }
@@ -113,6 +128,9 @@ interface ResolvedOperands {
  * split the call into blocks of C across threads.
  */
 export type SgemmRunner = (args: Parameters<GemmExports['sgemm']>) => void;
+
+/** The same for one `depthwiseConv` call over all its channels (a pool splits it by channel). */
+export type DepthwiseRunner = (args: Parameters<GemmExports['depthwiseConv']>) => void;
 
 /** A constant operand packed once for the micro-kernel: op(A) (M×K) or op(B) (K×N). */
 export interface PackedWeights {
@@ -371,6 +389,79 @@ export class WasmKernels {
         ? { transA: trans, transB: false, a: x, lda: ldx, packedA: 0, b: 0, ldb: 0, packedB: w.ptr }
         : { transA: false, transB: trans, a: 0, lda: 0, packedA: w.ptr, b: x, ldb: ldx, packedB: 0 };
     this.run({ ...ops, M, N, K, alpha, im2col: 0 }, beta, C, cOff, ldc, epilogue, runner);
+  }
+
+  /**
+   * Depthwise 2-D convolution of geo.C channels: Y (C × oh·ow, at Y[yOff]) = clamp(conv(X, Wt) +
+   * bias + sum), X the C × H × W image at X[xOff], Wt the C × kh × kw taps at Wt[wOff], `sum` (Z)
+   * laid out as Y; bias (per channel, axis 'row') and clamp from the epilogue.
+   */
+  depthwise(
+    X: Float32Array,
+    xOff: number,
+    Wt: Float32Array,
+    wOff: number,
+    geo: Im2colGeometry,
+    Y: Float32Array,
+    yOff: number,
+    epilogue?: GemmEpilogue,
+    sum?: Float32Array,
+    runner?: DepthwiseRunner,
+  ): void {
+    const { C, H, W, kh, kw, oh, ow } = geo;
+    if (C <= 0 || oh <= 0 || ow <= 0) return;
+    const fields = this.exports.DEPTHWISE_FIELDS.value as number;
+    const image = C * H * W;
+    const out = C * oh * ow;
+    const spans: [Float32Array, number, number, number][] = [
+      [X, 1, image, image],
+      [Wt, 1, C * kh * kw, C * kh * kw],
+      [Y, 1, out, out],
+      ...biasSpan(epilogue, C, 0),
+    ];
+    if (sum) spans.push([sum, 1, out, out]);
+    this.begin(spans, fields * 4);
+    const g = this.reserve(fields * 4);
+    const { sh, sw, dh, dw, padTop, padLeft } = geo;
+    new Int32Array(this.memory.buffer, g, fields).set([
+      H,
+      W,
+      kh,
+      kw,
+      sh,
+      sw,
+      dh,
+      dw,
+      padTop,
+      padLeft,
+      oh,
+      ow,
+    ]);
+    const x = this.place(X, xOff, 1, image, image);
+    const w = this.place(Wt, wOff, 1, C * kh * kw, C * kh * kw);
+    const z = sum ? this.place(sum, yOff, 1, out, out) : 0;
+    const bias = epilogue?.bias;
+    const b = bias ? this.place(bias.data, bias.offset ?? 0, 1, C, C) : 0;
+    const yInPlace = this.inMemory(Y);
+    const y = yInPlace ? Y.byteOffset + yOff * 4 : this.reserve(out * 4);
+    const clip = epilogue?.clip;
+    const args: Parameters<GemmExports['depthwiseConv']> = [
+      g,
+      x,
+      w,
+      b,
+      z,
+      y,
+      0,
+      C,
+      clip ? 1 : 0,
+      clip?.min ?? 0,
+      clip?.max ?? 0,
+      (this.workspace.data as Float32Array).byteOffset,
+    ];
+    if (runner) runner(args);
+    else this.exports.depthwiseConv(...args);
+    if (!yInPlace) Y.set(new Float32Array(this.memory.buffer, y, out), yOff);
   }
 
   /** Throws unless `w` is live packed weights of `side` with the shape the product needs. */

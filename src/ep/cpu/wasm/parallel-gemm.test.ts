@@ -7,6 +7,8 @@ import { createWasmKernels, wasmSimdVariant, type GemmEpilogue, type WasmKernels
 import {
   PARALLEL_MIN_FLOPS,
   createGemmThreadPool,
+  parallelConvolve,
+  parallelDepthwise,
   parallelSgemm,
   parallelSgemmWithPacked,
   splitC,
@@ -160,6 +162,31 @@ describe('parallelSgemm', { skip }, () => {
             }
           }
         }
+      });
+
+      it('splits convolutions (im2col in the kernel) and depthwise ones, equal to one thread', () => {
+        const next = rng(300);
+        const geo = { C: 24, H: 30, W: 29, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1 };
+        const g = { ...geo, oh: 30, ow: 29 };
+        const P = g.oh * g.ow;
+        const X = random(kernels, g.C * g.H * g.W, next, false);
+        const Wt = random(kernels, 40 * g.C * 9, next, false);
+        const bias = random(kernels, 40, next, false);
+        const epilogue: GemmEpilogue = { bias: { data: bias, axis: 'row' }, clip: { min: 0, max: 6 } };
+        const want = new Float32Array(40 * P);
+        const got = new Float32Array(40 * P);
+        kernels.convolve({ data: Wt, offset: 0 }, 40, X, 0, g, 0, want, 0, epilogue);
+        parallelConvolve(pool, { data: Wt, offset: 0 }, 40, X, 0, g, 0, got, 0, epilogue);
+        assert.deepEqual(got, want, 'convolve');
+        const dw = { ...g, C: 64, H: 60, W: 61, oh: 60, ow: 61 };
+        const dwX = random(kernels, 64 * 60 * 61, next, false);
+        const dwBias = { data: random(kernels, 64, next, false), axis: 'row' as const };
+        const dwWant = new Float32Array(64 * 60 * 61);
+        const dwGot = new Float32Array(64 * 60 * 61);
+        kernels.depthwise(dwX, 0, Wt, 0, dw, dwWant, 0, { ...epilogue, bias: dwBias });
+        parallelDepthwise(pool, dwX, 0, Wt, 0, dw, dwGot, 0, { ...epilogue, bias: dwBias });
+        assert.deepEqual(dwGot, dwWant, 'depthwise');
+        assert.ok(2 * 64 * 60 * 61 * 9 >= PARALLEL_MIN_FLOPS, 'the depthwise case really splits');
       });
 
       it('sees memory that grew after the workers started', () => {

@@ -21,6 +21,7 @@ import {
   type GemmEpilogue,
   type Im2colGeometry,
   type PackedWeights,
+  type DepthwiseRunner,
   type SgemmRunner,
   type WasmKernels,
 } from './kernels.js';
@@ -44,6 +45,10 @@ const J0 = 17;
 const J1 = 18;
 const WS = 24;
 
+// Export indices in the pool (exportNames below).
+const SGEMM = 0;
+const DEPTHWISE = 1;
+
 const kernelsOf = new WeakMap<ThreadPool, WasmKernels>();
 
 /**
@@ -61,7 +66,7 @@ export function createGemmThreadPool(
     threads,
     module: kernels.module,
     allocator: kernels.allocator,
-    exportNames: ['sgemm'],
+    exportNames: ['sgemm', 'depthwiseConv'],
     workspaceBytes: kernels.exports.WORKSPACE_BYTES.value as number,
     host,
     timeoutMs,
@@ -120,7 +125,7 @@ function runnerFor(pool: ThreadPool, kernels: WasmKernels): SgemmRunner {
       kernels.exports.sgemm(...args);
       return;
     }
-    pool.parallelFor(0, args, splitC(M, N, K, packedA !== 0, packedB !== 0, threads), flops / 1e6);
+    pool.parallelFor(SGEMM, args, splitC(M, N, K, packedA !== 0, packedB !== 0, threads), flops / 1e6);
   };
 }
 
@@ -239,4 +244,45 @@ export function parallelConvolve(
   const k = kernelsFor(pool);
   const runner = pool && pool.size > 1 ? runnerFor(pool, k) : undefined;
   k.convolve(w, M, X, xOff, geo, beta, C, cOff, epilogue, runner);
+}
+
+/**
+ * `WasmKernels.depthwise` on `pool`'s threads, split by channel (one channel's rows stay on one
+ * thread); small ones run on the calling thread.
+ */
+export function parallelDepthwise(
+  pool: ThreadPool | undefined,
+  X: Float32Array,
+  xOff: number,
+  Wt: Float32Array,
+  wOff: number,
+  geo: Im2colGeometry,
+  Y: Float32Array,
+  yOff: number,
+  epilogue?: GemmEpilogue,
+  sum?: Float32Array,
+): void {
+  const k = kernelsFor(pool);
+  let runner: DepthwiseRunner | undefined;
+  if (pool && pool.size > 1) {
+    runner = (args) => {
+      const flops = 2 * geo.C * geo.oh * geo.ow * geo.kh * geo.kw;
+      const threads = 1 + pool.readyWorkers;
+      if (threads === 1 || flops < PARALLEL_MIN_FLOPS) {
+        k.exports.depthwiseConv(...args);
+        return;
+      }
+      const range = {
+        begin: 0,
+        end: geo.C,
+        grain: 1,
+        chunks: threads * CHUNKS_PER_THREAD,
+        loSlot: 6,
+        hiSlot: 7,
+        wsSlot: 11,
+      };
+      pool.parallelFor(DEPTHWISE, args, range, flops / 1e6);
+    };
+  }
+  k.depthwise(X, xOff, Wt, wOff, geo, Y, yOff, epilogue, sum, runner);
 }

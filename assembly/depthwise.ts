@@ -15,7 +15,7 @@ export const DEPTHWISE_FIELDS: i32 = 12;
 
 /**
  * y[c] = clamp(conv(x[c], w[c]) + bias[c] + z[c]) for channels [c0, c1): x is C × H × W, w is
- * C × kh × kw, y and z are C × oh × ow; `bias` and `z` may be 0 (absent). `ws`, the thread's
+ * C × kh × kw, y and z are C × oh × ow; `bias` and `z` may be 0 (absent). `_ws`, the thread's
  * workspace that a pool passes to every export, is not needed here.
  */
 export function depthwiseConv(
@@ -30,7 +30,7 @@ export function depthwiseConv(
   clip: bool,
   lo: f32,
   hi: f32,
-  ws: usize,
+  _ws: usize,
 ): void {
   const H = load<i32>(g, 0);
   const W = load<i32>(g, 4);
@@ -60,7 +60,8 @@ export function depthwiseConv(
       // Start: bias (+ Z).
       let j = 0;
       if (zRow != 0) {
-        for (; j + 4 <= ow; j += 4) v128.store(row + <usize>j * 4, f32x4.add(bV, v128.load(zRow + <usize>j * 4)));
+        for (; j + 4 <= ow; j += 4)
+          v128.store(row + <usize>j * 4, f32x4.add(bV, v128.load(zRow + <usize>j * 4)));
         for (; j < ow; j++) store<f32>(row + <usize>j * 4, b + load<f32>(zRow + <usize>j * 4));
       } else {
         for (; j + 4 <= ow; j += 4) v128.store(row + <usize>j * 4, bV);

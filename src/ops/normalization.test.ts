@@ -199,6 +199,21 @@ describe('LRN / MeanVarianceNormalization / LpNormalization', () => {
       X.map((v, c) => v / Math.pow(1 + (0.3 / 3) * sq[c], 0.5)),
     );
     await assert.rejects(run('LRN', [f32(X, [1, 4, 1, 1])]), /'size'/);
+    // Even size (window 1 before, 2 after), beta 0.75 (its √(t·√t) path), two images, 2 pixels.
+    const X2 = Array.from({ length: 2 * 7 * 2 }, (_, i) => Math.sin(i) * 3);
+    const [y2] = (await run('LRN', [f32(X2, [2, 7, 1, 2])], {
+      size: 4,
+      alpha: { float: 0.4 },
+      beta: { float: 0.75 },
+      bias: { float: 2 },
+    })) as Tensor[];
+    const want = X2.map((v, i) => {
+      const [n, c, s] = [Math.floor(i / 14), Math.floor(i / 2) % 7, i % 2];
+      let sq = 0;
+      for (let cc = Math.max(0, c - 1); cc <= Math.min(6, c + 2); cc++) sq += X2[n * 14 + cc * 2 + s] ** 2;
+      return v / Math.pow(2 + (0.4 / 4) * sq, 0.75);
+    });
+    assertClose(numbersOf(y2), want);
   });
 
   it('MeanVarianceNormalization over default axes and MVN-1 per channel', async () => {

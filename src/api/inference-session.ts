@@ -120,7 +120,7 @@ export class InferenceSession {
 
   /** Peak bytes of intermediate values held at once during runs so far. */
   get peakMemoryBytes(): number {
-    return this.live().memory.peakBytes;
+    return this.live().peakBytes;
   }
 
   async release(): Promise<void> {

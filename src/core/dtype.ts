@@ -8,6 +8,7 @@
  * only at the protobuf boundary. 16- and 8-bit float formats hold their raw bit patterns (Uint16Array /
  * Uint8Array) and are converted through `float-formats.ts`; complex types interleave (re, im).
  */
+import { newStorage } from './buffer-pool.js';
 
 export enum DataType {
   UNDEFINED = 0,
@@ -177,7 +178,8 @@ export function allDTypes(): readonly DTypeInfo[] {
 export function allocData(type: TensorType, n: number): TensorData {
   const t = dtypeInfo(type);
   if (t.arrayType === Array) return new Array<string>(n).fill('');
-  return new (t.arrayType as Float32ArrayConstructor)(n * t.lanes) as unknown as TypedArray;
+  const Ctor = t.arrayType as Float32ArrayConstructor;
+  return new Ctor(newStorage(n * t.lanes * Ctor.BYTES_PER_ELEMENT)) as unknown as TypedArray;
 }
 
 /** The tensor type that a typed array maps to when the user gives no type (onnxruntime-common rules). */

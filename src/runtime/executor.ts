@@ -4,6 +4,7 @@
  * dtypes/shapes of its inputs. Long runs yield to the event loop between nodes so `run()` never
  * blocks a Node.js server or a browser tab for the whole inference.
  */
+import { recycle, withLease, type Lease } from '../core/buffer-pool.js';
 import { OnyxError } from '../core/errors.js';
 import { describeValue, type Value } from '../core/value.js';
 import type { Graph } from '../ir/graph.js';
@@ -43,7 +44,10 @@ export class Scope {
 
 export interface ExecutorOptions {
   allocator: Allocator;
+  /** This run's reference counts of intermediate storage. */
   memory: MemoryTracker;
+  /** Storage made by this run's kernels is leased to it and recycled once dead (core/buffer-pool.ts). */
+  lease?: Lease;
   profiler?: Profiler;
   threads?: ThreadPool;
 }
@@ -76,7 +80,8 @@ export class Executor {
       const start = profiler ? performance.now() : 0;
       let outs: Value[];
       try {
-        const r = step.kernel(args, ctx);
+        const { lease } = this.options;
+        const r = lease ? withLease(lease, () => step.kernel(args, ctx)) : step.kernel(args, ctx);
         outs = r instanceof Promise ? await r : r;
       } catch (e) {
         throw withNode(e, node, `\n  inputs: ${args.map(describeValue).join('; ')}`);
@@ -98,7 +103,11 @@ export class Executor {
       });
       for (const name of step.release) {
         if (!scope.values.has(name)) continue;
-        this.options.memory.drop(scope.values.get(name), (t) => this.options.allocator.release(t));
+        this.options.memory.drop(scope.values.get(name), (t) => {
+          this.options.allocator.release(t);
+          const { lease } = this.options;
+          if (lease && !Array.isArray(t.data)) recycle(t.data.buffer, lease);
+        });
         scope.values.delete(name);
       }
       if (Date.now() - this.lastYield > YIELD_EVERY_MS) {

@@ -1,20 +1,23 @@
 /**
- * Counts the bytes held by intermediate values while a graph runs, by storage identity (a Reshape
- * output shares its input's bytes and is counted once), to report a session's peak memory.
+ * Counts the references to the storage of the intermediate values of one run, to report the peak
+ * bytes held and to tell the executor when storage is dead (so it can be recycled). Storage is an
+ * ArrayBuffer — a Reshape output or a subarray view shares its input's, and is counted with it —
+ * except for views of a shared WebAssembly memory, where each typed array is its own block.
  */
 import type { TensorData } from '../core/dtype.js';
 import { Tensor } from '../core/tensor.js';
 import type { Value } from '../core/value.js';
 
 export class MemoryTracker {
-  private readonly refs = new Map<TensorData, number>();
+  private readonly refs = new Map<object, number>();
   bytesInUse = 0;
   peakBytes = 0;
 
   hold(v: Value | undefined): void {
     forEachTensor(v, (t) => {
-      const n = this.refs.get(t.data) ?? 0;
-      this.refs.set(t.data, n + 1);
+      const key = storageOf(t.data);
+      const n = this.refs.get(key) ?? 0;
+      this.refs.set(key, n + 1);
       if (n === 0) {
         this.bytesInUse += bytesOf(t.data);
         if (this.bytesInUse > this.peakBytes) this.peakBytes = this.bytesInUse;
@@ -30,11 +33,12 @@ export class MemoryTracker {
   /** Drops one reference; calls `dead` for each tensor whose storage nothing else holds now. */
   drop(v: Value | undefined, dead: (t: Tensor) => void): void {
     forEachTensor(v, (t) => {
-      const n = this.refs.get(t.data);
+      const key = storageOf(t.data);
+      const n = this.refs.get(key);
       if (n === undefined) return;
-      if (n > 1) this.refs.set(t.data, n - 1);
+      if (n > 1) this.refs.set(key, n - 1);
       else {
-        this.refs.delete(t.data);
+        this.refs.delete(key);
         this.bytesInUse -= bytesOf(t.data);
         dead(t);
       }
@@ -42,8 +46,14 @@ export class MemoryTracker {
   }
 }
 
+/** What a tensor's data keeps alive: its ArrayBuffer, or the array itself (strings, shared memory). */
+function storageOf(d: TensorData): object {
+  return !Array.isArray(d) && d.buffer instanceof ArrayBuffer ? d.buffer : d;
+}
+
 function bytesOf(d: TensorData): number {
-  return Array.isArray(d) ? d.reduce((s, x) => s + 2 * x.length, 0) : d.byteLength;
+  if (Array.isArray(d)) return d.reduce((s, x) => s + 2 * x.length, 0);
+  return d.buffer instanceof ArrayBuffer ? d.buffer.byteLength : d.byteLength;
 }
 
 function forEachTensor(v: Value | undefined, fn: (t: Tensor) => void): void {

@@ -2,6 +2,7 @@
  * The engine behind `InferenceSession`: takes an IR model and the chosen EPs, expands functions,
  * validates, optimizes and plans once; then each `run` only executes the plan.
  */
+import { Lease } from '../core/buffer-pool.js';
 import type { Value } from '../core/value.js';
 import type { ExecutionProvider } from '../ep/provider.js';
 import type { Model } from '../ir/graph.js';
@@ -26,7 +27,8 @@ export interface SessionCoreOptions {
 }
 
 export class SessionCore {
-  readonly memory = new MemoryTracker();
+  /** The most bytes of intermediate values held at once in any run so far. */
+  peakBytes = 0;
   readonly profiler: Profiler | undefined;
   private readonly allocator: Allocator;
   private readonly threads: ThreadPool | undefined;
@@ -72,15 +74,27 @@ export class SessionCore {
     return new SessionCore(model, optimization, plans, options);
   }
 
+  /**
+   * One run, with its own reference counts and storage lease: whatever the run still holds at its
+   * end (its outputs, values no step released) is left to the caller and the GC, never recycled.
+   */
   async run(feeds: ReadonlyMap<string, Value>): Promise<Map<string, Value>> {
+    const memory = new MemoryTracker();
+    const lease = new Lease();
     const executor = new Executor(this.plans, {
       allocator: this.allocator,
-      memory: this.memory,
+      memory,
+      lease,
       profiler: this.profiler,
       threads: this.threads,
     });
-    const outputs = await executor.runGraph(this.model.graph, feeds, null);
-    return new Map(this.model.graph.outputs.map((o, i) => [o.name, outputs[i]]));
+    try {
+      const outputs = await executor.runGraph(this.model.graph, feeds, null);
+      return new Map(this.model.graph.outputs.map((o, i) => [o.name, outputs[i]]));
+    } finally {
+      lease.open = false;
+      this.peakBytes = Math.max(this.peakBytes, memory.peakBytes);
+    }
   }
 
   /**

@@ -4,6 +4,7 @@
  * bfloat16, float8…) are decoded to float32 and rounded back on store; integer types are computed in
  * float64 (exact for the integer ranges these kernels meet) and converted back with C-like wrapping.
  */
+import { newStorage } from '../../core/buffer-pool.js';
 import { dtypeInfo, type TensorType } from '../../core/dtype.js';
 import { OnyxError } from '../../core/errors.js';
 import { Tensor, type Dims } from '../../core/tensor.js';
@@ -20,7 +21,8 @@ export function computeArrayType(type: TensorType): Float32ArrayConstructor | Fl
 
 /** A fresh zero-filled compute array for `n` elements of `type`. */
 export function computeArray(type: TensorType, n: number): FloatArray {
-  return new (computeArrayType(type))(n);
+  const Ctor = computeArrayType(type);
+  return new Ctor(newStorage(n * Ctor.BYTES_PER_ELEMENT));
 }
 
 /** `t`'s elements in its compute array type: a view when no conversion is needed, else a copy. */

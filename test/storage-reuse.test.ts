@@ -1,0 +1,70 @@
+/**
+ * Storage recycling across a session's runs (core/buffer-pool.ts, runtime/memory.ts): outputs a
+ * caller keeps are never overwritten by later runs, views of an intermediate keep it alive, and the
+ * reported peak memory does not creep up run after run.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InferenceSession, Tensor } from '../src/index.js';
+import { buildModel } from './helpers/build-model.js';
+
+const N = 64 * 64; // 16 KiB of float32 per tensor: pooled
+
+function model(): Uint8Array {
+  // a = x + 1; [s0, s1] = Split(a) (views or copies); b = Relu(s0) ; y = Reshape(b); z = s1 · 2
+  return buildModel({
+    opset: 17,
+    nodes: [
+      { op: 'Add', inputs: ['x', 'one'], outputs: ['a'] },
+      { op: 'Split', inputs: ['a'], outputs: ['s0', 's1'], attrs: { axis: 0 } },
+      { op: 'Relu', inputs: ['s0'], outputs: ['b'] },
+      { op: 'Reshape', inputs: ['b', 'shape'], outputs: ['y'] },
+      { op: 'Mul', inputs: ['s1', 'two'], outputs: ['z'] },
+    ],
+    inputs: [{ name: 'x', type: 'float32', dims: [2, N] }],
+    outputs: [
+      { name: 'y', type: 'float32', dims: [N] },
+      { name: 'z', type: 'float32', dims: [1, N] },
+    ],
+    initializers: [
+      { name: 'one', tensor: new Tensor('float32', Float32Array.of(1), []) },
+      { name: 'two', tensor: new Tensor('float32', Float32Array.of(2), []) },
+      { name: 'shape', tensor: new Tensor('int64', BigInt64Array.of(BigInt(N)), [1]) },
+    ],
+  });
+}
+
+const input = (v: number) => new Tensor('float32', new Float32Array(2 * N).fill(v), [2, N]);
+
+describe('storage reuse between runs', () => {
+  it('keeps earlier outputs intact and the peak steady over many runs', async () => {
+    const s = await InferenceSession.create(model());
+    const first = await s.run({ x: input(1) });
+    const peak = s.peakMemoryBytes;
+    const kept = [first];
+    for (let r = 2; r <= 20; r++) {
+      const out = await s.run({ x: input(r) });
+      assert.ok(
+        (out.y.data as Float32Array).every((v) => v === r + 1),
+        `run ${r}: y`,
+      );
+      assert.ok(
+        (out.z.data as Float32Array).every((v) => v === 2 * (r + 1)),
+        `run ${r}: z`,
+      );
+      kept.push(out);
+    }
+    kept.forEach((out, i) => {
+      assert.ok(
+        (out.y.data as Float32Array).every((v) => v === i + 2),
+        `kept y of run ${i + 1}`,
+      );
+      assert.ok(
+        (out.z.data as Float32Array).every((v) => v === 2 * (i + 2)),
+        `kept z of run ${i + 1}`,
+      );
+    });
+    assert.equal(s.peakMemoryBytes, peak, 'outputs of earlier runs are not counted as held');
+    await s.release();
+  });
+});

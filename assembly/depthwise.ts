@@ -5,13 +5,11 @@
  * the inner loop tests nothing), four columns per f32x4 at stride 1 and 2 — then clamped. The row
  * stays in L1 across the kh·kw sweeps.
  *
- * Geometry: the i32 fields H, W, kh, kw, sh, sw, dh, dw, padTop, padLeft, oh, ow at `g`
- * (DEPTHWISE_FIELDS). Channels [c0, c1) are computed, so a thread pool can split by channel.
+ * Geometry: the window fields of window.ts at `g`. Channels [c0, c1) are computed, so a thread pool
+ * can split by channel.
  */
-
 import { madd } from './simd';
-
-export const DEPTHWISE_FIELDS: i32 = 12;
+import { endColumn, firstColumn } from './window';
 
 /**
  * y[c] = clamp(conv(x[c], w[c]) + bias[c] + z[c]) for channels [c0, c1): x is C × H × W, w is
@@ -76,11 +74,8 @@ export function depthwiseConv(
           const wV = f32x4.splat(wv);
           // Output columns whose input column ox·sw − pl + kx·dw lies in [0, W).
           const off = kx * dw - pl;
-          let first = off >= 0 ? 0 : (-off + sw - 1) / sw;
-          let last = W - 1 - off < 0 ? 0 : (W - 1 - off) / sw + 1;
-          if (last > ow) last = ow;
-          if (first > last) first = last;
-          let ox = first;
+          const last = endColumn(off, sw, W, ow);
+          let ox = min(firstColumn(off, sw), last);
           if (sw == 1) {
             for (; ox + 4 <= last; ox += 4) {
               const p = row + <usize>ox * 4;

@@ -1,3 +1,5 @@
-/** The WebAssembly kernels, one module: GEMM (with im2col packing) and depthwise convolution. */
+/** The WebAssembly kernels, one module: GEMM (with im2col packing), depthwise convolution, pooling. */
 export * from './gemm';
 export * from './depthwise';
+export * from './pool';
+export { WINDOW_FIELDS } from './window';

@@ -12,6 +12,7 @@ import type { Kernel, NodeInfo, OpDef } from './kernel.js';
 import { computeArray, computeOf, tensorFromCompute } from './util/compute-array.js';
 import type { FloatArray } from './util/gemm.js';
 import { intsOf, tensorInput, fmt } from './util/numeric.js';
+import { fastFloat32, spool2d } from './util/sgemm.js';
 import { readWindowAttrs, resolveWindow, type Window } from './util/window.js';
 
 type PoolKind = 'max' | 'avg' | 'lp';
@@ -122,7 +123,9 @@ function poolPlanes(
         let arg = -1;
         for (let t = 0; t < m; t++) {
           const v = X[xb + offs[t]];
-          if (v > best || (arg < 0 && v !== v)) {
+          // A NaN in the window wins (numpy's max, GlobalMaxPool, the WASM f32x4.max); its index is
+          // the first NaN's.
+          if (v > best || (v !== v && best === best)) {
             best = v;
             arg = offs[t];
           }
@@ -148,7 +151,10 @@ function poolPlanes(
 
 /** Tuning knobs (tests turn the 2-D fast path off to compare it with the general engine). */
 export const poolTuning = {
-  /** Float32 2-D MaxPool/AveragePool without Indices or dilation take `pool2dF32`. */
+  /**
+   * Float32 2-D MaxPool/AveragePool without Indices or dilation take the WASM kernel (fast mode) or
+   * `pool2dF32` (reference mode).
+   */
   fast2d: true,
 };
 
@@ -166,6 +172,28 @@ function rangesOf(plan: DimPlan): { lo: Int32Array; hi: Int32Array } {
 }
 
 /**
+ * The valid input rows and columns of each 2-D output position, and each position's divisor for
+ * the average: the padded-window or the valid-window size (count_include_pad; ceil_mode's overhang
+ * is never counted).
+ */
+function windows2d(spatial: number[], w: Window, o: PoolOptions) {
+  const [oh, ow] = w.outSpatial;
+  const py = planDim(spatial[0], w, 0);
+  const px = planDim(spatial[1], w, 1);
+  const r = rangesOf(py);
+  const c = rangesOf(px);
+  const div = new Float64Array(oh * ow);
+  for (let oy = 0; oy < oh; oy++) {
+    for (let ox = 0; ox < ow; ox++) {
+      div[oy * ow + ox] = o.countIncludePad
+        ? py.padCount[oy] * px.padCount[ox]
+        : (r.hi[oy] - r.lo[oy]) * (c.hi[ox] - c.lo[ox]);
+    }
+  }
+  return { r, c, div };
+}
+
+/**
  * Float32 2-D max/average pooling (no dilation, no Indices): each output's window is a rectangle
  * [rows) × [cols) found up front, visited in the same row-major order as the general engine, so
  * results match it exactly.
@@ -180,20 +208,8 @@ function pool2dF32(
 ): void {
   const [H, W] = spatial;
   const [oh, ow] = w.outSpatial;
-  const py = planDim(H, w, 0);
-  const px = planDim(W, w, 1);
-  const r = rangesOf(py);
-  const c = rangesOf(px);
+  const { r, c, div } = windows2d(spatial, w, o);
   const max = o.kind === 'max';
-  // Divisor per output (average): padded-window or valid-window size.
-  const div = new Float64Array(oh * ow);
-  for (let oy = 0; oy < oh; oy++) {
-    for (let ox = 0; ox < ow; ox++) {
-      div[oy * ow + ox] = o.countIncludePad
-        ? py.padCount[oy] * px.padCount[ox]
-        : (r.hi[oy] - r.lo[oy]) * (c.hi[ox] - c.lo[ox]);
-    }
-  }
   const inSize = H * W;
   const outSize = oh * ow;
   const clo = c.lo;
@@ -210,14 +226,10 @@ function pool2dF32(
         const x1 = chi[ox];
         if (max) {
           let best = -Infinity;
-          let found = false;
           for (let row = y0; row < y1; row += W) {
             for (let i = row + x0; i < row + x1; i++) {
               const v = X[i];
-              if (v > best || (!found && v !== v)) {
-                best = v;
-                found = true;
-              }
+              if (v > best || v !== v) best = v;
             }
           }
           Y[d + ox] = best;
@@ -273,7 +285,7 @@ function windowedPool(node: NodeInfo, kind: PoolKind, what: string): Kernel {
   if (!a.kernelShape)
     throw new OnyxError('INVALID_MODEL', `${what}: required attribute 'kernel_shape' is missing`);
   const wantIndices = kind === 'max' && node.outputCount > 1 && node.outputPresent[1];
-  return (inputs) => {
+  return (inputs, ctx) => {
     const x = tensorInput(inputs[0], `${what} input X`);
     checkPoolInput(x, what);
     const spatial = x.dims.slice(2);
@@ -293,7 +305,31 @@ function windowedPool(node: NodeInfo, kind: PoolKind, what: string): Kernel {
       X instanceof Float32Array &&
       Y instanceof Float32Array
     ) {
-      pool2dF32(X, Y, planes, spatial, w, opts);
+      if (fastFloat32()) {
+        const [H, W] = spatial;
+        const [kh, kw] = w.kernel;
+        const [sh, sw] = w.strides;
+        const [oh, ow] = w.outSpatial;
+        const geo = {
+          C: planes,
+          H,
+          W,
+          kh,
+          kw,
+          sh,
+          sw,
+          dh: 1,
+          dw: 1,
+          padTop: w.padBegin[0],
+          padLeft: w.padBegin[1],
+          oh,
+          ow,
+        };
+        const div = kind === 'avg' ? Float32Array.from(windows2d(spatial, w, opts).div) : undefined;
+        spool2d(X, 0, geo, Y, 0, kind === 'max' ? 'max' : 'average', div, ctx.threads);
+      } else {
+        pool2dF32(X, Y, planes, spatial, w, opts);
+      }
     } else {
       poolPlanes(X, Y, I, planes, spatial, w, opts);
     }

@@ -30,6 +30,7 @@ import {
 import {
   parallelConvolve,
   parallelDepthwise,
+  parallelPool2d,
   parallelSgemm,
   parallelSgemmWithPacked,
 } from '../../ep/cpu/wasm/parallel-gemm.js';
@@ -191,6 +192,23 @@ export function sdepthwise(
   pool?: ThreadPool,
 ): void {
   parallelDepthwise(pool, X, xOff, Wt, wOff, geo, Y, yOff, epilogue, sum);
+}
+
+/**
+ * Float32 2-D max or average pooling of geo.C planes on the WASM kernels (`WasmKernels.pool2d`'s
+ * arguments). Callers check `fastFloat32()` first.
+ */
+export function spool2d(
+  X: Float32Array,
+  xOff: number,
+  geo: Im2colGeometry,
+  Y: Float32Array,
+  yOff: number,
+  kind: 'max' | 'average',
+  divisors?: Float32Array,
+  pool?: ThreadPool,
+): void {
+  parallelPool2d(pool, X, xOff, geo, Y, yOff, kind, divisors);
 }
 
 /** Frees weights packed by `packConstant` that no kernel owns (e.g. packed for one run). */

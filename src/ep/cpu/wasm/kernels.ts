@@ -63,13 +63,25 @@ export interface GemmExports {
     hi: number,
     ws: number,
   ): void;
+  pool2d(
+    geometry: number,
+    x: number,
+    y: number,
+    kind: number,
+    divisors: number,
+    p0: number,
+    p1: number,
+    ws: number,
+  ): void;
   packA(transA: number, M: number, K: number, a: number, lda: number, dst: number): void;
   packB(transB: number, K: number, N: number, b: number, ldb: number, dst: number): void;
   packedABytes(M: number, K: number): number;
   packedBBytes(K: number, N: number): number;
   WORKSPACE_BYTES: WebAssembly.Global;
   IM2COL_FIELDS: WebAssembly.Global;
-  DEPTHWISE_FIELDS: WebAssembly.Global;
+  WINDOW_FIELDS: WebAssembly.Global;
+  POOL_MAX: WebAssembly.Global;
+  POOL_AVERAGE: WebAssembly.Global;
   BIAS_COL: WebAssembly.Global;
   BIAS_ROW: WebAssembly.Global;
 }
@@ -129,8 +141,11 @@ interface ResolvedOperands {
  */
 export type SgemmRunner = (args: Parameters<GemmExports['sgemm']>) => void;
 
-/** The same for one `depthwiseConv` call over all its channels (a pool splits it by channel). */
-export type DepthwiseRunner = (args: Parameters<GemmExports['depthwiseConv']>) => void;
+/**
+ * The same for a call that splits over planes or channels: `depthwiseConv` or `pool2d` (a pool
+ * writes each chunk's bounds into `loSlot`/`hiSlot`).
+ */
+export type PlaneRunner = (args: number[], loSlot: number, hiSlot: number, wsSlot: number) => void;
 
 /** A constant operand packed once for the micro-kernel: op(A) (M×K) or op(B) (K×N). */
 export interface PackedWeights {
@@ -406,11 +421,10 @@ export class WasmKernels {
     yOff: number,
     epilogue?: GemmEpilogue,
     sum?: Float32Array,
-    runner?: DepthwiseRunner,
+    runner?: PlaneRunner,
   ): void {
     const { C, H, W, kh, kw, oh, ow } = geo;
     if (C <= 0 || oh <= 0 || ow <= 0) return;
-    const fields = this.exports.DEPTHWISE_FIELDS.value as number;
     const image = C * H * W;
     const out = C * oh * ow;
     const spans: [Float32Array, number, number, number][] = [
@@ -420,9 +434,76 @@ export class WasmKernels {
       ...biasSpan(epilogue, C, 0),
     ];
     if (sum) spans.push([sum, 1, out, out]);
+    const g = this.beginWindow(spans, geo);
+    const x = this.place(X, xOff, 1, image, image);
+    const w = this.place(Wt, wOff, 1, C * kh * kw, C * kh * kw);
+    const z = sum ? this.place(sum, yOff, 1, out, out) : 0;
+    const bias = epilogue?.bias;
+    const b = bias ? this.place(bias.data, bias.offset ?? 0, 1, C, C) : 0;
+    const yInPlace = this.inMemory(Y);
+    const y = yInPlace ? Y.byteOffset + yOff * 4 : this.reserve(out * 4);
+    const clip = epilogue?.clip;
+    const args = [
+      g,
+      x,
+      w,
+      b,
+      z,
+      y,
+      0,
+      C,
+      clip ? 1 : 0,
+      clip?.min ?? 0,
+      clip?.max ?? 0,
+      (this.workspace.data as Float32Array).byteOffset,
+    ];
+    if (runner) runner(args, 6, 7, 11);
+    else this.exports.depthwiseConv(...(args as Parameters<GemmExports['depthwiseConv']>));
+    if (!yInPlace) Y.set(new Float32Array(this.memory.buffer, y, out), yOff);
+  }
+
+  /**
+   * 2-D max or average pooling of geo.C planes (dilation 1): Y (C × oh·ow at Y[yOff]) from X (C × H ×
+   * W at X[xOff]); `divisors` (oh·ow, average only) is each position's window count.
+   */
+  pool2d(
+    X: Float32Array,
+    xOff: number,
+    geo: Im2colGeometry,
+    Y: Float32Array,
+    yOff: number,
+    kind: 'max' | 'average',
+    divisors?: Float32Array,
+    runner?: PlaneRunner,
+  ): void {
+    const { C, H, W, oh, ow } = geo;
+    if (C <= 0 || oh <= 0 || ow <= 0) return;
+    const image = C * H * W;
+    const out = C * oh * ow;
+    const spans: [Float32Array, number, number, number][] = [
+      [X, 1, image, image],
+      [Y, 1, out, out],
+    ];
+    if (divisors) spans.push([divisors, 1, oh * ow, oh * ow]);
+    const g = this.beginWindow(spans, geo);
+    const x = this.place(X, xOff, 1, image, image);
+    const d = divisors ? this.place(divisors, 0, 1, oh * ow, oh * ow) : 0;
+    const yInPlace = this.inMemory(Y);
+    const y = yInPlace ? Y.byteOffset + yOff * 4 : this.reserve(out * 4);
+    const e = this.exports;
+    const k = (kind === 'max' ? e.POOL_MAX.value : e.POOL_AVERAGE.value) as number;
+    const args = [g, x, y, k, d, 0, C, (this.workspace.data as Float32Array).byteOffset];
+    if (runner) runner(args, 5, 6, 7);
+    else e.pool2d(...(args as Parameters<GemmExports['pool2d']>));
+    if (!yInPlace) Y.set(new Float32Array(this.memory.buffer, y, out), yOff);
+  }
+
+  /** `begin` for a window kernel: reserves and writes the window geometry; returns its address. */
+  private beginWindow(spans: [Float32Array, number, number, number][], geo: Im2colGeometry): number {
+    const fields = this.exports.WINDOW_FIELDS.value as number;
     this.begin(spans, fields * 4);
     const g = this.reserve(fields * 4);
-    const { sh, sw, dh, dw, padTop, padLeft } = geo;
+    const { H, W, kh, kw, sh, sw, dh, dw, padTop, padLeft, oh, ow } = geo;
     new Int32Array(this.memory.buffer, g, fields).set([
       H,
       W,
@@ -437,31 +518,7 @@ export class WasmKernels {
       oh,
       ow,
     ]);
-    const x = this.place(X, xOff, 1, image, image);
-    const w = this.place(Wt, wOff, 1, C * kh * kw, C * kh * kw);
-    const z = sum ? this.place(sum, yOff, 1, out, out) : 0;
-    const bias = epilogue?.bias;
-    const b = bias ? this.place(bias.data, bias.offset ?? 0, 1, C, C) : 0;
-    const yInPlace = this.inMemory(Y);
-    const y = yInPlace ? Y.byteOffset + yOff * 4 : this.reserve(out * 4);
-    const clip = epilogue?.clip;
-    const args: Parameters<GemmExports['depthwiseConv']> = [
-      g,
-      x,
-      w,
-      b,
-      z,
-      y,
-      0,
-      C,
-      clip ? 1 : 0,
-      clip?.min ?? 0,
-      clip?.max ?? 0,
-      (this.workspace.data as Float32Array).byteOffset,
-    ];
-    if (runner) runner(args);
-    else this.exports.depthwiseConv(...args);
-    if (!yInPlace) Y.set(new Float32Array(this.memory.buffer, y, out), yOff);
+    return g;
   }
 
   /** Throws unless `w` is live packed weights of `side` with the shape the product needs. */

@@ -9,6 +9,7 @@ import {
   createGemmThreadPool,
   parallelConvolve,
   parallelDepthwise,
+  parallelPool2d,
   parallelSgemm,
   parallelSgemmWithPacked,
   splitC,
@@ -186,6 +187,15 @@ describe('parallelSgemm', { skip }, () => {
         kernels.depthwise(dwX, 0, Wt, 0, dw, dwWant, 0, { ...epilogue, bias: dwBias });
         parallelDepthwise(pool, dwX, 0, Wt, 0, dw, dwGot, 0, { ...epilogue, bias: dwBias });
         assert.deepEqual(dwGot, dwWant, 'depthwise');
+        for (const kind of ['max', 'average'] as const) {
+          const pg = { ...dw, kh: 3, kw: 3 }; // 2.1 MFLOP-equivalents: splits
+          const div = new Float32Array(60 * 61).fill(9);
+          const pWant = new Float32Array(64 * 60 * 61);
+          const pGot = new Float32Array(64 * 60 * 61);
+          kernels.pool2d(dwX, 0, pg, pWant, 0, kind, div);
+          parallelPool2d(pool, dwX, 0, pg, pGot, 0, kind, div);
+          assert.deepEqual(pGot, pWant, `${kind} pool`);
+        }
         assert.ok(2 * 64 * 60 * 61 * 9 >= PARALLEL_MIN_FLOPS, 'the depthwise case really splits');
       });
 

@@ -21,7 +21,8 @@ import {
   type GemmEpilogue,
   type Im2colGeometry,
   type PackedWeights,
-  type DepthwiseRunner,
+  type GemmExports,
+  type PlaneRunner,
   type SgemmRunner,
   type WasmKernels,
 } from './kernels.js';
@@ -48,6 +49,7 @@ const WS = 24;
 // Export indices in the pool (exportNames below).
 const SGEMM = 0;
 const DEPTHWISE = 1;
+const POOL = 2;
 
 const kernelsOf = new WeakMap<ThreadPool, WasmKernels>();
 
@@ -66,7 +68,7 @@ export function createGemmThreadPool(
     threads,
     module: kernels.module,
     allocator: kernels.allocator,
-    exportNames: ['sgemm', 'depthwiseConv'],
+    exportNames: ['sgemm', 'depthwiseConv', 'pool2d'],
     workspaceBytes: kernels.exports.WORKSPACE_BYTES.value as number,
     host,
     timeoutMs,
@@ -247,9 +249,35 @@ export function parallelConvolve(
 }
 
 /**
- * `WasmKernels.depthwise` on `pool`'s threads, split by channel (one channel's rows stay on one
- * thread); small ones run on the calling thread.
+ * A runner that splits a call by planes (channels) over `pool`, one plane's rows on one thread; with
+ * no pool, or under PARALLEL_MIN_FLOPS of work, undefined or the calling thread alone.
  */
+function planeRunner(
+  pool: ThreadPool | undefined,
+  k: WasmKernels,
+  fn: typeof DEPTHWISE | typeof POOL,
+  planes: number,
+  flops: number,
+): PlaneRunner | undefined {
+  if (!pool || pool.size <= 1) return undefined;
+  return (args, loSlot, hiSlot, wsSlot) => {
+    const threads = 1 + pool.readyWorkers;
+    if (threads === 1 || flops < PARALLEL_MIN_FLOPS) {
+      if (fn === DEPTHWISE) k.exports.depthwiseConv(...(args as Parameters<GemmExports['depthwiseConv']>));
+      else k.exports.pool2d(...(args as Parameters<GemmExports['pool2d']>));
+      return;
+    }
+    const chunks = threads * CHUNKS_PER_THREAD;
+    pool.parallelFor(
+      fn,
+      args,
+      { begin: 0, end: planes, grain: 1, chunks, loSlot, hiSlot, wsSlot },
+      flops / 1e6,
+    );
+  };
+}
+
+/** `WasmKernels.depthwise` on `pool`'s threads, split by channel. */
 export function parallelDepthwise(
   pool: ThreadPool | undefined,
   X: Float32Array,
@@ -263,26 +291,22 @@ export function parallelDepthwise(
   sum?: Float32Array,
 ): void {
   const k = kernelsFor(pool);
-  let runner: DepthwiseRunner | undefined;
-  if (pool && pool.size > 1) {
-    runner = (args) => {
-      const flops = 2 * geo.C * geo.oh * geo.ow * geo.kh * geo.kw;
-      const threads = 1 + pool.readyWorkers;
-      if (threads === 1 || flops < PARALLEL_MIN_FLOPS) {
-        k.exports.depthwiseConv(...args);
-        return;
-      }
-      const range = {
-        begin: 0,
-        end: geo.C,
-        grain: 1,
-        chunks: threads * CHUNKS_PER_THREAD,
-        loSlot: 6,
-        hiSlot: 7,
-        wsSlot: 11,
-      };
-      pool.parallelFor(DEPTHWISE, args, range, flops / 1e6);
-    };
-  }
-  k.depthwise(X, xOff, Wt, wOff, geo, Y, yOff, epilogue, sum, runner);
+  const flops = 2 * geo.C * geo.oh * geo.ow * geo.kh * geo.kw;
+  k.depthwise(X, xOff, Wt, wOff, geo, Y, yOff, epilogue, sum, planeRunner(pool, k, DEPTHWISE, geo.C, flops));
+}
+
+/** `WasmKernels.pool2d` on `pool`'s threads, split by plane. */
+export function parallelPool2d(
+  pool: ThreadPool | undefined,
+  X: Float32Array,
+  xOff: number,
+  geo: Im2colGeometry,
+  Y: Float32Array,
+  yOff: number,
+  kind: 'max' | 'average',
+  divisors?: Float32Array,
+): void {
+  const k = kernelsFor(pool);
+  const flops = geo.C * geo.oh * geo.ow * geo.kh * geo.kw;
+  k.pool2d(X, xOff, geo, Y, yOff, kind, divisors, planeRunner(pool, k, POOL, geo.C, flops));
 }

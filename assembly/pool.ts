@@ -54,7 +54,8 @@ export function pool2d(
           if (sw == 1 || sw == 2) {
             for (; ox + 4 <= last; ox += 4) {
               const s = src + <usize>(ox * sw + off) * 4;
-              const v = sw == 1 ? v128.load(s) : v128.shuffle<f32>(v128.load(s), v128.load(s, 16), 0, 2, 4, 6);
+              const v =
+                sw == 1 ? v128.load(s) : v128.shuffle<f32>(v128.load(s), v128.load(s, 16), 0, 2, 4, 6);
               const q = row + <usize>ox * 4;
               v128.store(q, isMax ? f32x4.max(v128.load(q), v) : f32x4.add(v128.load(q), v));
             }

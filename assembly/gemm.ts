@@ -181,6 +181,23 @@ export function sgemm(
           pa = wsA;
           packBlockA(a + (<usize>ic * aRow + <usize>pc * aCol) * 4, aRow, aCol, mc, kc, pa);
         }
+        if (mc == 1) {
+          // One row (a matrix-vector product, e.g. batch-1 MatMul/Gemm, RNN steps): the 4×8 tile
+          // would compute three rows of zeros; this kernel streams B at two panels per iteration.
+          for (let jr = 0; jr < nc; jr += 2 * NR) {
+            rowKernel(
+              kc,
+              pa,
+              pb + <usize>jr * kc * 4,
+              c + (<usize>ic * ldc + <usize>(jc + jr)) * 4,
+              min(2 * NR, nc - jr),
+              mode,
+              ic,
+              jc + jr,
+            );
+          }
+          continue;
+        }
         for (let jr = 0; jr < nc; jr += NR) {
           const nr = min(NR, nc - jr);
           const pbPanel = pb + <usize>jr * kc * 4;
@@ -489,6 +506,11 @@ function kernel(
   v128.store(t, c21, 80);
   v128.store(t, c30, 96);
   v128.store(t, c31, 112);
+  storeEdge(c, ldc, t, mr, nr, mode, row, col);
+}
+
+/** Stores the mr × nr valid part of a tile spilled at `t` (rows NR apart) element by element. */
+function storeEdge(c: usize, ldc: i32, t: usize, mr: i32, nr: i32, mode: i32, row: i32, col: i32): void {
   const alpha = f32x4.extract_lane(alphaV, 0);
   for (let i = 0; i < mr; i++) {
     const o = c + <usize>i * ldc * 4;
@@ -508,6 +530,55 @@ function kernel(
       store<f32>(p, v);
     }
   }
+}
+
+/**
+ * One row of C over up to two adjacent B panels (nr ≤ 2·NR columns): acc = Apanel[·][0]ᵀ ·
+ * Bpanels, four independent accumulators. Each element sums over k in the same order as the 4×8
+ * kernel, so a row computed here or there — whichever way a pool splits C — is bit-identical. The
+ * A panel is MR wide (rows 1–3 are padding); the second panel is read only when nr > NR.
+ */
+function rowKernel(kc: i32, pa: usize, pb: usize, c: usize, nr: i32, mode: i32, row: i32, col: i32): void {
+  let q = pb + <usize>kc * NR * 4; // the second panel, in step with pb
+  let a0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0);
+  let b0 = f32x4.splat(0);
+  let b1 = f32x4.splat(0);
+  const end = pa + <usize>kc * MR * 4;
+  if (nr > NR) {
+    while (pa < end) {
+      const x = v128.load32_splat(pa);
+      a0 = madd(x, v128.load(pb), a0);
+      a1 = madd(x, v128.load(pb, 16), a1);
+      b0 = madd(x, v128.load(q), b0);
+      b1 = madd(x, v128.load(q, 16), b1);
+      pa += MR * 4;
+      pb += NR * 4;
+      q += NR * 4;
+    }
+  } else {
+    while (pa < end) {
+      const x = v128.load32_splat(pa);
+      a0 = madd(x, v128.load(pb), a0);
+      a1 = madd(x, v128.load(pb, 16), a1);
+      pa += MR * 4;
+      pb += NR * 4;
+    }
+  }
+  rowStore(c, a0, a1, min(nr, NR), mode, row, col);
+  if (nr > NR) rowStore(c + NR * 4, b0, b1, nr - NR, mode, row, col + NR);
+}
+
+/** Stores nr ≤ NR columns of one row: whole rows through storeRow, a partial one element-wise. */
+function rowStore(c: usize, v0: v128, v1: v128, nr: i32, mode: i32, row: i32, col: i32): void {
+  if (nr == NR) {
+    storeRow(c, v0, v1, mode, row, col);
+    return;
+  }
+  const t = tilePtr;
+  v128.store(t, v0);
+  v128.store(t, v1, 16);
+  storeEdge(c, 0, t, 1, nr, mode, row, col);
 }
 
 /** One full 8-wide row of a tile: C = alpha·acc (+ beta·C | + C) (+ bias, clamp). */

@@ -97,7 +97,7 @@ function batchNormFold(g: Graph, bn: Node, m: ConvMatch): { W: Tensor; B: Tensor
 
 function mulAddFold(g: Graph, n: Node, m: ConvMatch): { W: Tensor; B: Tensor } | undefined {
   const other = n.inputs[0] === m.conv.outputs[0] ? n.inputs[1] : n.inputs[0];
-  const c = perChannel(constantOf(g, other), m);
+  const c = perChannel(constantOf(g, other), m.W.dims.length, m.M, m.W.type);
   if (!c) return undefined;
   const bias = m.B?.data as Float32Array | Float64Array | undefined;
   const B = new Float64Array(m.M);
@@ -109,19 +109,23 @@ function mulAddFold(g: Graph, n: Node, m: ConvMatch): { W: Tensor; B: Tensor } |
 }
 
 /**
- * A constant's value per output channel, when it broadcasts against the Conv output [N, M, ...]
+ * A constant's value per channel, when it broadcasts against a `rank`-D value [N, M, ...] of `type`
  * without changing its shape and varies at most along the channel axis.
  */
-function perChannel(t: Tensor | undefined, m: ConvMatch): Float64Array | undefined {
-  const rank = m.W.dims.length;
-  if (!t || t.type !== m.W.type || t.dims.length > rank) return undefined;
+export function perChannel(
+  t: Tensor | undefined,
+  rank: number,
+  M: number,
+  type: Tensor['type'],
+): Float64Array | undefined {
+  if (!t || t.type !== type || t.dims.length > rank) return undefined;
   const offset = rank - t.dims.length;
   for (let j = 0; j < t.dims.length; j++) {
     const axis = offset + j;
-    if (t.dims[j] !== 1 && !(axis === 1 && t.dims[j] === m.M)) return undefined;
+    if (t.dims[j] !== 1 && !(axis === 1 && t.dims[j] === M)) return undefined;
   }
   const data = t.data as TypedArray as Float32Array;
-  return Float64Array.from({ length: m.M }, (_, k) => (t.size === 1 ? data[0] : data[k]));
+  return Float64Array.from({ length: M }, (_, k) => (t.size === 1 ? data[0] : data[k]));
 }
 
 function scaleWeights(W: Tensor, scale: Float64Array): Tensor {

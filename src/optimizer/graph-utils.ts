@@ -179,6 +179,11 @@ export function elemTypeOf(
 
 const SAME_RANK_AS_INPUT0 = new Set([
   'Identity',
+  'BatchNormalization',
+  'MaxPool',
+  'AveragePool',
+  'LRN',
+  'Concat',
   'Relu',
   'LeakyRelu',
   'Sigmoid',
@@ -211,6 +216,8 @@ export function rankOf(g: Graph, name: string, producers: Map<string, Node>, dep
     case 'Flatten':
     case 'Gemm':
       return 2;
+    case 'Conv':
+      return rank(1);
     case 'Reshape': {
       const shape = constantOf(g, p.inputs[1]);
       return shape && shape.dims.length === 1 ? shape.dims[0] : undefined;

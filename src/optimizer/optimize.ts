@@ -6,7 +6,7 @@
  *   disabled  nothing
  *   basic     identity/Dropout, Cast and Transpose elimination, Reshape-chain collapsing, constant
  *             folding, common subexpression elimination, Conv+BatchNormalization and Conv+Mul/Add
- *             folding, MatMul+Add → Gemm, dead-node elimination
+ *             folding, BatchNormalization+Mul/Add folding, MatMul+Add → Gemm, dead-node elimination
  *   extended  basic + Gelu and LayerNormalization pattern fusion, Conv + residual Add fusion,
  *             Conv/Gemm + activation fusion
  *             (the fusions emit onnxruntime's com.microsoft contrib ops, see ops/contrib.ts)
@@ -18,6 +18,7 @@
 import { forEachSubgraph, type Graph, type Model } from '../ir/graph.js';
 import { validateGraph } from '../ir/validate.js';
 import { fuseConvActivation, fuseGemmActivation } from './activation-fusion.js';
+import { foldBatchNormMulAdd } from './batchnorm-folding.js';
 import { fuseConvAdd } from './conv-add-fusion.js';
 import { eliminateCasts } from './cast-elimination.js';
 import { foldConstants, type FoldKernel } from './constant-folding.js';
@@ -82,6 +83,7 @@ export const PASSES: readonly Pass[] = [
     run: (m) => foldConvBatchNorm(m.graph),
   },
   { name: 'conv-mul-add-folding', level: 'basic', run: (m) => foldConvMulAdd(m.graph) },
+  { name: 'batchnorm-mul-add-folding', level: 'basic', run: (m) => foldBatchNormMulAdd(m.graph) },
   {
     name: 'matmul-add-to-gemm',
     ortName: 'MatMulAddFusion',

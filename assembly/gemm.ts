@@ -156,6 +156,10 @@ export function sgemm(
   const wsA = ws;
   const wsB = ws + <usize>(MC * KC) * 4;
   tilePtr = wsB + <usize>(KC * NC) * 4;
+  // A plain row-major op(B) under one block of A rows is read in place, panel rows ldb apart: each
+  // panel is used by that block alone, so packing it (a pointwise convolution's whole image) would
+  // cost a pass over B for nothing. Partial panels at the right edge are still packed.
+  const direct = packedB == 0 && im2col == 0 && !transB && i1 - i0 > 1 && i1 - i0 <= MC;
 
   for (let jc = j0; jc < j1; jc += NC) {
     const nc = min(NC, j1 - jc);
@@ -168,6 +172,8 @@ export function sgemm(
       } else if (im2col != 0) {
         pb = wsB;
         packBlockIm2col(im2col, b, pc, jc, kc, nc, pb);
+      } else if (direct) {
+        pb = b + (<usize>pc * ldb + <usize>jc) * 4;
       } else {
         pb = wsB;
         packBlockB(b + (<usize>pc * bRow + <usize>jc * bCol) * 4, bRow, bCol, kc, nc, pb);
@@ -200,7 +206,15 @@ export function sgemm(
         }
         for (let jr = 0; jr < nc; jr += NR) {
           const nr = min(NR, nc - jr);
-          const pbPanel = pb + <usize>jr * kc * 4;
+          let pbPanel = pb + <usize>jr * kc * 4;
+          let bStep = NR * 4;
+          if (direct && nr == NR) {
+            pbPanel = pb + <usize>jr * 4;
+            bStep = ldb * 4;
+          } else if (direct) {
+            pbPanel = wsB;
+            packBlockB(pb + <usize>jr * 4, ldb, 1, kc, nr, wsB);
+          }
           for (let ir = 0; ir < mc; ir += MR) {
             const mr = min(MR, mc - ir);
             const row = ic + ir;
@@ -209,6 +223,7 @@ export function sgemm(
               kc,
               pa + <usize>ir * kc * 4,
               pbPanel,
+              bStep,
               c + (<usize>row * ldc + <usize>col) * 4,
               ldc,
               mr,
@@ -452,6 +467,7 @@ function kernel(
   kc: i32,
   pa: usize,
   pb: usize,
+  bStep: i32,
   c: usize,
   ldc: i32,
   mr: i32,
@@ -469,7 +485,7 @@ function kernel(
   let c30 = f32x4.splat(0);
   let c31 = f32x4.splat(0);
   // One k per iteration: unrolled by two, V8 hoists the loads and spills accumulators (measured).
-  const end = pb + <usize>kc * NR * 4;
+  const end = pb + <usize>kc * bStep;
   while (pb < end) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
@@ -486,7 +502,7 @@ function kernel(
     c30 = madd(x, b0, c30);
     c31 = madd(x, b1, c31);
     pa += 16;
-    pb += 32;
+    pb += bStep;
   }
   if (mr == MR && nr == NR) {
     const step = <usize>ldc * 4;

@@ -4,7 +4,7 @@
  * Hardmax) with both axis conventions; and Dropout (identity at inference, numpy-seeded mask in
  * training mode, as in the ONNX reference).
  */
-import type { TensorType } from '../core/dtype.js';
+import { allocData, type TensorType } from '../core/dtype.js';
 import { OnyxError } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
 import type { Value } from '../core/value.js';
@@ -23,6 +23,7 @@ import {
 import { MT19937 } from './util/mt19937.js';
 import { numbersOf, scalarOf, tensorFromNumbers, tensorInput } from './util/numeric.js';
 import { erf } from './util/special-functions.js';
+import { fastFloat32, sactivation } from './util/sgemm.js';
 
 // ---------------------------------------------------------------------------------------------
 // Pointwise activations
@@ -143,29 +144,50 @@ const ACTIVATIONS: ActivationRow[] = [
   },
 ];
 
+/** A float32 activation as one call over the whole array (src → out, same length). */
+type Float32Kernel = (src: Float32Array, out: Float32Array) => void;
+
 /**
- * Relu on float32 as a direct loop (the generic elementwise path calls a scalar function per
- * element); other types take the generic path. NaN stays NaN, as there.
+ * `def` with float32 inputs computed by `kernelFor(node)` in one pass — a direct loop, or a WASM
+ * kernel — instead of the generic path's scalar function per element; other types, and nodes for
+ * which `kernelFor` gives nothing, take the generic path.
  */
-function withFloat32Relu(def: OpDef): OpDef {
+function withFloat32Kernel(def: OpDef, kernelFor: (node: NodeInfo) => Float32Kernel | undefined): OpDef {
   return {
     ...def,
     build(node) {
       const generic = def.build(node);
+      const kernel = kernelFor(node);
+      if (!kernel) return generic;
       return (inputs, ctx) => {
         const x = inputs[0];
         if (!(x instanceof Tensor) || !(x.data instanceof Float32Array) || inputs.length !== 1) {
           return generic(inputs, ctx);
         }
-        const src = x.data;
-        const out = new Float32Array(src.length);
-        for (let i = 0; i < src.length; i++) {
-          const v = src[i];
-          out[i] = v < 0 ? 0 : v;
-        }
+        const out = allocData('float32', x.data.length) as Float32Array;
+        kernel(x.data, out);
         return [new Tensor('float32', out, x.dims)];
       };
     },
+  };
+}
+
+/** Relu: NaN stays NaN, as on the generic path. */
+function reluFloat32(src: Float32Array, out: Float32Array): void {
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i];
+    out[i] = v < 0 ? 0 : v;
+  }
+}
+
+/**
+ * Sigmoid or Tanh on the WASM kernels' vectorised functions (a few ulp from Math's) in fast mode;
+ * Math's, as on the generic path, in reference mode.
+ */
+function wasmActivation(f: 'sigmoid' | 'tanh'): Float32Kernel {
+  return (src, out) => {
+    if (fastFloat32()) sactivation(f, src, out);
+    else for (let i = 0; i < src.length; i++) out[i] = f === 'tanh' ? Math.tanh(src[i]) : sigmoid(src[i]);
   };
 }
 
@@ -213,35 +235,18 @@ export function geluTanhFloat32(src: Float32Array, out: Float32Array): void {
   }
 }
 
-/** Gelu on float32 as a direct loop (no per-element closure, erf in one exp); others take the generic path. */
-function withFloat32Gelu(def: OpDef): OpDef {
-  return {
-    ...def,
-    build(node) {
-      const generic = def.build(node);
-      const approximate = node.attrs.string('approximate', 'none');
-      const kernel = approximate === 'none' ? geluErfFloat32 : geluTanhFloat32;
-      return (inputs, ctx) => {
-        const x = inputs[0];
-        if (
-          !(x instanceof Tensor) ||
-          x.type !== 'float32' ||
-          !(x.data instanceof Float32Array) ||
-          inputs.length !== 1
-        ) {
-          return generic(inputs, ctx);
-        }
-        const out = new Float32Array(x.data.length);
-        kernel(x.data, out);
-        return [new Tensor('float32', out, x.dims)];
-      };
-    },
-  };
-}
+/** Ops with a float32 kernel of their own (Gelu's erf in one exp; Sigmoid and Tanh in WASM). */
+const FLOAT32_KERNELS: Record<string, (node: NodeInfo) => Float32Kernel | undefined> = {
+  Relu: () => reluFloat32,
+  Gelu: (node) => (node.attrs.string('approximate', 'none') === 'none' ? geluErfFloat32 : geluTanhFloat32),
+  Sigmoid: () => wasmActivation('sigmoid'),
+  Tanh: () => wasmActivation('tanh'),
+};
 
 const pointwiseOps: OpDef[] = ACTIVATIONS.map((r) => {
   const def = elementwiseOp({ opType: r.op, versions: r.versions, arity: 1, fns: r.fns });
-  return r.op === 'Relu' ? withFloat32Relu(def) : r.op === 'Gelu' ? withFloat32Gelu(def) : def;
+  const kernelFor = FLOAT32_KERNELS[r.op];
+  return kernelFor ? withFloat32Kernel(def, kernelFor) : def;
 });
 
 /** SwiGLU(A, B) = Swish_alpha(A) · B; A and B must have the same shape (no broadcasting). */

@@ -1,4 +1,4 @@
-// The float32 fast paths of Sum and Relu against the generic elementwise path they bypass.
+// The float32 fast paths of Sum, Relu, Sigmoid and Tanh against the generic elementwise path they bypass.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Tensor } from '../core/tensor.js';
@@ -33,5 +33,30 @@ describe('float32 fast paths', () => {
     assert.equal(fast.type, 'float32');
     assert.deepEqual([...(fast.data as Float32Array)], [...(generic.data as Float64Array)]);
     assert.ok(Object.is(fast.data[1], -0));
+  });
+
+  it('Sigmoid and Tanh on float32 (WASM in fast mode) stay within a few ulp of Math', async () => {
+    // Every length mod 4 (the vector tail), tiny values (tanh ≈ x), saturation and NaN.
+    for (const n of [1, 2, 3, 4, 9]) {
+      const x = f32(
+        Float32Array.from({ length: n }, (_, i) => [1e-7, -3e-4, 0.7, -2.5, 12, -40, 100][i % 7]),
+        [n],
+      );
+      for (const [op, ref] of [
+        ['Sigmoid', (v: number) => 1 / (1 + Math.exp(-v))],
+        ['Tanh', Math.tanh],
+      ] as const) {
+        const y = (await runOp1(activationOps, op, [x])).data as Float32Array;
+        x.data.forEach((v, i) => {
+          const want = ref(v as number);
+          assert.ok(
+            Math.abs(y[i] - want) <= 4e-7 * Math.abs(want) + 1e-30,
+            `${op}(${v}) = ${y[i]}, want ${want}`,
+          );
+        });
+      }
+    }
+    const nan = await runOp1(activationOps, 'Tanh', [f32(Float32Array.of(NaN, 1), [2])]);
+    assert.ok(Number.isNaN(nan.data[0]));
   });
 });

@@ -11,6 +11,7 @@ import {
   t,
   type AttrInit,
 } from './util/op-test-kit.js';
+import { setKernelMode } from './util/sgemm.js';
 
 const { run: runAll, run1: run } = bindOps(ops, { opset: 22 });
 const rand = (n: number, seed: number) => randomArray(n, seed, -0.5, 0.5);
@@ -204,4 +205,46 @@ describe('RNN / GRU / LSTM', () => {
     );
     await assert.rejects(run('RNN', [t('int32', [1], [1, 1, 1]), w, w]), /X must be a floating-point tensor/);
   });
+});
+
+describe('LSTM: the WASM sequence kernel against the reference recurrence', () => {
+  // [S, B, I, H, direction, layout, peepholes, initial state]: H not a multiple of 4 (scalar tail),
+  // batch > 1, both layouts, every direction.
+  const configs = [
+    [5, 1, 4, 8, 'forward', 0, false, false],
+    [4, 3, 3, 5, 'reverse', 0, true, true],
+    [3, 2, 5, 7, 'bidirectional', 1, true, false],
+    [1, 2, 2, 4, 'bidirectional', 0, false, true],
+  ] as const;
+  for (const [Sq, Bt, In, Hd, direction, layout, peep, init] of configs) {
+    it(`S=${Sq} B=${Bt} H=${Hd} ${direction} layout=${layout} peepholes=${peep} initial=${init}`, async () => {
+      const D = direction === 'bidirectional' ? 2 : 1;
+      const seq = layout ? [Bt, Sq, In] : [Sq, Bt, In];
+      const state = layout ? [Bt, D, Hd] : [D, Bt, Hd];
+      const inputs = [
+        f32(randomArray(Sq * Bt * In, 11, -2, 2), seq),
+        f32(randomArray(D * 4 * Hd * In, 12, -1, 1), [D, 4 * Hd, In]),
+        f32(randomArray(D * 4 * Hd * Hd, 13, -1, 1), [D, 4 * Hd, Hd]),
+        f32(randomArray(D * 8 * Hd, 14, -1, 1), [D, 8 * Hd]),
+        undefined,
+        init ? f32(randomArray(D * Bt * Hd, 15, -1, 1), state) : undefined,
+        init ? f32(randomArray(D * Bt * Hd, 16, -1, 1), state) : undefined,
+        peep ? f32(randomArray(D * 3 * Hd, 17, -1, 1), [D, 3 * Hd]) : undefined,
+      ];
+      const attrs = { hidden_size: Hd, direction, layout };
+      const opts = { opset: 22, outputCount: 3 };
+      const saved = setKernelMode('reference');
+      let want: Tensor[];
+      try {
+        want = (await runAll('LSTM', inputs, attrs, opts)) as Tensor[];
+      } finally {
+        setKernelMode(saved);
+      }
+      const got = (await runAll('LSTM', inputs, attrs, opts)) as Tensor[];
+      for (let o = 0; o < 3; o++) {
+        assert.deepEqual(got[o].dims, want[o].dims);
+        close(nums(got[o]), nums(want[o]), 2e-6);
+      }
+    });
+  }
 });

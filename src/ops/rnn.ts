@@ -16,11 +16,20 @@
 import { OnyxError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Value } from '../core/value.js';
-import type { NodeInfo, OpDef } from './kernel.js';
+import { constantInput, type NodeInfo, type OpDef } from './kernel.js';
 import { floatsOf, isFloatingType, tensorFromFloats } from './util/float-io.js';
 import { intsOf, tensorInput } from './util/numeric.js';
 // The recurrent and input projections are plain GEMMs; swap for the shared blocked GEMM when ready.
-import { fastFloat32, packConstant, releasePacked, sgemm as gemm, sgemmPacked } from './util/sgemm.js';
+import {
+  fastFloat32,
+  ownPacked,
+  packConstant,
+  releasePacked,
+  sgemm as gemm,
+  sgemmPacked,
+  slstm,
+  type PackedWeights,
+} from './util/sgemm.js';
 
 type Act = (x: number) => number;
 type CellKind = 'RNN' | 'GRU' | 'LSTM';
@@ -59,6 +68,8 @@ interface RnnConfig {
   layout: number;
   linearBeforeReset: boolean;
   inputForget: boolean;
+  /** An LSTM with sigmoid, tanh, tanh in every direction and no clip: the WASM sequence kernel's case. */
+  plainLstm: boolean;
 }
 
 function parseConfig(node: NodeInfo, kind: CellKind): RnnConfig {
@@ -107,6 +118,17 @@ function parseConfig(node: NodeInfo, kind: CellKind): RnnConfig {
   if (layout !== 0 && layout !== 1)
     throw new OnyxError('INVALID_MODEL', `layout must be 0 or 1, got ${layout}`);
   const inputForget = kind === 'LSTM' && a.int('input_forget', 0) !== 0;
+  const defaults = cell.defaults.map((n) => n.toLowerCase()).join();
+  const plainLstm =
+    kind === 'LSTM' &&
+    clip === Infinity &&
+    !inputForget &&
+    Array.from({ length: numDir }, (_, d) =>
+      list
+        .slice(d * 3, d * 3 + 3)
+        .map((n) => n.toLowerCase())
+        .join(),
+    ).every((names) => names === defaults);
   const linearBeforeReset = kind === 'GRU' && node.sinceVersion >= 3 && a.int('linear_before_reset', 0) !== 0;
   return {
     kind,
@@ -118,6 +140,7 @@ function parseConfig(node: NodeInfo, kind: CellKind): RnnConfig {
     layout,
     linearBeforeReset,
     inputForget,
+    plainLstm,
   };
 }
 
@@ -134,7 +157,15 @@ function expectDims(t: Tensor, dims: number[], what: string, meaning: string): v
     );
 }
 
-function runRecurrent(cfg: RnnConfig, inputs: readonly (Value | undefined)[]): Tensor[] {
+/**
+ * `packedR`: R_dᵀ of each direction packed at build time (a constant R), used while `r` is that
+ * constant; otherwise float32 R is packed for the run.
+ */
+function runRecurrent(
+  cfg: RnnConfig,
+  inputs: readonly (Value | undefined)[],
+  built?: { r: Tensor; packed: (PackedWeights | undefined)[] },
+): Tensor[] {
   const G = CELLS[cfg.kind].gates;
   const D = cfg.numDir;
   const x = tensorInput(inputs[0], 'X');
@@ -189,9 +220,13 @@ function runRecurrent(cfg: RnnConfig, inputs: readonly (Value | undefined)[]): T
   const H0 = h0T ? floatsOf(h0T, 'initial_h') : undefined;
   const C0 = c0T ? floatsOf(c0T, 'initial_c') : undefined;
 
-  const Y = new Float64Array(S * D * Bt * H);
-  const Yh = new Float64Array(D * Bt * H);
-  const Yc = new Float64Array(D * Bt * H);
+  const f32 = X instanceof Float32Array && W instanceof Float32Array && R instanceof Float32Array;
+  // The whole recurrence of a plain float32 LSTM in one WASM call per direction (assembly/lstm.ts).
+  const wasmLstm = cfg.plainLstm && f32 && fastFloat32() && lens.every((l) => l === S);
+  const Out = wasmLstm ? Float32Array : Float64Array;
+  const Y = new Out(S * D * Bt * H);
+  const Yh = new Out(D * Bt * H);
+  const Yc = new Out(D * Bt * H);
   // Element offsets by layout.
   const yOff = (t: number, d: number, b: number) =>
     cfg.layout ? ((b * S + t) * D + d) * H : ((t * D + d) * Bt + b) * H;
@@ -204,7 +239,6 @@ function runRecurrent(cfg: RnnConfig, inputs: readonly (Value | undefined)[]): T
   const rows = S * Bt;
   // float32 models keep their scratch in float32 so both projections run on the WASM GEMM (as in
   // onnxruntime, the cell state is float32 too); other types compute in float64.
-  const f32 = X instanceof Float32Array && W instanceof Float32Array && R instanceof Float32Array;
   const Scratch = f32 ? Float32Array : Float64Array;
   const xw = new Scratch(rows * GH);
   const hPrev = new Scratch(Bt * H);
@@ -233,9 +267,31 @@ function runRecurrent(cfg: RnnConfig, inputs: readonly (Value | undefined)[]): T
       }
     }
     const pOff = d * 3 * H;
-    // R_dᵀ is the B operand of every step: pack it once for this direction, not once per step.
-    const packedR = f32 ? packConstant('B', true, H, GH, R as Float32Array, d * GH * H, H) : undefined;
-    for (let s = 0; s < S; s++) {
+    // R_dᵀ is the B operand of every step: packed at build time, or once for this direction.
+    const prebuilt = built && built.r === r ? built.packed[d] : undefined;
+    const packedR =
+      prebuilt ?? (f32 ? packConstant('B', true, H, GH, R as Float32Array, d * GH * H, H) : undefined);
+    if (wasmLstm && packedR) {
+      slstm({
+        S,
+        Bt,
+        H,
+        xw: xw as Float32Array,
+        xStep: cfg.layout ? 1 : Bt,
+        xBatch: cfg.layout ? S : 1,
+        R: packedR,
+        rBias: rb >= 0 ? (Bias as Float32Array).subarray(rb, rb + GH) : undefined,
+        peepholes: P ? (P as Float32Array).subarray(pOff, pOff + 3 * H) : undefined,
+        h: hPrev as Float32Array,
+        c: cPrev as Float32Array,
+        Y: Y as Float32Array,
+        yOff: yOff(0, d, 0),
+        yStep: cfg.layout ? D * H : D * Bt * H,
+        yBatch: cfg.layout ? S * D * H : H,
+        reverse,
+      });
+    }
+    for (let s = 0; s < (wasmLstm && packedR ? 0 : S); s++) {
       // Recurrent projection for every batch row: hr = H_prev · R_dᵀ + Rb_d.
       if (packedR && fastFloat32()) {
         sgemmPacked(packedR, false, Bt, GH, H, 1, hPrev as Float32Array, 0, H, 0, hr as Float32Array, 0, GH);
@@ -296,7 +352,7 @@ function runRecurrent(cfg: RnnConfig, inputs: readonly (Value | undefined)[]): T
         }
       }
     }
-    releasePacked(packedR);
+    if (!prebuilt) releasePacked(packedR);
     for (let b = 0; b < Bt; b++) {
       const so = stOff(d, b);
       for (let k = 0; k < H; k++) {
@@ -317,7 +373,16 @@ function recurrentOp(kind: CellKind, versions: number[]): OpDef {
     versions,
     build(node) {
       const cfg = parseConfig(node, kind);
-      return (inputs) => runRecurrent(cfg, inputs);
+      // A constant float32 R is packed once here, per direction, for every run's recurrent GEMMs.
+      const r = constantInput(node, 2);
+      if (!r || r.type !== 'float32' || r.dims.length !== 3 || r.dims[0] !== cfg.numDir) {
+        return (inputs) => runRecurrent(cfg, inputs);
+      }
+      const [D, GH, H] = r.dims;
+      const packed = Array.from({ length: D }, (_, d) =>
+        packConstant('B', true, H, GH, r.data as Float32Array, d * GH * H, H),
+      );
+      return ownPacked((inputs) => runRecurrent(cfg, inputs, { r, packed }), packed);
     },
   };
 }

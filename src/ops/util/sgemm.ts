@@ -25,6 +25,7 @@ import {
   wasmSimdVariant,
   type GemmEpilogue,
   type Im2colGeometry,
+  type LstmDirection,
   type PackedWeights,
 } from '../../ep/cpu/wasm/kernels.js';
 import {
@@ -38,7 +39,7 @@ import type { ThreadPool } from '../../runtime/thread-pool.js';
 import type { Kernel } from '../kernel.js';
 import { gemm, type FloatArray } from './gemm.js';
 
-export type { GemmEpilogue, Im2colGeometry, PackedWeights };
+export type { GemmEpilogue, Im2colGeometry, LstmDirection, PackedWeights };
 
 /** 'fast': WASM SIMD for float32 where the engine has it; 'reference': the TypeScript kernels only. */
 export type KernelMode = 'fast' | 'reference';
@@ -209,6 +210,19 @@ export function spool2d(
   pool?: ThreadPool,
 ): void {
   parallelPool2d(pool, X, xOff, geo, Y, yOff, kind, divisors);
+}
+
+/**
+ * One direction of a plain float32 LSTM on the WASM kernels (`WasmKernels.lstm`), on the calling
+ * thread (its steps are too small to split). Callers check `fastFloat32()` first.
+ */
+export function slstm(direction: LstmDirection): void {
+  wasmKernels()!.lstm(direction);
+}
+
+/** out = f(src) elementwise on the WASM kernels (sigmoid, tanh). Callers check `fastFloat32()`. */
+export function sactivation(f: 'sigmoid' | 'tanh', src: Float32Array, out: Float32Array): void {
+  wasmKernels()!.activation(f, src, 0, out, 0, src.length);
 }
 
 /** Frees weights packed by `packConstant` that no kernel owns (e.g. packed for one run). */

@@ -73,6 +73,26 @@ export interface GemmExports {
     p1: number,
     ws: number,
   ): void;
+  lstmSequence(
+    S: number,
+    Bt: number,
+    H: number,
+    xw: number,
+    xStep: number,
+    xBatch: number,
+    packedR: number,
+    rBias: number,
+    peep: number,
+    h: number,
+    c: number,
+    y: number,
+    yStep: number,
+    yBatch: number,
+    reverse: number,
+    hr: number,
+    ws: number,
+  ): void;
+  activation(f: number, x: number, y: number, n: number): void;
   packA(transA: number, M: number, K: number, a: number, lda: number, dst: number): void;
   packB(transB: number, K: number, N: number, b: number, ldb: number, dst: number): void;
   packedABytes(M: number, K: number): number;
@@ -81,6 +101,8 @@ export interface GemmExports {
   IM2COL_FIELDS: WebAssembly.Global;
   WINDOW_FIELDS: WebAssembly.Global;
   POOL_MAX: WebAssembly.Global;
+  ACT_SIGMOID: WebAssembly.Global;
+  ACT_TANH: WebAssembly.Global;
   POOL_AVERAGE: WebAssembly.Global;
   BIAS_COL: WebAssembly.Global;
   BIAS_ROW: WebAssembly.Global;
@@ -115,6 +137,31 @@ export interface Im2colGeometry {
   padLeft: number;
   oh: number;
   ow: number;
+}
+
+/**
+ * One direction of an LSTM over a sequence for `WasmKernels.lstm` (default activations, no clip):
+ * xw holds x·Wᵀ + Wb, row t·xStep + b·xBatch of 4H; R is R_dᵀ packed as the B side (H × 4H); h and c
+ * (Bt × H) are the initial state and receive the final one; Y's row for (t, b) starts at element
+ * yOff + t·yStep + b·yBatch.
+ */
+export interface LstmDirection {
+  S: number;
+  Bt: number;
+  H: number;
+  xw: Float32Array;
+  xStep: number;
+  xBatch: number;
+  R: PackedWeights;
+  rBias?: Float32Array;
+  peepholes?: Float32Array;
+  h: Float32Array;
+  c: Float32Array;
+  Y: Float32Array;
+  yOff: number;
+  yStep: number;
+  yBatch: number;
+  reverse: boolean;
 }
 
 /** A product's operands once resolved to addresses in the memory (0: absent). */
@@ -519,6 +566,78 @@ export class WasmKernels {
       ow,
     ]);
     return g;
+  }
+
+  /** Runs one LSTM direction over its whole sequence in WebAssembly (assembly/lstm.ts). */
+  lstm(d: LstmDirection): void {
+    const { S, Bt, H, xw, R, rBias, peepholes, h, c, Y } = d;
+    this.checkPacked(R, 'B', H, 4 * H);
+    if (S <= 0 || Bt <= 0 || H <= 0) return;
+    const spans: [Float32Array, number, number, number][] = [
+      [xw, 1, xw.length, xw.length],
+      [h, 1, Bt * H, Bt * H],
+      [c, 1, Bt * H, Bt * H],
+      [Y, 1, Y.length, Y.length],
+    ];
+    if (rBias) spans.push([rBias, 1, 4 * H, 4 * H]);
+    if (peepholes) spans.push([peepholes, 1, 3 * H, 3 * H]);
+    this.begin(spans, Bt * 4 * H * 4);
+    const x = this.place(xw, 0, 1, xw.length, xw.length);
+    const hp = this.place(h, 0, 1, Bt * H, Bt * H);
+    const cp = this.place(c, 0, 1, Bt * H, Bt * H);
+    const yp = this.place(Y, 0, 1, Y.length, Y.length);
+    const rb = rBias ? this.place(rBias, 0, 1, 4 * H, 4 * H) : 0;
+    const pp = peepholes ? this.place(peepholes, 0, 1, 3 * H, 3 * H) : 0;
+    const hr = this.reserve(Bt * 4 * H * 4);
+    const ws = (this.workspace.data as Float32Array).byteOffset;
+    this.exports.lstmSequence(
+      S,
+      Bt,
+      H,
+      x,
+      d.xStep,
+      d.xBatch,
+      R.ptr,
+      rb,
+      pp,
+      hp,
+      cp,
+      yp + d.yOff * 4,
+      d.yStep,
+      d.yBatch,
+      +d.reverse,
+      hr,
+      ws,
+    );
+    const back = (dst: Float32Array, ptr: number) => {
+      if (!this.inMemory(dst)) dst.set(new Float32Array(this.memory.buffer, ptr, dst.length));
+    };
+    back(h, hp);
+    back(c, cp);
+    back(Y, yp);
+  }
+
+  /** Y[yOff…] = f(X[xOff…]) for n elements, f sigmoid or tanh (assembly/activations.ts). */
+  activation(
+    f: 'sigmoid' | 'tanh',
+    X: Float32Array,
+    xOff: number,
+    Y: Float32Array,
+    yOff: number,
+    n: number,
+  ): void {
+    if (n <= 0) return;
+    this.begin([
+      [X, 1, n, n],
+      [Y, 1, n, n],
+    ]);
+    const x = this.place(X, xOff, 1, n, n);
+    const yInPlace = this.inMemory(Y);
+    const y = yInPlace ? Y.byteOffset + yOff * 4 : this.reserve(n * 4);
+    const e = this.exports;
+    const code = (f === 'sigmoid' ? e.ACT_SIGMOID : e.ACT_TANH).value as number;
+    e.activation(code, x, y, n);
+    if (!yInPlace) Y.set(new Float32Array(this.memory.buffer, y, n), yOff);
   }
 
   /** Throws unless `w` is live packed weights of `side` with the shape the product needs. */

@@ -8,7 +8,7 @@ import { madd } from './simd';
 
 export function expV(x: v128): v128 {
   const v = f32x4.min(f32x4.max(x, f32x4.splat(-87.33654)), f32x4.splat(88.37626));
-  const n = f32x4.nearest(f32x4.mul(v, f32x4.splat(1.44269504088896341)));
+  const n = f32x4.nearest(f32x4.mul(v, f32x4.splat(1.4426950408889634)));
   // r = v − n·ln2, with ln2 split in two so n·ln2_hi is exact.
   let r = f32x4.sub(v, f32x4.mul(n, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.1219444e-4)));

@@ -494,6 +494,34 @@ describe('WASM SIMD sgemm', { skip }, () => {
     }
   });
 
+  it('packs weights one depth block at a time: in-memory operands alike, scratch one block big', () => {
+    const [rows, cols] = [2000, 600]; // several depth blocks either way, 4.8 MB of float32
+    const heap = fill(rows * cols + 7, rng(77));
+    for (const side of ['A', 'B'] as const) {
+      for (const trans of [false, true]) {
+        const kk = createWasmKernels(new WasmMemoryAllocator())!;
+        const inMemory = kk.allocator.alloc('float32', [heap.length]).data as Float32Array;
+        inMemory.set(heap);
+        const ld = trans ? rows : cols;
+        const before = kk.allocator.bytesInUse;
+        const a = kk.packWeights(side, trans, rows, cols, heap, 7, ld);
+        const b = kk.packWeights(side, trans, rows, cols, inMemory, 7, ld);
+        const bytes = (a.block.data as Float32Array).byteLength;
+        const view = (w: typeof a) => new Float32Array(kk.memory.buffer, w.ptr, bytes / 4);
+        assert.deepEqual(view(b), view(a), `${side} trans=${trans}`);
+        kk.releaseWeights(a);
+        kk.releaseWeights(b);
+        // What is left is the scratch the heap weights went through: one KC = 256 deep block
+        // (a power-of-two size class), not the whole 4.8 MB weight.
+        const scratch = kk.allocator.bytesInUse - before;
+        assert.ok(
+          scratch <= 2 * 256 * Math.max(rows, cols) * 4,
+          `${side} trans=${trans}: ${scratch} B of scratch`,
+        );
+      }
+    }
+  });
+
   it('has a plain SIMD128 build that agrees too', () => {
     const plain = createWasmKernels(undefined, 'simd')!;
     const c = makeCase(900, 21, 35, 270, true, true, 1, 0.5, 2);

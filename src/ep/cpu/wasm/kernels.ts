@@ -98,6 +98,9 @@ export interface GemmExports {
   packedABytes(M: number, K: number): number;
   packedBBytes(K: number, N: number): number;
   WORKSPACE_BYTES: WebAssembly.Global;
+  MR: WebAssembly.Global;
+  NR: WebAssembly.Global;
+  KC: WebAssembly.Global;
   IM2COL_FIELDS: WebAssembly.Global;
   WINDOW_FIELDS: WebAssembly.Global;
   POOL_MAX: WebAssembly.Global;
@@ -405,10 +408,36 @@ export class WasmKernels {
     const bytes = side === 'A' ? e.packedABytes(rows, cols) : e.packedBBytes(rows, cols);
     const block = this.allocator.alloc('float32', [Math.max(bytes / 4, 1)]);
     const ptr = (block.data as Float32Array).byteOffset;
-    this.begin([[X, trans ? cols : rows, trans ? rows : cols, ld]]);
-    const src = this.place(X, off, trans ? cols : rows, trans ? rows : cols, ld);
-    if (side === 'A') e.packA(+trans, rows, cols, src, ld, ptr);
-    else e.packB(+trans, rows, cols, src, ld, ptr);
+    // One depth block (KC) at a time, so weights on the JS heap pass through a scratch of one block,
+    // not one as large as the biggest weight (VGG's 400 MB fully connected layer). The depth index
+    // is X's row index for op(A) stored transposed and op(B) stored as is: then a block is a slab of
+    // whole rows; otherwise it is a band of columns, gathered row by row.
+    const [width, depth] = side === 'A' ? [rows, cols] : [cols, rows];
+    const tile = (side === 'A' ? e.MR.value : e.NR.value) as number;
+    const padded = Math.ceil(width / tile) * tile;
+    const KC = e.KC.value as number;
+    const depthIsRow = side === 'A' ? trans : !trans;
+    for (let pc = 0; pc < depth; pc += KC) {
+      const kc = Math.min(KC, depth - pc);
+      let src: number;
+      let srcLd = ld;
+      if (depthIsRow) {
+        this.begin([[X, kc, width, ld]]);
+        src = this.place(X, off + pc * ld, kc, width, ld);
+      } else if (this.inMemory(X)) {
+        src = X.byteOffset + (off + pc) * 4;
+      } else {
+        this.begin([], width * kc * 4);
+        src = this.reserve(width * kc * 4);
+        const band = new Float32Array(this.memory.buffer, src, width * kc);
+        for (let r = 0; r < width; r++)
+          band.set(X.subarray(off + r * ld + pc, off + r * ld + pc + kc), r * kc);
+        srcLd = kc;
+      }
+      const dst = ptr + pc * padded * 4;
+      if (side === 'A') e.packA(+trans, rows, kc, src, srcLd, dst);
+      else e.packB(+trans, kc, cols, src, srcLd, dst);
+    }
     return { side, rows, cols, ptr, block, released: false };
   }
 

@@ -28,8 +28,9 @@ import {
   sgemm as gemm,
   sgemmPacked,
   slstm,
+  type GemmEpilogue,
   type PackedWeights,
-} from './util/sgemm.js';
+} from './util/dispatch.js';
 
 type Act = (x: number) => number;
 type CellKind = 'RNN' | 'GRU' | 'LSTM';
@@ -253,8 +254,14 @@ function runRecurrent(
     const reverse = cfg.reverseOnly || d === 1;
     const [f, g, hAct] = cfg.acts[d];
     // Input projection for all steps: xw = X · W_dᵀ + Wb_d.
-    gemm(false, true, rows, GH, I, 1, X, 0, I, W, d * GH * I, I, 0, xw, 0, GH);
-    if (Bias) {
+    // A float32 bias rides in the GEMM's epilogue: the same sum, without a JS loop over every row
+    // (which, run before V8 optimizes it, cost more than the whole WASM recurrence).
+    const wBias = Bias instanceof Float32Array ? Bias : undefined;
+    const epilogue: GemmEpilogue | undefined = wBias && {
+      bias: { data: wBias, offset: d * 2 * GH, axis: 'col' },
+    };
+    gemm(false, true, rows, GH, I, 1, X, 0, I, W, d * GH * I, I, 0, xw, 0, GH, epilogue);
+    if (Bias && !wBias) {
       const o = d * 2 * GH;
       for (let i = 0; i < rows; i++) for (let j = 0; j < GH; j++) xw[i * GH + j] += Bias[o + j];
     }

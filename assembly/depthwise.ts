@@ -5,11 +5,11 @@
  * the inner loop tests nothing), four columns per f32x4 at stride 1 and 2 — then clamped. The row
  * stays in L1 across the kh·kw sweeps.
  *
- * Geometry: the window fields of window.ts at `g`. Channels [c0, c1) are computed, so a thread pool
+ * Geometry: a window.ts `Window` at `g`. Channels [c0, c1) are computed, so a thread pool
  * can split by channel.
  */
 import { madd } from './simd';
-import { endColumn, firstColumn } from './window';
+import { endColumn, firstColumn, Window } from './window';
 
 /**
  * y[c] = clamp(conv(x[c], w[c]) + bias[c] + z[c]) for channels [c0, c1): x is C × H × W, w is
@@ -30,18 +30,19 @@ export function depthwiseConv(
   hi: f32,
   _ws: usize,
 ): void {
-  const H = load<i32>(g, 0);
-  const W = load<i32>(g, 4);
-  const kh = load<i32>(g, 8);
-  const kw = load<i32>(g, 12);
-  const sh = load<i32>(g, 16);
-  const sw = load<i32>(g, 20);
-  const dh = load<i32>(g, 24);
-  const dw = load<i32>(g, 28);
-  const pt = load<i32>(g, 32);
-  const pl = load<i32>(g, 36);
-  const oh = load<i32>(g, 40);
-  const ow = load<i32>(g, 44);
+  const win = changetype<Window>(g);
+  const H = win.H;
+  const W = win.W;
+  const kh = win.kh;
+  const kw = win.kw;
+  const sh = win.sh;
+  const sw = win.sw;
+  const dh = win.dh;
+  const dw = win.dw;
+  const pt = win.padTop;
+  const pl = win.padLeft;
+  const oh = win.oh;
+  const ow = win.ow;
   const inPlane = <usize>H * W * 4;
   const outPlane = <usize>oh * ow * 4;
   const taps = <usize>kh * kw * 4;

@@ -23,6 +23,7 @@
  */
 
 import { madd } from './simd';
+import { Window } from './window';
 
 /** Micro-tile rows (A panel height). */
 export const MR: i32 = 4;
@@ -36,25 +37,6 @@ export const MC: i32 = 128;
 export const NC: i32 = 2048;
 /** Bytes of the workspace `sgemm` needs: packed A block, packed B block, one edge tile. */
 export const WORKSPACE_BYTES: i32 = (MC * KC + KC * NC + MR * NR) * 4;
-
-/**
- * A convolution's geometry for `sgemm`'s `im2col` argument: IM2COL_FIELDS i32s in the order H, W,
- * kh, kw, sh, sw, dh, dw, padTop, padLeft, ow. op(B) is then the virtual im2col matrix of one image
- * (C × H × W at `b`): row (c·kh + ky)·kw + kx, column oy·ow + ox, holding
- * X[c, oy·sh − padTop + ky·dh, ox·sw − padLeft + kx·dw], or 0 outside the image.
- */
-export const IM2COL_FIELDS: i32 = 11;
-const G_H = 0;
-const G_W = 1;
-const G_KH = 2;
-const G_KW = 3;
-const G_SH = 4;
-const G_SW = 5;
-const G_DH = 6;
-const G_DW = 7;
-const G_PT = 8;
-const G_PL = 9;
-const G_OW = 10;
 
 /** Bias modes of the epilogue. */
 export const BIAS_NONE: i32 = 0;
@@ -98,9 +80,11 @@ function roundUp(x: i32, m: i32): i32 {
  * epilogue (bias, then clamp to [actMin, actMax] when `clip` is set; ReLU is [0, +inf]) is applied
  * once to the final value.
  *
- * `im2col`, when non-zero, points to a convolution geometry (IM2COL_FIELDS i32s): op(B) is the
- * im2col matrix of the image at `b` (`ldb`, `transB` and `packedB` are ignored), packed straight
- * from the image, so a convolution needs no im2col buffer and reads its input once per K block.
+ * `im2col`, when non-zero, points to a convolution's window.ts `Window`: op(B) is then the virtual
+ * im2col matrix of the C × H × W image at `b` — row (c·kh + ky)·kw + kx, column oy·ow + ox, holding
+ * X[c, oy·sh − padTop + ky·dh, ox·sw − padLeft + kx·dw], or 0 outside the image — packed straight
+ * from the image (`ldb`, `transB` and `packedB` are ignored), so a convolution needs no im2col
+ * buffer and reads its input once per K block.
  */
 export function sgemm(
   transA: bool,
@@ -315,24 +299,25 @@ function packBlockB(src: usize, bRow: i32, bCol: i32, kc: i32, nc: i32, dst: usi
 }
 
 /**
- * Rows [pc, pc + kc) and columns [jc, jc + nc) of the im2col matrix of the image at `x` (geometry at
+ * Rows [pc, pc + kc) and columns [jc, jc + nc) of the im2col matrix of the image at `x` (window at
  * `g`) → NR-wide k-major panels, as packBlockB lays out a matrix. A panel whose NR output positions
  * lie on one output row reads each kernel tap's inputs from one input row: two v128 loads at stride
  * 1, NR scalar loads otherwise, when the taps are inside the image; panels crossing rows, and taps
  * reaching into the padding, go element by element.
  */
 function packBlockIm2col(g: usize, x: usize, pc: i32, jc: i32, kc: i32, nc: i32, dst: usize): void {
-  const H = load<i32>(g, G_H * 4);
-  const W = load<i32>(g, G_W * 4);
-  const kh = load<i32>(g, G_KH * 4);
-  const kw = load<i32>(g, G_KW * 4);
-  const sh = load<i32>(g, G_SH * 4);
-  const sw = load<i32>(g, G_SW * 4);
-  const dh = load<i32>(g, G_DH * 4);
-  const dw = load<i32>(g, G_DW * 4);
-  const pt = load<i32>(g, G_PT * 4);
-  const pl = load<i32>(g, G_PL * 4);
-  const ow = load<i32>(g, G_OW * 4);
+  const win = changetype<Window>(g);
+  const H = win.H;
+  const W = win.W;
+  const kh = win.kh;
+  const kw = win.kw;
+  const sh = win.sh;
+  const sw = win.sw;
+  const dh = win.dh;
+  const dw = win.dw;
+  const pt = win.padTop;
+  const pl = win.padLeft;
+  const ow = win.ow;
   const plane = <usize>H * W * 4;
   // Where each of the NR columns of a crossing panel starts in the input (iy0, ix0), in the tile.
   const iyAt = tilePtr;

@@ -5,9 +5,9 @@
  * average, is divided by each position's count (given per output position: the valid or the padded
  * window size, as count_include_pad and ceil_mode decide). Max propagates NaN, as numpy's max does.
  *
- * Geometry: the window fields of window.ts at `g` (dh, dw unused). Planes [p0, p1) are computed.
+ * Geometry: a window.ts `Window` at `g` (dh, dw unused). Planes [p0, p1) are computed.
  */
-import { endColumn, firstColumn } from './window';
+import { endColumn, firstColumn, Window } from './window';
 
 export const POOL_MAX: i32 = 0;
 export const POOL_AVERAGE: i32 = 1;
@@ -23,16 +23,17 @@ export function pool2d(
   p1: i32,
   _ws: usize,
 ): void {
-  const H = load<i32>(g, 0);
-  const W = load<i32>(g, 4);
-  const kh = load<i32>(g, 8);
-  const kw = load<i32>(g, 12);
-  const sh = load<i32>(g, 16);
-  const sw = load<i32>(g, 20);
-  const pt = load<i32>(g, 32);
-  const pl = load<i32>(g, 36);
-  const oh = load<i32>(g, 40);
-  const ow = load<i32>(g, 44);
+  const win = changetype<Window>(g);
+  const H = win.H;
+  const W = win.W;
+  const kh = win.kh;
+  const kw = win.kw;
+  const sh = win.sh;
+  const sw = win.sw;
+  const pt = win.padTop;
+  const pl = win.padLeft;
+  const oh = win.oh;
+  const ow = win.ow;
   const isMax = kind == POOL_MAX;
   const start: f32 = isMax ? -Infinity : 0;
   const startV = f32x4.splat(start);

@@ -23,7 +23,7 @@ import {
 import { MT19937 } from './util/mt19937.js';
 import { numbersOf, scalarOf, tensorFromNumbers, tensorInput } from './util/numeric.js';
 import { erf } from './util/special-functions.js';
-import { fastFloat32, sactivation } from './util/sgemm.js';
+import { fastFloat32, sactivation } from './util/dispatch.js';
 
 // ---------------------------------------------------------------------------------------------
 // Pointwise activations

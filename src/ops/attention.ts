@@ -28,7 +28,7 @@ import type { Graph } from '../ir/graph.js';
 import { floatsOf, isFloatingType, tensorFromFloats, type FloatArray } from './util/float-io.js';
 import { int64Tensor, intsOf, tensorInput } from './util/numeric.js';
 // Batched matrix products are plain GEMMs; swap for the shared blocked GEMM when ready.
-import { sgemm as gemm } from './util/sgemm.js';
+import { sgemm as gemm } from './util/dispatch.js';
 
 function optionalTensor(v: Value | undefined, what: string): Tensor | undefined {
   if (v === undefined || v === null) return undefined;

@@ -20,13 +20,14 @@ import {
   operandScratch,
   ownPacked,
   packConstant,
-  sconv,
-  sdepthwise,
+  parallelConvolve,
+  parallelDepthwise,
   sgemm,
   sgemmPacked,
   type GemmEpilogue,
+  type Window2D,
   type PackedWeights,
-} from './util/sgemm.js';
+} from './util/dispatch.js';
 import { binary, unary } from './util/elementwise.js';
 import { tensorInput, fmt } from './util/numeric.js';
 import { readWindowAttrs, resolveWindow, type Window, type WindowAttrs } from './util/window.js';
@@ -100,23 +101,8 @@ export const convTuning = {
   depthwiseFast: true,
 };
 
-/** 2-D parameters (1-D convs become height-1 2-D ones). */
-interface Geo2D {
-  H: number;
-  W: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  dh: number;
-  dw: number;
-  ph: number;
-  pw: number;
-  oh: number;
-  ow: number;
-}
-
-function as2d(spatial: number[], w: Window): Geo2D | undefined {
+/** The 2-D window of a 1-D or 2-D convolution (1-D ones become height-1 2-D ones). */
+function as2d(spatial: number[], w: Window): Window2D | undefined {
   if (spatial.length === 2) {
     return {
       H: spatial[0],
@@ -127,8 +113,8 @@ function as2d(spatial: number[], w: Window): Geo2D | undefined {
       sw: w.strides[1],
       dh: w.dilations[0],
       dw: w.dilations[1],
-      ph: w.padBegin[0],
-      pw: w.padBegin[1],
+      padTop: w.padBegin[0],
+      padLeft: w.padBegin[1],
       oh: w.outSpatial[0],
       ow: w.outSpatial[1],
     };
@@ -143,8 +129,8 @@ function as2d(spatial: number[], w: Window): Geo2D | undefined {
       sw: w.strides[0],
       dh: 1,
       dw: w.dilations[0],
-      ph: 0,
-      pw: w.padBegin[0],
+      padTop: 0,
+      padLeft: w.padBegin[0],
       oh: 1,
       ow: w.outSpatial[0],
     };
@@ -164,12 +150,12 @@ function im2col2d(
   X: FloatArray,
   xOff: number,
   Cg: number,
-  g: Geo2D,
+  g: Window2D,
   oy0: number,
   oy1: number,
   col: FloatArray,
 ): void {
-  const { H, W, kh, kw, sh, sw, dh, dw, ph, pw, ow } = g;
+  const { H, W, kh, kw, sh, sw, dh, dw, padTop, padLeft, ow } = g;
   const cols = (oy1 - oy0) * ow;
   let r = 0;
   for (let c = 0; c < Cg; c++) {
@@ -177,11 +163,11 @@ function im2col2d(
     for (let ky = 0; ky < kh; ky++) {
       for (let kx = 0; kx < kw; kx++, r++) {
         const dst = r * cols;
-        const ixOff = kx * dw - pw;
+        const ixOff = kx * dw - padLeft;
         const [lo, hi] = validRange(ixOff, sw, W, ow);
         for (let oy = oy0; oy < oy1; oy++) {
           const d = dst + (oy - oy0) * ow;
-          const iy = oy * sh - ph + ky * dh;
+          const iy = oy * sh - padTop + ky * dh;
           if (iy < 0 || iy >= H) {
             col.fill(0, d, d + ow);
             continue;
@@ -262,16 +248,16 @@ function depthwise2d(
   wOff: number,
   Y: FloatArray,
   yOff: number,
-  g: Geo2D,
+  g: Window2D,
 ): void {
-  const { H, W, kh, kw, sh, sw, dh, dw, ph, pw, oh, ow } = g;
+  const { H, W, kh, kw, sh, sw, dh, dw, padTop, padLeft, oh, ow } = g;
   for (let ky = 0; ky < kh; ky++) {
     for (let kx = 0; kx < kw; kx++) {
       const wv = Wt[wOff + ky * kw + kx];
-      const ixOff = kx * dw - pw;
+      const ixOff = kx * dw - padLeft;
       const [lo, hi] = validRange(ixOff, sw, W, ow);
       for (let oy = 0; oy < oh; oy++) {
-        const iy = oy * sh - ph + ky * dh;
+        const iy = oy * sh - padTop + ky * dh;
         if (iy < 0 || iy >= H) continue;
         const src = xOff + iy * W + ixOff;
         const d = yOff + oy * ow;
@@ -310,9 +296,9 @@ interface DepthwisePlan {
   in1: number;
 }
 
-function depthwisePlan(g: Geo2D): DepthwisePlan {
-  const rows = tapRanges(g.oh, g.H, g.kh, g.sh, g.dh, g.ph);
-  const cols = tapRanges(g.ow, g.W, g.kw, g.sw, g.dw, g.pw);
+function depthwisePlan(g: Window2D): DepthwisePlan {
+  const rows = tapRanges(g.oh, g.H, g.kh, g.sh, g.dh, g.padTop);
+  const cols = tapRanges(g.ow, g.W, g.kw, g.sw, g.dw, g.padLeft);
   let in0 = 0;
   while (in0 < g.ow && !(cols.lo[in0] === 0 && cols.hi[in0] === g.kw)) in0++;
   let in1 = in0;
@@ -328,23 +314,23 @@ function depthwiseRowF32(
   wOff: number,
   Y: Float32Array,
   yOff: number,
-  g: Geo2D,
+  g: Window2D,
   plan: DepthwisePlan,
   oy: number,
   ox0: number,
   ox1: number,
 ): void {
-  const { W, kw, sw, dh, dw, pw, ow } = g;
+  const { W, kw, sw, dh, dw, padLeft, ow } = g;
   const ky0 = plan.rows.lo[oy];
   const ky1 = plan.rows.hi[oy];
   const clo = plan.cols.lo;
   const chi = plan.cols.hi;
-  const iyBase = oy * g.sh - g.ph;
+  const iyBase = oy * g.sh - g.padTop;
   const d = yOff + oy * ow;
   for (let ox = ox0; ox < ox1; ox++) {
     const kx0 = clo[ox];
     const kx1 = chi[ox];
-    const ixBase = ox * sw - pw;
+    const ixBase = ox * sw - padLeft;
     let s = 0;
     for (let ky = ky0; ky < ky1; ky++) {
       const row = xOff + (iyBase + ky * dh) * W + ixBase;
@@ -367,7 +353,7 @@ function depthwise2dF32(
   wOff: number,
   Y: Float32Array,
   yOff: number,
-  g: Geo2D,
+  g: Window2D,
   plan: DepthwisePlan,
 ): void {
   const { W, oh, ow, sw } = g;
@@ -394,7 +380,7 @@ function depthwise2dF32(
       continue;
     }
     depthwiseRowF32(X, xOff, Wt, wOff, Y, yOff, g, plan, oy, 0, in0);
-    const r0 = xOff + (oy * g.sh - g.ph) * W - g.pw;
+    const r0 = xOff + (oy * g.sh - g.padTop) * W - g.padLeft;
     const r1 = r0 + W;
     const r2 = r1 + W;
     const d = yOff + oy * ow;
@@ -445,7 +431,7 @@ export interface ConvRunOptions {
  * Y (N × M × P, zero-filled) = clip(conv(X, W) + bias + sum). Each (image, group) block is one GEMM
  * (or the depthwise loop), with bias and clip fused as its epilogue on either GEMM path; a sum is
  * copied into Y first and accumulated onto (beta = 1). Float32 2-D convolutions on the WASM kernels
- * unfold im2col inside the kernel (`sconv`); the im2col chunks here are the reference path.
+ * unfold im2col inside the kernel (`parallelConvolve`); the im2col chunks here are the reference path.
  */
 export function convForward(
   X: FloatArray,
@@ -536,7 +522,6 @@ export function convForward(
     if (bias) epilogue.bias = { data: bias as Float32Array, offset: g * Mg, axis: 'row' };
     return epilogue;
   };
-  const geoOf = (g2d: Geo2D, channels: number) => ({ ...g2d, C: channels, padTop: g2d.ph, padLeft: g2d.pw });
   if (fast && g2 && Cg === 1 && Mg === 1 && !pointwise) {
     // Depthwise with one output per channel: all channels of an image in one WASM call.
     const epilogue: GemmEpilogue = { clip };
@@ -544,18 +529,8 @@ export function convForward(
     for (let n = 0; n < N; n++) {
       const [xOff, yOff] = [n * C * inSize, n * M * P];
       const s = sum as Float32Array | undefined;
-      sdepthwise(
-        X as Float32Array,
-        xOff,
-        Wt as Float32Array,
-        0,
-        geoOf(g2, C),
-        Y as Float32Array,
-        yOff,
-        epilogue,
-        s,
-        pool,
-      );
+      const [x, w, y] = [X as Float32Array, Wt as Float32Array, Y as Float32Array];
+      parallelDepthwise(pool, { X: x, xOff, W: w, wOff: 0, geo: { ...g2, C }, Y: y, yOff, epilogue, sum: s });
     }
     return;
   }
@@ -576,19 +551,18 @@ export function convForward(
         }
         applyEpilogue(Y, yOff, P, Mg, P, epilogueOf(g));
       } else if (g2 && fast) {
-        const w = packed ? packed[g] : { data: Wt as Float32Array, offset: wOff };
-        sconv(
-          w,
-          Mg,
-          X as Float32Array,
+        const weights = packed ? packed[g] : { data: Wt as Float32Array, offset: wOff };
+        parallelConvolve(pool, {
+          weights,
+          M: Mg,
+          X: X as Float32Array,
           xOff,
-          geoOf(g2, Cg),
+          geo: { ...g2, C: Cg },
           beta,
-          Y as Float32Array,
+          Y: Y as Float32Array,
           yOff,
-          epilogueOf(g),
-          pool,
-        );
+          epilogue: epilogueOf(g),
+        });
       } else if (g2) {
         const rowsPerChunk = Math.max(
           1,

@@ -25,7 +25,7 @@ import {
   sgemmPacked,
   type GemmEpilogue,
   type PackedWeights,
-} from './util/sgemm.js';
+} from './util/dispatch.js';
 import { tensorInput, fmt } from './util/numeric.js';
 import { minusZeroPoint } from './util/zero-point.js';
 
@@ -84,7 +84,7 @@ export function planMatMul(aDims: Dims, bDims: Dims): MatMulPlan {
   return { outDims, M, N, K, batch, aIndex, bIndex, foldIntoM };
 }
 
-/** Y = A·B for a plan, all as row-major compute arrays (float32 on the WASM GEMM, see sgemm.ts). */
+/** Y = A·B for a plan, all as row-major compute arrays (float32 on the WASM GEMM, see dispatch.ts). */
 export function runMatMul(
   p: MatMulPlan,
   A: FloatArray,

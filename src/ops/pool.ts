@@ -12,7 +12,7 @@ import type { Kernel, NodeInfo, OpDef } from './kernel.js';
 import { computeArray, computeOf, tensorFromCompute } from './util/compute-array.js';
 import type { FloatArray } from './util/gemm.js';
 import { intsOf, tensorInput, fmt } from './util/numeric.js';
-import { fastFloat32, spool2d } from './util/sgemm.js';
+import { fastFloat32, parallelPool2d } from './util/dispatch.js';
 import { readWindowAttrs, resolveWindow, type Window } from './util/window.js';
 
 type PoolKind = 'max' | 'avg' | 'lp';
@@ -326,7 +326,8 @@ function windowedPool(node: NodeInfo, kind: PoolKind, what: string): Kernel {
           ow,
         };
         const div = kind === 'avg' ? Float32Array.from(windows2d(spatial, w, opts).div) : undefined;
-        spool2d(X, 0, geo, Y, 0, kind === 'max' ? 'max' : 'average', div, ctx.threads);
+        const poolKind = kind === 'max' ? 'max' : 'average';
+        parallelPool2d(ctx.threads, { X, xOff: 0, geo, Y, yOff: 0, kind: poolKind, divisors: div });
       } else {
         pool2dF32(X, Y, planes, spatial, w, opts);
       }

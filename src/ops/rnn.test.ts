@@ -11,7 +11,7 @@ import {
   t,
   type AttrInit,
 } from './util/op-test-kit.js';
-import { setKernelMode } from './util/sgemm.js';
+import { setKernelMode } from './util/dispatch.js';
 
 const { run: runAll, run1: run } = bindOps(ops, { opset: 22 });
 const rand = (n: number, seed: number) => randomArray(n, seed, -0.5, 0.5);

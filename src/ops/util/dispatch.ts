@@ -1,9 +1,14 @@
 /**
- * The one GEMM entry point of the float kernels (MatMul, Gemm, Conv, ConvTranspose, attention, RNNs):
- * float32 products run on the WebAssembly SIMD128 kernels (ep/cpu/wasm, on the session's thread pool
- * when it has one) and everything else — float64, integers computed in float64, engines without
- * SIMD128, or the reference mode — on the plain-TypeScript `gemm` of gemm.ts, which stays the
- * reference that the fast path is tested against. Kernels call `sgemm` and never branch themselves.
+ * The one door from the ops to the WebAssembly SIMD128 kernels (ep/cpu/wasm, on the session's
+ * thread pool when it has one), and the switch between them and the plain-TypeScript reference.
+ *
+ * Products: MatMul, Gemm, Conv, ConvTranspose, attention and the RNNs call `sgemm` (and
+ * `sgemmPacked` for pre-packed weights) and never branch themselves: float32 runs in WASM, and
+ * everything else — float64, integers computed in float64, engines without SIMD128, or the
+ * reference mode — on the `gemm` of gemm.ts, the reference the fast path is tested against. The
+ * other kernels (im2col-in-the-GEMM convolution, depthwise convolution, pooling, the LSTM
+ * recurrence, sigmoid/tanh) are used by their ops when `fastFloat32()` holds; those ops keep their
+ * own TypeScript path as the reference.
  *
  * Both paths take the same fused epilogue (bias per row or column, then a clip for Relu/Clip), so a
  * kernel's result does not depend on which path ran, up to float32 rounding (the reference
@@ -24,7 +29,7 @@ import {
   wasmKernels,
   wasmSimdVariant,
   type GemmEpilogue,
-  type Im2colGeometry,
+  type Window2D,
   type LstmDirection,
   type PackedWeights,
 } from '../../ep/cpu/wasm/kernels.js';
@@ -39,7 +44,13 @@ import type { ThreadPool } from '../../runtime/thread-pool.js';
 import type { Kernel } from '../kernel.js';
 import { gemm, type FloatArray } from './gemm.js';
 
-export type { GemmEpilogue, Im2colGeometry, LstmDirection, PackedWeights };
+export type { GemmEpilogue, LstmDirection, PackedWeights, Window2D };
+/**
+ * The window kernels on the session's pool, for float32 in fast mode (callers check `fastFloat32()`
+ * first; their reference paths are their own): a convolution image as one GEMM with im2col packed
+ * from the image, depthwise convolution, max/average pooling.
+ */
+export { parallelConvolve, parallelDepthwise, parallelPool2d };
 
 /** 'fast': WASM SIMD for float32 where the engine has it; 'reference': the TypeScript kernels only. */
 export type KernelMode = 'fast' | 'reference';
@@ -154,62 +165,6 @@ export function sgemmPacked(
   pool?: ThreadPool,
 ): void {
   parallelSgemmWithPacked(pool, w, trans, M, N, K, alpha, X, xOff, ldx, beta, C, cOff, ldc, epilogue);
-}
-
-/**
- * One image of a float32 2-D convolution on the WASM kernels, im2col packed from the image:
- * C (M × oh·ow) = W · im2col(X) + beta·C, then the epilogue (`WasmKernels.convolve`'s arguments).
- * Callers check `fastFloat32()` first; the reference path is their own im2col and `sgemm`.
- */
-export function sconv(
-  w: PackedWeights | { data: Float32Array; offset: number },
-  M: number,
-  X: Float32Array,
-  xOff: number,
-  geo: Im2colGeometry,
-  beta: number,
-  C: Float32Array,
-  cOff: number,
-  epilogue?: GemmEpilogue,
-  pool?: ThreadPool,
-): void {
-  parallelConvolve(pool, w, M, X, xOff, geo, beta, C, cOff, epilogue);
-}
-
-/**
- * A float32 depthwise 2-D convolution of geo.C channels on the WASM kernels
- * (`WasmKernels.depthwise`'s arguments). Callers check `fastFloat32()` first.
- */
-export function sdepthwise(
-  X: Float32Array,
-  xOff: number,
-  Wt: Float32Array,
-  wOff: number,
-  geo: Im2colGeometry,
-  Y: Float32Array,
-  yOff: number,
-  epilogue?: GemmEpilogue,
-  sum?: Float32Array,
-  pool?: ThreadPool,
-): void {
-  parallelDepthwise(pool, X, xOff, Wt, wOff, geo, Y, yOff, epilogue, sum);
-}
-
-/**
- * Float32 2-D max or average pooling of geo.C planes on the WASM kernels (`WasmKernels.pool2d`'s
- * arguments). Callers check `fastFloat32()` first.
- */
-export function spool2d(
-  X: Float32Array,
-  xOff: number,
-  geo: Im2colGeometry,
-  Y: Float32Array,
-  yOff: number,
-  kind: 'max' | 'average',
-  divisors?: Float32Array,
-  pool?: ThreadPool,
-): void {
-  parallelPool2d(pool, X, xOff, geo, Y, yOff, kind, divisors);
 }
 
 /**

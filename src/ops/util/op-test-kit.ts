@@ -17,7 +17,7 @@ import { Graph } from '../../ir/graph.js';
 import { heapRunContext, type Kernel, type NodeInfo, type OpDef } from '../kernel.js';
 import { OpRegistry } from '../registry.js';
 import { numbersOf } from './numeric.js';
-import { setKernelMode, type KernelMode } from './sgemm.js';
+import { setKernelMode, type KernelMode } from './dispatch.js';
 
 // ---------------------------------------------------------------------------------------------
 // Attributes
@@ -379,7 +379,7 @@ export async function rejectsOnyx(
 
 /**
  * Declares the suites of `body` twice: on the fast kernels (WASM SIMD for float32, where the engine
- * has it) and on the plain-TS reference kernels (sgemm.ts's kernel mode), so one test file checks
+ * has it) and on the plain-TS reference kernels (dispatch.ts's kernel mode), so one test file checks
  * both paths against the same expectations.
  */
 export function describeKernelModes(body: (mode: KernelMode) => void): void {

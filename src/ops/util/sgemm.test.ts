@@ -8,7 +8,7 @@ import type { OpDef } from '../kernel.js';
 import { ops as matmulOps } from '../matmul.js';
 import { graph, node, runGraph } from './graph-harness.js';
 import { assertClose, randomArray, randomFloats, type AttrInit } from './op-test-kit.js';
-import { setKernelMode, sgemm, type GemmEpilogue, type KernelMode } from './sgemm.js';
+import { setKernelMode, sgemm, type GemmEpilogue, type KernelMode } from './dispatch.js';
 
 /** Runs `fn` with the kernel mode set to `mode`. */
 async function inMode<T>(mode: KernelMode, fn: () => T | Promise<T>): Promise<T> {

@@ -433,7 +433,7 @@ describe('WASM SIMD sgemm', { skip }, () => {
       for (const w of [packed, { data: Wt, offset: 2 }]) {
         const Y = new Float32Array(1 + M * N);
         Y.set(Z, 1);
-        kk.convolve(w, M, X, 3, geo, 1, Y, 1, epilogue);
+        kk.convolve({ weights: w, M, X, xOff: 3, geo, beta: 1, Y, yOff: 1, epilogue });
         for (let i = 0; i < M * N; i++) {
           const tol = 1e-4 * (1 + Math.abs(want[i]));
           assert.ok(
@@ -487,7 +487,7 @@ describe('WASM SIMD sgemm', { skip }, () => {
       const Y = new Float32Array(3 + C * P);
       const geo = { C, H, W, kh, kw, sh, sw, dh, dw, padTop: pt, padLeft: pl, oh, ow };
       const epilogue: GemmEpilogue = { bias: { data: bias, axis: 'row' }, clip: { min: -0.5, max: 0.75 } };
-      kk.depthwise(X, 2, Wt, 1, geo, Y, 3, epilogue, Z);
+      kk.depthwise({ X, xOff: 2, W: Wt, wOff: 1, geo, Y, yOff: 3, epilogue, sum: Z });
       for (let i = 0; i < C * P; i++) {
         assert.ok(Math.abs(Y[3 + i] - want[i]) <= 1e-5, `${[C, H, W, kh, kw, sh, sw].join('×')} at ${i}`);
       }

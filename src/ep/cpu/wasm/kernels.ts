@@ -101,7 +101,6 @@ export interface GemmExports {
   MR: WebAssembly.Global;
   NR: WebAssembly.Global;
   KC: WebAssembly.Global;
-  IM2COL_FIELDS: WebAssembly.Global;
   WINDOW_FIELDS: WebAssembly.Global;
   POOL_MAX: WebAssembly.Global;
   ACT_SIGMOID: WebAssembly.Global;
@@ -122,12 +121,11 @@ export interface GemmEpilogue {
 }
 
 /**
- * One image of a 2-D convolution as the GEMM's op(B): the C × H × W input and the window, whose
- * im2col matrix (C·kh·kw × oh·ow) the kernel packs straight from the image (1-D convolutions are
- * 2-D ones of height 1).
+ * A 2-D window over an H × W plane: kernel kh × kw, strides, dilations, leading padding and the
+ * output size (1-D windows are 2-D ones of height 1). Laid out in memory as assembly/window.ts's
+ * `Window` for the kernels.
  */
-export interface Im2colGeometry {
-  C: number;
+export interface Window2D {
   H: number;
   W: number;
   kh: number;
@@ -140,6 +138,61 @@ export interface Im2colGeometry {
   padLeft: number;
   oh: number;
   ow: number;
+}
+
+/** C planes (channels) of an image under a 2-D window. */
+export interface ImageWindow extends Window2D {
+  C: number;
+}
+
+/**
+ * One image of a convolution as a GEMM for `WasmKernels.convolve`: Y (M × oh·ow at Y[yOff], rows
+ * oh·ow apart) = weights · im2col(X) + beta·Y, then the epilogue. The weights (M × C·kh·kw) are
+ * packed or a row-major matrix at data[offset]; X[xOff…] is the C × H × W image, unfolded by the
+ * kernel as it packs (no im2col buffer).
+ */
+export interface ConvolveCall {
+  weights: PackedWeights | { data: Float32Array; offset: number };
+  M: number;
+  X: Float32Array;
+  xOff: number;
+  geo: ImageWindow;
+  beta: number;
+  Y: Float32Array;
+  yOff: number;
+  epilogue?: GemmEpilogue;
+}
+
+/**
+ * A depthwise 2-D convolution of geo.C channels for `WasmKernels.depthwise`: Y (C × oh·ow at
+ * Y[yOff]) = clamp(conv(X, W) + bias + sum), X the C × H × W image at X[xOff], W the C × kh × kw
+ * taps at W[wOff], `sum` (FusedConv's Z) laid out as Y; bias (per channel, axis 'row') and clamp
+ * from the epilogue.
+ */
+export interface DepthwiseCall {
+  X: Float32Array;
+  xOff: number;
+  W: Float32Array;
+  wOff: number;
+  geo: ImageWindow;
+  Y: Float32Array;
+  yOff: number;
+  epilogue?: GemmEpilogue;
+  sum?: Float32Array;
+}
+
+/**
+ * 2-D max or average pooling of geo.C planes (dilation 1) for `WasmKernels.pool2d`: Y (C × oh·ow at
+ * Y[yOff]) from X (C × H × W at X[xOff]); `divisors` (oh·ow, average only) is each position's count.
+ */
+export interface PoolCall {
+  X: Float32Array;
+  xOff: number;
+  geo: ImageWindow;
+  Y: Float32Array;
+  yOff: number;
+  kind: 'max' | 'average';
+  divisors?: Float32Array;
 }
 
 /**
@@ -246,12 +299,11 @@ function compiled(variant: WasmSimdVariant): WebAssembly.Module {
   return m;
 }
 
+/** An operand for `begin`: a rows × cols matrix in the array, leading dimension ld. */
+type Span = [Float32Array, number, number, number];
+
 /** The bias vector of an epilogue as a span for `begin`: one row of N (per column) or M (per row). */
-function biasSpan(
-  epilogue: GemmEpilogue | undefined,
-  M: number,
-  N: number,
-): [Float32Array, number, number, number][] {
+function biasSpan(epilogue: GemmEpilogue | undefined, M: number, N: number): Span[] {
   const bias = epilogue?.bias;
   return bias ? [[bias.data, 1, bias.axis === 'col' ? N : M, 1]] : [];
 }
@@ -321,54 +373,19 @@ export class WasmKernels {
     this.run(ops, beta, C, cOff, ldc, epilogue, runner);
   }
 
-  /**
-   * C (M × oh·ow, rows oh·ow apart) = W · im2col(X) + beta·C, then the epilogue: one image of a
-   * convolution, with op(A) the M × C·kh·kw weights — packed (`w`) or a row-major matrix at
-   * W[wOff] — and X[xOff…] the C × H × W image, read in place (or copied in once) and unfolded by
-   * the kernel as it packs, with no im2col buffer.
-   */
-  convolve(
-    w: PackedWeights | { data: Float32Array; offset: number },
-    M: number,
-    X: Float32Array,
-    xOff: number,
-    geo: Im2colGeometry,
-    beta: number,
-    C: Float32Array,
-    cOff: number,
-    epilogue?: GemmEpilogue,
-    runner?: SgemmRunner,
-  ): void {
+  /** One image of a convolution as a GEMM, im2col packed from the image (see `ConvolveCall`). */
+  convolve(call: ConvolveCall, runner?: SgemmRunner): void {
+    const { weights, M, X, xOff, geo, beta, Y, yOff, epilogue } = call;
     const K = geo.C * geo.kh * geo.kw;
     const N = geo.oh * geo.ow;
-    const packed = 'ptr' in w ? w : undefined;
-    const plain = 'ptr' in w ? undefined : w;
+    const packed = 'ptr' in weights ? weights : undefined;
+    const plain = 'ptr' in weights ? undefined : weights;
     if (packed) this.checkPacked(packed, 'A', M, K);
     if (M <= 0 || N <= 0) return;
     const image = geo.C * geo.H * geo.W;
-    const fields = this.exports.IM2COL_FIELDS.value as number;
-    const spans: [Float32Array, number, number, number][] = [
-      [X, 1, image, image],
-      [C, M, N, N],
-      ...biasSpan(epilogue, M, N),
-    ];
+    const spans: Span[] = [[X, 1, image, image], [Y, M, N, N], ...biasSpan(epilogue, M, N)];
     if (plain) spans.push([plain.data, M, K, K]);
-    this.begin(spans, fields * 4);
-    const im2col = this.reserve(fields * 4);
-    const { H, W, kh, kw, sh, sw, dh, dw, padTop, padLeft, ow } = geo;
-    new Int32Array(this.memory.buffer, im2col, fields).set([
-      H,
-      W,
-      kh,
-      kw,
-      sh,
-      sw,
-      dh,
-      dw,
-      padTop,
-      padLeft,
-      ow,
-    ]);
+    const window = this.beginWindow(spans, geo);
     const b = this.place(X, xOff, 1, image, image);
     const a = plain ? this.place(plain.data, plain.offset, M, K, K) : 0;
     const packedA = packed ? packed.ptr : 0;
@@ -385,9 +402,8 @@ export class WasmKernels {
       b,
       ldb: 0,
       packedB: 0,
-      im2col,
     };
-    this.run(ops, beta, C, cOff, N, epilogue, runner);
+    this.run({ ...ops, im2col: window }, beta, Y, yOff, N, epilogue, runner);
   }
 
   /**
@@ -482,28 +498,14 @@ export class WasmKernels {
     this.run({ ...ops, M, N, K, alpha, im2col: 0 }, beta, C, cOff, ldc, epilogue, runner);
   }
 
-  /**
-   * Depthwise 2-D convolution of geo.C channels: Y (C × oh·ow, at Y[yOff]) = clamp(conv(X, Wt) +
-   * bias + sum), X the C × H × W image at X[xOff], Wt the C × kh × kw taps at Wt[wOff], `sum` (Z)
-   * laid out as Y; bias (per channel, axis 'row') and clamp from the epilogue.
-   */
-  depthwise(
-    X: Float32Array,
-    xOff: number,
-    Wt: Float32Array,
-    wOff: number,
-    geo: Im2colGeometry,
-    Y: Float32Array,
-    yOff: number,
-    epilogue?: GemmEpilogue,
-    sum?: Float32Array,
-    runner?: PlaneRunner,
-  ): void {
+  /** A depthwise 2-D convolution (see `DepthwiseCall`). */
+  depthwise(call: DepthwiseCall, runner?: PlaneRunner): void {
+    const { X, xOff, W: Wt, wOff, geo, Y, yOff, epilogue, sum } = call;
     const { C, H, W, kh, kw, oh, ow } = geo;
     if (C <= 0 || oh <= 0 || ow <= 0) return;
     const image = C * H * W;
     const out = C * oh * ow;
-    const spans: [Float32Array, number, number, number][] = [
+    const spans: Span[] = [
       [X, 1, image, image],
       [Wt, 1, C * kh * kw, C * kh * kw],
       [Y, 1, out, out],
@@ -516,8 +518,7 @@ export class WasmKernels {
     const z = sum ? this.place(sum, yOff, 1, out, out) : 0;
     const bias = epilogue?.bias;
     const b = bias ? this.place(bias.data, bias.offset ?? 0, 1, C, C) : 0;
-    const yInPlace = this.inMemory(Y);
-    const y = yInPlace ? Y.byteOffset + yOff * 4 : this.reserve(out * 4);
+    const { ptr: y, copyOut } = this.output(Y, yOff, out);
     const clip = epilogue?.clip;
     const args = [
       g,
@@ -535,28 +536,17 @@ export class WasmKernels {
     ];
     if (runner) runner(args, 6, 7, 11);
     else this.exports.depthwiseConv(...(args as Parameters<GemmExports['depthwiseConv']>));
-    if (!yInPlace) Y.set(new Float32Array(this.memory.buffer, y, out), yOff);
+    copyOut();
   }
 
-  /**
-   * 2-D max or average pooling of geo.C planes (dilation 1): Y (C × oh·ow at Y[yOff]) from X (C × H ×
-   * W at X[xOff]); `divisors` (oh·ow, average only) is each position's window count.
-   */
-  pool2d(
-    X: Float32Array,
-    xOff: number,
-    geo: Im2colGeometry,
-    Y: Float32Array,
-    yOff: number,
-    kind: 'max' | 'average',
-    divisors?: Float32Array,
-    runner?: PlaneRunner,
-  ): void {
+  /** 2-D max or average pooling (see `PoolCall`). */
+  pool2d(call: PoolCall, runner?: PlaneRunner): void {
+    const { X, xOff, geo, Y, yOff, kind, divisors } = call;
     const { C, H, W, oh, ow } = geo;
     if (C <= 0 || oh <= 0 || ow <= 0) return;
     const image = C * H * W;
     const out = C * oh * ow;
-    const spans: [Float32Array, number, number, number][] = [
+    const spans: Span[] = [
       [X, 1, image, image],
       [Y, 1, out, out],
     ];
@@ -564,18 +554,24 @@ export class WasmKernels {
     const g = this.beginWindow(spans, geo);
     const x = this.place(X, xOff, 1, image, image);
     const d = divisors ? this.place(divisors, 0, 1, oh * ow, oh * ow) : 0;
-    const yInPlace = this.inMemory(Y);
-    const y = yInPlace ? Y.byteOffset + yOff * 4 : this.reserve(out * 4);
+    const { ptr: y, copyOut } = this.output(Y, yOff, out);
     const e = this.exports;
     const k = (kind === 'max' ? e.POOL_MAX.value : e.POOL_AVERAGE.value) as number;
     const args = [g, x, y, k, d, 0, C, (this.workspace.data as Float32Array).byteOffset];
     if (runner) runner(args, 5, 6, 7);
     else e.pool2d(...(args as Parameters<GemmExports['pool2d']>));
-    if (!yInPlace) Y.set(new Float32Array(this.memory.buffer, y, out), yOff);
+    copyOut();
   }
 
-  /** `begin` for a window kernel: reserves and writes the window geometry; returns its address. */
-  private beginWindow(spans: [Float32Array, number, number, number][], geo: Im2colGeometry): number {
+  /** Where a kernel writes n floats of Y[yOff…]: in place, or scratch that `copyOut` copies back. */
+  private output(Y: Float32Array, yOff: number, n: number): { ptr: number; copyOut: () => void } {
+    if (this.inMemory(Y)) return { ptr: Y.byteOffset + yOff * 4, copyOut: () => {} };
+    const ptr = this.reserve(n * 4);
+    return { ptr, copyOut: () => Y.set(new Float32Array(this.memory.buffer, ptr, n), yOff) };
+  }
+
+  /** `begin` for a window kernel: reserves and writes the window (assembly/window.ts); its address. */
+  private beginWindow(spans: Span[], geo: Window2D): number {
     const fields = this.exports.WINDOW_FIELDS.value as number;
     this.begin(spans, fields * 4);
     const g = this.reserve(fields * 4);
@@ -602,7 +598,7 @@ export class WasmKernels {
     const { S, Bt, H, xw, R, rBias, peepholes, h, c, Y } = d;
     this.checkPacked(R, 'B', H, 4 * H);
     if (S <= 0 || Bt <= 0 || H <= 0) return;
-    const spans: [Float32Array, number, number, number][] = [
+    const spans: Span[] = [
       [xw, 1, xw.length, xw.length],
       [h, 1, Bt * H, Bt * H],
       [c, 1, Bt * H, Bt * H],
@@ -661,12 +657,11 @@ export class WasmKernels {
       [Y, 1, n, n],
     ]);
     const x = this.place(X, xOff, 1, n, n);
-    const yInPlace = this.inMemory(Y);
-    const y = yInPlace ? Y.byteOffset + yOff * 4 : this.reserve(n * 4);
+    const { ptr: y, copyOut } = this.output(Y, yOff, n);
     const e = this.exports;
     const code = (f === 'sigmoid' ? e.ACT_SIGMOID : e.ACT_TANH).value as number;
     e.activation(code, x, y, n);
-    if (!yInPlace) Y.set(new Float32Array(this.memory.buffer, y, n), yOff);
+    copyOut();
   }
 
   /** Throws unless `w` is live packed weights of `side` with the shape the product needs. */
@@ -774,7 +769,7 @@ export class WasmKernels {
    * scratch pointer handed out during the call can move; `extraBytes` more are reserved for the call's
    * own data.
    */
-  private begin(spans: [Float32Array, number, number, number][], extraBytes = 0): void {
+  private begin(spans: Span[], extraBytes = 0): void {
     this.scratchTop = 0;
     let need = alignUp(extraBytes);
     for (const [X, rows, cols, ld] of spans) {

@@ -176,24 +176,44 @@ describe('parallelSgemm', { skip }, () => {
         const epilogue: GemmEpilogue = { bias: { data: bias, axis: 'row' }, clip: { min: 0, max: 6 } };
         const want = new Float32Array(40 * P);
         const got = new Float32Array(40 * P);
-        kernels.convolve({ data: Wt, offset: 0 }, 40, X, 0, g, 0, want, 0, epilogue);
-        parallelConvolve(pool, { data: Wt, offset: 0 }, 40, X, 0, g, 0, got, 0, epilogue);
+        const conv = {
+          weights: { data: Wt, offset: 0 },
+          M: 40,
+          X,
+          xOff: 0,
+          geo: g,
+          beta: 0,
+          yOff: 0,
+          epilogue,
+        };
+        kernels.convolve({ ...conv, Y: want });
+        parallelConvolve(pool, { ...conv, Y: got });
         assert.deepEqual(got, want, 'convolve');
         const dw = { ...g, C: 64, H: 60, W: 61, oh: 60, ow: 61 };
         const dwX = random(kernels, 64 * 60 * 61, next, false);
         const dwBias = { data: random(kernels, 64, next, false), axis: 'row' as const };
         const dwWant = new Float32Array(64 * 60 * 61);
         const dwGot = new Float32Array(64 * 60 * 61);
-        kernels.depthwise(dwX, 0, Wt, 0, dw, dwWant, 0, { ...epilogue, bias: dwBias });
-        parallelDepthwise(pool, dwX, 0, Wt, 0, dw, dwGot, 0, { ...epilogue, bias: dwBias });
+        const depthwise = {
+          X: dwX,
+          xOff: 0,
+          W: Wt,
+          wOff: 0,
+          geo: dw,
+          yOff: 0,
+          epilogue: { ...epilogue, bias: dwBias },
+        };
+        kernels.depthwise({ ...depthwise, Y: dwWant });
+        parallelDepthwise(pool, { ...depthwise, Y: dwGot });
         assert.deepEqual(dwGot, dwWant, 'depthwise');
         for (const kind of ['max', 'average'] as const) {
           const pg = { ...dw, kh: 3, kw: 3 }; // 2.1 MFLOP-equivalents: splits
           const div = new Float32Array(60 * 61).fill(9);
           const pWant = new Float32Array(64 * 60 * 61);
           const pGot = new Float32Array(64 * 60 * 61);
-          kernels.pool2d(dwX, 0, pg, pWant, 0, kind, div);
-          parallelPool2d(pool, dwX, 0, pg, pGot, 0, kind, div);
+          const pooling = { X: dwX, xOff: 0, geo: pg, yOff: 0, kind, divisors: div };
+          kernels.pool2d({ ...pooling, Y: pWant });
+          parallelPool2d(pool, { ...pooling, Y: pGot });
           assert.deepEqual(pGot, pWant, `${kind} pool`);
         }
         assert.ok(2 * 64 * 60 * 61 * 9 >= PARALLEL_MIN_FLOPS, 'the depthwise case really splits');

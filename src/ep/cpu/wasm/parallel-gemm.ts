@@ -18,10 +18,12 @@ import {
 } from '../../../runtime/thread-pool.js';
 import {
   wasmKernels,
+  type ConvolveCall,
+  type DepthwiseCall,
   type GemmEpilogue,
-  type Im2colGeometry,
-  type PackedWeights,
   type GemmExports,
+  type PackedWeights,
+  type PoolCall,
   type PlaneRunner,
   type SgemmRunner,
   type WasmKernels,
@@ -231,21 +233,9 @@ export function parallelSgemmWithPacked(
 }
 
 /** `WasmKernels.convolve` on `pool`'s threads (packed weights from the pool's kernels). */
-export function parallelConvolve(
-  pool: ThreadPool | undefined,
-  w: PackedWeights | { data: Float32Array; offset: number },
-  M: number,
-  X: Float32Array,
-  xOff: number,
-  geo: Im2colGeometry,
-  beta: number,
-  C: Float32Array,
-  cOff: number,
-  epilogue?: GemmEpilogue,
-): void {
+export function parallelConvolve(pool: ThreadPool | undefined, call: ConvolveCall): void {
   const k = kernelsFor(pool);
-  const runner = pool && pool.size > 1 ? runnerFor(pool, k) : undefined;
-  k.convolve(w, M, X, xOff, geo, beta, C, cOff, epilogue, runner);
+  k.convolve(call, pool && pool.size > 1 ? runnerFor(pool, k) : undefined);
 }
 
 /**
@@ -278,35 +268,15 @@ function planeRunner(
 }
 
 /** `WasmKernels.depthwise` on `pool`'s threads, split by channel. */
-export function parallelDepthwise(
-  pool: ThreadPool | undefined,
-  X: Float32Array,
-  xOff: number,
-  Wt: Float32Array,
-  wOff: number,
-  geo: Im2colGeometry,
-  Y: Float32Array,
-  yOff: number,
-  epilogue?: GemmEpilogue,
-  sum?: Float32Array,
-): void {
+export function parallelDepthwise(pool: ThreadPool | undefined, call: DepthwiseCall): void {
   const k = kernelsFor(pool);
-  const flops = 2 * geo.C * geo.oh * geo.ow * geo.kh * geo.kw;
-  k.depthwise(X, xOff, Wt, wOff, geo, Y, yOff, epilogue, sum, planeRunner(pool, k, DEPTHWISE, geo.C, flops));
+  const { C, oh, ow, kh, kw } = call.geo;
+  k.depthwise(call, planeRunner(pool, k, DEPTHWISE, C, 2 * C * oh * ow * kh * kw));
 }
 
 /** `WasmKernels.pool2d` on `pool`'s threads, split by plane. */
-export function parallelPool2d(
-  pool: ThreadPool | undefined,
-  X: Float32Array,
-  xOff: number,
-  geo: Im2colGeometry,
-  Y: Float32Array,
-  yOff: number,
-  kind: 'max' | 'average',
-  divisors?: Float32Array,
-): void {
+export function parallelPool2d(pool: ThreadPool | undefined, call: PoolCall): void {
   const k = kernelsFor(pool);
-  const flops = geo.C * geo.oh * geo.ow * geo.kh * geo.kw;
-  k.pool2d(X, xOff, geo, Y, yOff, kind, divisors, planeRunner(pool, k, POOL, geo.C, flops));
+  const { C, oh, ow, kh, kw } = call.geo;
+  k.pool2d(call, planeRunner(pool, k, POOL, C, C * oh * ow * kh * kw));
 }

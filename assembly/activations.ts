@@ -44,19 +44,100 @@ export function tanhV(x: v128): v128 {
   return f32x4.div(f32x4.mul(v, p), q);
 }
 
-export const ACT_SIGMOID: i32 = 1;
-export const ACT_TANH: i32 = 2;
-
-function apply(f: i32, v: v128): v128 {
-  return f == ACT_SIGMOID ? sigmoidV(v) : tanhV(v);
+/**
+ * GELU, 0.5·x·(1 + erf(x/√2)), through erfc(|x|/√2) (Numerical Recipes' erfcc: fractional error
+ * below 1.2e-7, one exp) so that the negative tail keeps its relative accuracy — the formula of the
+ * TypeScript reference, ops/activations.ts.
+ */
+export function geluErfV(x: v128): v128 {
+  const z = f32x4.mul(f32x4.abs(x), f32x4.splat(0.7071067811865476));
+  const t = f32x4.div(f32x4.splat(1), madd(f32x4.splat(0.5), z, f32x4.splat(1)));
+  let p = f32x4.splat(0.17087277);
+  p = madd(p, t, f32x4.splat(-0.82215223));
+  p = madd(p, t, f32x4.splat(1.48851587));
+  p = madd(p, t, f32x4.splat(-1.13520398));
+  p = madd(p, t, f32x4.splat(0.27886807));
+  p = madd(p, t, f32x4.splat(-0.18628806));
+  p = madd(p, t, f32x4.splat(0.09678418));
+  p = madd(p, t, f32x4.splat(0.37409196));
+  p = madd(p, t, f32x4.splat(1.00002368));
+  p = madd(p, t, f32x4.splat(-1.26551223));
+  const erfc = f32x4.mul(t, expV(f32x4.sub(p, f32x4.mul(z, z))));
+  // x ≥ 0: 0.5·x·(2 − erfc); x < 0: 0.5·x·erfc.
+  const factor = v128.bitselect(erfc, f32x4.sub(f32x4.splat(2), erfc), f32x4.lt(x, f32x4.splat(0)));
+  return f32x4.mul(f32x4.mul(f32x4.splat(0.5), x), factor);
 }
 
-/** y[i] = f(x[i]) for i < n, f ACT_SIGMOID or ACT_TANH (y may be x). */
+/**
+ * GELU's tanh form, 0.5·x·(1 + tanh(u)) with u = √(2/π)·(x + 0.044715·x³), computed as x·σ(2u) —
+ * the same value, without the cancellation of 1 + tanh(u) in the negative tail.
+ */
+export function geluTanhV(x: v128): v128 {
+  const u = f32x4.mul(
+    f32x4.splat(0.7978845608028654),
+    madd(f32x4.mul(f32x4.splat(0.044715), x), f32x4.mul(x, x), x),
+  );
+  return f32x4.mul(x, sigmoidV(f32x4.add(u, u)));
+}
+
+export const ACT_SIGMOID: i32 = 1;
+export const ACT_TANH: i32 = 2;
+export const ACT_GELU_ERF: i32 = 3;
+export const ACT_GELU_TANH: i32 = 4;
+
+function apply(f: i32, v: v128): v128 {
+  if (f == ACT_SIGMOID) return sigmoidV(v);
+  if (f == ACT_TANH) return tanhV(v);
+  return f == ACT_GELU_ERF ? geluErfV(v) : geluTanhV(v);
+}
+
+/** y[i] = f(x[i]) for i < n, f one of the ACT_ codes (y may be x). */
 export function activation(f: i32, x: usize, y: usize, n: i32): void {
   let i = 0;
   for (; i + 4 <= n; i += 4) v128.store(y + <usize>i * 4, apply(f, v128.load(x + <usize>i * 4)));
   // The last n mod 4 one at a time (in lane 0), never touching memory past element n − 1.
   for (; i < n; i++) {
     store<f32>(y + <usize>i * 4, f32x4.extract_lane(apply(f, f32x4.splat(load<f32>(x + <usize>i * 4))), 0));
+  }
+}
+
+/**
+ * Softmax of `rows` rows of `len` floats laid end to end: y = exp(x − max) / Σ, the max taken first
+ * (a NaN in a row makes the row NaN, as in the TypeScript reference), the sum in float32.
+ */
+export function softmaxRows(x: usize, y: usize, rows: i32, len: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const xr = x + <usize>r * len * 4;
+    const yr = y + <usize>r * len * 4;
+    let mv = f32x4.splat(-Infinity);
+    let k = 0;
+    for (; k + 4 <= len; k += 4) mv = f32x4.max(mv, v128.load(xr + <usize>k * 4));
+    let m = max(
+      max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)),
+      max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)),
+    );
+    for (; k < len; k++) m = max(m, load<f32>(xr + <usize>k * 4));
+    const mV = f32x4.splat(m);
+    let sv = f32x4.splat(0);
+    k = 0;
+    for (; k + 4 <= len; k += 4) {
+      const e = expV(f32x4.sub(v128.load(xr + <usize>k * 4), mV));
+      v128.store(yr + <usize>k * 4, e);
+      sv = f32x4.add(sv, e);
+    }
+    let sum =
+      f32x4.extract_lane(sv, 0) +
+      f32x4.extract_lane(sv, 1) +
+      f32x4.extract_lane(sv, 2) +
+      f32x4.extract_lane(sv, 3);
+    for (; k < len; k++) {
+      const e = f32x4.extract_lane(expV(f32x4.splat(load<f32>(xr + <usize>k * 4) - m)), 0);
+      store<f32>(yr + <usize>k * 4, e);
+      sum += e;
+    }
+    const inv = f32x4.splat(1 / sum);
+    k = 0;
+    for (; k + 4 <= len; k += 4) v128.store(yr + <usize>k * 4, f32x4.mul(v128.load(yr + <usize>k * 4), inv));
+    for (; k < len; k++) store<f32>(yr + <usize>k * 4, load<f32>(yr + <usize>k * 4) / sum);
   }
 }

@@ -3,5 +3,5 @@ export * from './gemm';
 export * from './depthwise';
 export * from './pool';
 export { WINDOW_FIELDS } from './window';
-export { activation, ACT_SIGMOID, ACT_TANH } from './activations';
+export { activation, softmaxRows, ACT_GELU_ERF, ACT_GELU_TANH, ACT_SIGMOID, ACT_TANH } from './activations';
 export { lstmSequence } from './lstm';

@@ -11,6 +11,7 @@ import {
   throwsOnyx,
   vals as values,
 } from './util/op-test-kit.js';
+import { setKernelMode } from './util/dispatch.js';
 import { MT19937 } from './util/mt19937.js';
 
 const { runSync: run, run1Sync: one } = bindOps(ops);
@@ -176,7 +177,11 @@ test('Dropout: identity with a mask of ones at inference, seeded mask in trainin
   );
 });
 
-test('Gelu/Softmax/LogSoftmax float32 fast paths match the generic (float64) path on random shapes', () => {
+test('Gelu/Softmax/LogSoftmax float32 loops match the generic (float64) path on random shapes', (t) => {
+  // The TypeScript loops (reference mode); the WASM kernels are checked against them in
+  // elementwise-fast.test.ts.
+  const saved = setKernelMode('reference');
+  t.after(() => setKernelMode(saved));
   const rng = new MT19937(1234);
   for (let trial = 0; trial < 20; trial++) {
     const rank = 1 + Math.floor(rng.nextDouble() * 4);

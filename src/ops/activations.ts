@@ -23,7 +23,7 @@ import {
 import { MT19937 } from './util/mt19937.js';
 import { numbersOf, scalarOf, tensorFromNumbers, tensorInput } from './util/numeric.js';
 import { erf } from './util/special-functions.js';
-import { fastFloat32, sactivation } from './util/dispatch.js';
+import { fastFloat32, sactivation, ssoftmax } from './util/dispatch.js';
 
 // ---------------------------------------------------------------------------------------------
 // Pointwise activations
@@ -191,6 +191,15 @@ function wasmActivation(f: 'sigmoid' | 'tanh'): Float32Kernel {
   };
 }
 
+/** Gelu: the WASM kernel in fast mode, else the direct loop (the reference it is tested against). */
+function gelu(approximate: string): Float32Kernel {
+  const loop = approximate === 'none' ? geluErfFloat32 : geluTanhFloat32;
+  return (src, out) => {
+    if (fastFloat32()) sactivation(approximate === 'none' ? 'gelu' : 'gelu-tanh', src, out);
+    else loop(src, out);
+  };
+}
+
 /**
  * erfc(z) for z ≥ 0 with fractional error below 1.2e-7 everywhere (Chebyshev fit, Numerical
  * Recipes `erfcc`): one exp per element, enough for float32 results.
@@ -227,18 +236,21 @@ export function geluErfFloat32(src: Float32Array, out: Float32Array): void {
   }
 }
 
-/** Gelu (approximate = "tanh") of float32 `src` into `out`, the same formula as the generic path. */
+/**
+ * Gelu (approximate = "tanh") of float32 `src` into `out`: 0.5·x·(1 + tanh(u)) computed as
+ * x / (1 + e^(−2u)), the same value without 1 + tanh(u) cancelling to 0 in the negative tail.
+ */
 export function geluTanhFloat32(src: Float32Array, out: Float32Array): void {
   for (let i = 0; i < src.length; i++) {
     const x = src[i];
-    out[i] = 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
+    out[i] = x / (1 + Math.exp(-2 * SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
   }
 }
 
-/** Ops with a float32 kernel of their own (Gelu's erf in one exp; Sigmoid and Tanh in WASM). */
+/** Ops with a float32 kernel of their own (WASM in fast mode for Sigmoid, Tanh and Gelu). */
 const FLOAT32_KERNELS: Record<string, (node: NodeInfo) => Float32Kernel | undefined> = {
   Relu: () => reluFloat32,
-  Gelu: (node) => (node.attrs.string('approximate', 'none') === 'none' ? geluErfFloat32 : geluTanhFloat32),
+  Gelu: (node) => gelu(node.attrs.string('approximate', 'none')),
   Sigmoid: () => wasmActivation('sigmoid'),
   Tanh: () => wasmActivation('tanh'),
 };
@@ -402,6 +414,11 @@ function softmaxOp(opType: string, kind: SoftmaxKind): OpDef {
         const len = rank === 0 ? 1 : x.dims[axis];
         const rowLen = coerce2d ? len * rest : rest === 1 ? len : 0;
         if (kind !== 'hardmax' && rowLen > 0 && x.type === 'float32' && x.data instanceof Float32Array) {
+          if (kind === 'softmax' && fastFloat32()) {
+            const out = allocData('float32', x.size) as Float32Array;
+            ssoftmax(x.data, out, rowLen);
+            return [new Tensor('float32', out, x.dims)];
+          }
           return [new Tensor('float32', softmaxRowsFloat32(kind, x.data, rowLen), x.dims)];
         }
         return [

@@ -1,8 +1,8 @@
-// The float32 fast paths of Sum, Relu, Sigmoid and Tanh against the generic elementwise path they bypass.
+// The float32 fast paths of Sum, Relu, Sigmoid, Tanh, Gelu and Softmax against the paths they bypass.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Tensor } from '../core/tensor.js';
-import { ops as activationOps } from './activations.js';
+import { geluErfFloat32, geluTanhFloat32, ops as activationOps, softmaxRowsFloat32 } from './activations.js';
 import { ops as arithmeticOps } from './arithmetic.js';
 import { randomFloats, runOp1 } from './util/op-test-kit.js';
 
@@ -58,5 +58,33 @@ describe('float32 fast paths', () => {
     }
     const nan = await runOp1(activationOps, 'Tanh', [f32(Float32Array.of(NaN, 1), [2])]);
     assert.ok(Number.isNaN(nan.data[0]));
+  });
+
+  it('Gelu (both forms) and Softmax on float32 (WASM in fast mode) agree with the float64 loops', async () => {
+    const data = Float32Array.from([...randomFloats(37, 9).map((v) => v * 12), -30, 30, 0, -0, 1e-8]);
+    for (const approximate of ['none', 'tanh']) {
+      const want = new Float32Array(data.length);
+      (approximate === 'none' ? geluErfFloat32 : geluTanhFloat32)(data, want);
+      const y = await runOp1(activationOps, 'Gelu', [f32(data, [data.length])], { approximate });
+      (y.data as Float32Array).forEach((v, i) => {
+        // float32 exp of −z² in the far negative tail: relative error grows with z² (1e-5 at x = −12).
+        assert.ok(
+          Math.abs(v - want[i]) <= 2e-5 * Math.abs(want[i]) + 1e-30,
+          `Gelu ${approximate} at ${data[i]}`,
+        );
+      });
+    }
+    // Rows of every length mod 4, a large spread (float32 exp of x − max ≈ −50 is good to ~3e-6
+    // relative), and a row with a NaN (all NaN, as the loop gives).
+    for (const len of [1, 3, 4, 6, 9]) {
+      const x = Float32Array.from(randomFloats(3 * len, len).map((v) => v * 40));
+      if (len === 6) x[7] = NaN;
+      const want = softmaxRowsFloat32('softmax', x, len);
+      const y = (await runOp1(activationOps, 'Softmax', [f32(x, [3, len])])).data as Float32Array;
+      y.forEach((v, i) => {
+        const ok = Object.is(v, want[i]) || Math.abs(v - want[i]) <= 5e-6 * Math.abs(want[i]) + 1e-30;
+        assert.ok(ok, `Softmax len ${len} at ${i}: ${v} vs ${want[i]}`);
+      });
+    }
   });
 });

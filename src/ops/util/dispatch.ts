@@ -28,6 +28,7 @@ import type { Tensor } from '../../core/tensor.js';
 import {
   wasmKernels,
   wasmSimdVariant,
+  type Activation,
   type GemmEpilogue,
   type Window2D,
   type LstmDirection,
@@ -175,9 +176,14 @@ export function slstm(direction: LstmDirection): void {
   wasmKernels()!.lstm(direction);
 }
 
-/** out = f(src) elementwise on the WASM kernels (sigmoid, tanh). Callers check `fastFloat32()`. */
-export function sactivation(f: 'sigmoid' | 'tanh', src: Float32Array, out: Float32Array): void {
+/** out = f(src) elementwise on the WASM kernels. Callers check `fastFloat32()`. */
+export function sactivation(f: Activation, src: Float32Array, out: Float32Array): void {
   wasmKernels()!.activation(f, src, 0, out, 0, src.length);
+}
+
+/** out = softmax of src's rows of `len` on the WASM kernels. Callers check `fastFloat32()`. */
+export function ssoftmax(src: Float32Array, out: Float32Array, len: number): void {
+  wasmKernels()!.softmax(src, 0, out, 0, src.length, len);
 }
 
 /** Frees weights packed by `packConstant` that no kernel owns (e.g. packed for one run). */

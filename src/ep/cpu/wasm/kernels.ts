@@ -93,6 +93,7 @@ export interface GemmExports {
     ws: number,
   ): void;
   activation(f: number, x: number, y: number, n: number): void;
+  softmaxRows(x: number, y: number, rows: number, len: number): void;
   packA(transA: number, M: number, K: number, a: number, lda: number, dst: number): void;
   packB(transB: number, K: number, N: number, b: number, ldb: number, dst: number): void;
   packedABytes(M: number, K: number): number;
@@ -105,6 +106,8 @@ export interface GemmExports {
   POOL_MAX: WebAssembly.Global;
   ACT_SIGMOID: WebAssembly.Global;
   ACT_TANH: WebAssembly.Global;
+  ACT_GELU_ERF: WebAssembly.Global;
+  ACT_GELU_TANH: WebAssembly.Global;
   POOL_AVERAGE: WebAssembly.Global;
   BIAS_COL: WebAssembly.Global;
   BIAS_ROW: WebAssembly.Global;
@@ -219,6 +222,9 @@ export interface LstmDirection {
   yBatch: number;
   reverse: boolean;
 }
+
+/** The elementwise functions of `WasmKernels.activation`: gelu is the erf form, gelu-tanh the other. */
+export type Activation = 'sigmoid' | 'tanh' | 'gelu' | 'gelu-tanh';
 
 /** A product's operands once resolved to addresses in the memory (0: absent). */
 interface ResolvedOperands {
@@ -642,25 +648,41 @@ export class WasmKernels {
     back(Y, yp);
   }
 
-  /** Y[yOff…] = f(X[xOff…]) for n elements, f sigmoid or tanh (assembly/activations.ts). */
-  activation(
-    f: 'sigmoid' | 'tanh',
+  /** Y[yOff…] = f(X[xOff…]) for n elements (assembly/activations.ts). */
+  activation(f: Activation, X: Float32Array, xOff: number, Y: Float32Array, yOff: number, n: number): void {
+    if (n <= 0) return;
+    const e = this.exports;
+    const codes: Record<Activation, WebAssembly.Global> = {
+      sigmoid: e.ACT_SIGMOID,
+      tanh: e.ACT_TANH,
+      gelu: e.ACT_GELU_ERF,
+      'gelu-tanh': e.ACT_GELU_TANH,
+    };
+    this.rowwise(X, xOff, Y, yOff, n, (x, y) => e.activation(codes[f].value as number, x, y, n));
+  }
+
+  /** Softmax of n / len rows of `len` floats at X[xOff…] into Y[yOff…]. */
+  softmax(X: Float32Array, xOff: number, Y: Float32Array, yOff: number, n: number, len: number): void {
+    if (n <= 0 || len <= 0) return;
+    this.rowwise(X, xOff, Y, yOff, n, (x, y) => this.exports.softmaxRows(x, y, n / len, len));
+  }
+
+  /** Runs `fn(x, y)` on n floats of X placed in this memory and a place for n floats of Y. */
+  private rowwise(
     X: Float32Array,
     xOff: number,
     Y: Float32Array,
     yOff: number,
     n: number,
+    fn: (x: number, y: number) => void,
   ): void {
-    if (n <= 0) return;
     this.begin([
       [X, 1, n, n],
       [Y, 1, n, n],
     ]);
     const x = this.place(X, xOff, 1, n, n);
     const { ptr: y, copyOut } = this.output(Y, yOff, n);
-    const e = this.exports;
-    const code = (f === 'sigmoid' ? e.ACT_SIGMOID : e.ACT_TANH).value as number;
-    e.activation(code, x, y, n);
+    fn(x, y);
     copyOut();
   }
 

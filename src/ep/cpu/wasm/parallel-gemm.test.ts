@@ -62,6 +62,9 @@ describe('parallelSgemm', { skip }, () => {
       [splitC(512, 512, 512, false, false, 2).grain, splitC(512, 49, 4608, true, false, 2).grain],
       [8, 4],
     );
+    // Unfolding im2col per row chunk costs more than packing a plain B: such a conv splits by columns.
+    assert.equal(splitC(512, 196, 4608, true, false, 2).loSlot, 15);
+    assert.equal(splitC(512, 196, 4608, true, false, 2, 24).loSlot, 17);
     for (const s of SHAPES) assert.ok(2 * s.M * s.N * s.K >= PARALLEL_MIN_FLOPS, JSON.stringify(s));
   });
 

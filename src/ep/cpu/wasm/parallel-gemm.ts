@@ -36,6 +36,8 @@ const MR = 4;
 const NR = 8;
 /** Packing one element costs about this many FLOPs of micro-kernel time (7–25 measured: a strided copy). */
 const PACK_COST = 16;
+/** Unfolding one im2col element from an image costs about 1.5× a plain packed element (measured). */
+const IM2COL_COST = 24;
 /**
  * Chunks per thread: two, so that a worker that wakes late or loses its core to another process
  * leaves its second chunk to a faster thread; more would repeat the packing of the shared operand.
@@ -47,6 +49,7 @@ const I1 = 16;
 const J0 = 17;
 const J1 = 18;
 const WS = 24;
+const IM2COL = 25;
 
 // Export indices in the pool (exportNames below).
 const SGEMM = 0;
@@ -123,13 +126,15 @@ export async function sessionThreadPool(
 function runnerFor(pool: ThreadPool, kernels: WasmKernels): SgemmRunner {
   return (args) => {
     const [, , M, N, K, , , , , , , , , packedA, packedB] = args;
+    const im2col = args[IM2COL] !== 0;
     const flops = 2 * M * N * K;
     const threads = 1 + pool.readyWorkers;
     if (threads === 1 || flops < PARALLEL_MIN_FLOPS) {
       kernels.exports.sgemm(...args);
       return;
     }
-    pool.parallelFor(SGEMM, args, splitC(M, N, K, packedA !== 0, packedB !== 0, threads), flops / 1e6);
+    const range = splitC(M, N, K, packedA !== 0, packedB !== 0, threads, im2col ? IM2COL_COST : PACK_COST);
+    pool.parallelFor(SGEMM, args, range, flops / 1e6);
   };
 }
 
@@ -137,6 +142,7 @@ function runnerFor(pool: ThreadPool, kernels: WasmKernels): SgemmRunner {
  * Rows or columns, whichever gives the shortest slowest thread: its share of the FLOPs (rounded to
  * whole micro-tiles) plus the packing it does — in a row split every chunk packs all of op(B) (unless
  * pre-packed) and its rows of op(A); in a column split, all of op(A) and its columns of op(B).
+ * `bCost` is the cost of packing one element of op(B): more when it is unfolded from an image.
  */
 export function splitC(
   M: number,
@@ -145,12 +151,13 @@ export function splitC(
   packedA: boolean,
   packedB: boolean,
   threads: number,
+  bCost = PACK_COST,
 ): ParallelRange {
   const rows = Math.min(M, Math.ceil(Math.ceil(M / MR) / threads) * MR);
   const cols = Math.min(N, Math.ceil(Math.ceil(N / NR) / threads) * NR);
   const cpt = CHUNKS_PER_THREAD;
-  const byRows = 2 * rows * N * K + PACK_COST * K * ((packedB ? 0 : cpt * N) + (packedA ? 0 : rows));
-  const byCols = 2 * M * cols * K + PACK_COST * K * ((packedA ? 0 : cpt * M) + (packedB ? 0 : cols));
+  const byRows = 2 * rows * N * K + K * ((packedB ? 0 : bCost * cpt * N) + (packedA ? 0 : PACK_COST * rows));
+  const byCols = 2 * M * cols * K + K * ((packedA ? 0 : PACK_COST * cpt * M) + (packedB ? 0 : bCost * cols));
   return byRows < byCols
     ? { begin: 0, end: M, grain: MR, chunks: threads * CHUNKS_PER_THREAD, loSlot: I0, hiSlot: I1, wsSlot: WS }
     : {

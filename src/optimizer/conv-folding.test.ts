@@ -60,6 +60,35 @@ describe('Conv folding', () => {
     }
   });
 
+  it('scales weights the Conv alone owns in place, and copies shared ones', async () => {
+    const bn = (conv: string, out: string) => ({
+      op: 'BatchNormalization',
+      inputs: [conv, 'gamma', 'beta', 'mean', 'var'],
+      outputs: [out],
+    });
+    // One Conv: W's storage is reused. Two Convs on the same W: each fold gets its own copy (were
+    // the first scaled in place, the second Conv would compute with it: checkRewrite compares).
+    const single = load({ ...conv(true), nodes: [convNode(true), bn('c0', 'y')] });
+    const w = single.graph.initializers.get('W')!;
+    assert.equal(foldConvBatchNorm(single.graph), true);
+    assert.equal(single.graph.initializers.get(single.graph.nodes[0].inputs[1])!.data, w.data);
+    const shared = {
+      ...conv(true),
+      nodes: [
+        convNode(true),
+        bn('c0', 'b0'),
+        { ...convNode(true), outputs: ['c1'] },
+        bn('c1', 'b1'),
+        { op: 'Add', inputs: ['b0', 'b1'], outputs: ['y'] },
+      ],
+    };
+    const m = await checkRewrite(shared, withDce(foldConvBatchNorm), feeds, 1e-4);
+    const datas = m.graph.nodes
+      .filter((n) => n.opType === 'Conv')
+      .map((n) => m.graph.initializers.get(n.inputs[1])!.data);
+    assert.notEqual(datas[0], datas[1]);
+  });
+
   it('folds per-channel Mul and scalar Add constants', async () => {
     const m = await checkRewrite(
       {

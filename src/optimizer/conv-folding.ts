@@ -15,6 +15,12 @@ import { constantOf, forEachGraph, NameGen, producerMap, removeNodes, useCounts 
 interface ConvMatch {
   conv: Node;
   W: Tensor;
+  /**
+   * W is an initializer of this graph that the Conv alone reads and whose storage no other value
+   * shares: folding may scale it in place instead of copying it (no fresh weight-sized allocation
+   * at load; the loader always copies tensor data out of the model bytes).
+   */
+  ownW: boolean;
   B: Tensor | undefined;
   /** Output channels. */
   M: number;
@@ -72,7 +78,12 @@ function matchConv(
     const B = conv.inputs[2] ? constantOf(g, conv.inputs[2]) : undefined;
     if (!W || (W.type !== 'float32' && W.type !== 'float64') || (conv.inputs[2] && !B)) continue;
     if (B && (B.type !== W.type || B.size !== W.dims[0])) continue;
-    return { conv, W, B, M: W.dims[0] };
+    const name = conv.inputs[1];
+    const ownW =
+      g.initializers.get(name) === W &&
+      uses.get(name) === 1 &&
+      [...g.initializers].every(([other, t]) => other === name || t.data !== W.data);
+    return { conv, W, B, M: W.dims[0], ownW };
   }
   return undefined;
 }
@@ -92,7 +103,7 @@ function batchNormFold(g: Graph, bn: Node, m: ConvMatch): { W: Tensor; B: Tensor
     scale[c] = gamma[c] / Math.sqrt(variance[c] + eps);
     shift[c] = ((bias ? bias[c] : 0) - mean[c]) * scale[c] + beta[c];
   }
-  return { W: scaleWeights(m.W, scale), B: biasTensor(m.W.type, shift) };
+  return { W: scaleWeights(m, scale), B: biasTensor(m.W.type, shift) };
 }
 
 function mulAddFold(g: Graph, n: Node, m: ConvMatch): { W: Tensor; B: Tensor } | undefined {
@@ -105,7 +116,7 @@ function mulAddFold(g: Graph, n: Node, m: ConvMatch): { W: Tensor; B: Tensor } |
     const b = bias ? bias[k] : 0;
     B[k] = n.opType === 'Mul' ? b * c[k] : b + c[k];
   }
-  return { W: n.opType === 'Mul' ? scaleWeights(m.W, c) : m.W, B: biasTensor(m.W.type, B) };
+  return { W: n.opType === 'Mul' ? scaleWeights(m, c) : m.W, B: biasTensor(m.W.type, B) };
 }
 
 /**
@@ -128,15 +139,19 @@ export function perChannel(
   return Float64Array.from({ length: M }, (_, k) => (t.size === 1 ? data[0] : data[k]));
 }
 
-function scaleWeights(W: Tensor, scale: Float64Array): Tensor {
+/** W with output channel c scaled by scale[c]: in place when the match owns W, else a copy. */
+function scaleWeights(m: ConvMatch, scale: Float64Array): Tensor {
+  const W = m.W;
   const src = W.data as Float32Array | Float64Array;
-  const out = new (src.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(src.length);
+  const out = m.ownW
+    ? src
+    : new (src.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(src.length);
   const per = src.length / W.dims[0];
   for (let c = 0, o = 0; c < W.dims[0]; c++, o += per) {
     const s = scale[c];
     for (let i = o; i < o + per; i++) out[i] = src[i] * s;
   }
-  return new Tensor(W.type, out, W.dims);
+  return m.ownW ? W : new Tensor(W.type, out, W.dims);
 }
 
 function biasTensor(type: Tensor['type'], values: Float64Array): Tensor {

@@ -494,7 +494,7 @@ describe('WASM SIMD sgemm', { skip }, () => {
     }
   });
 
-  it('packs weights one depth block at a time: in-memory operands alike, scratch one block big', () => {
+  it('packs heap weights through a bounded scratch, in-memory ones in place, to the same bytes', () => {
     const [rows, cols] = [2000, 600]; // several depth blocks either way, 4.8 MB of float32
     const heap = fill(rows * cols + 7, rng(77));
     for (const side of ['A', 'B'] as const) {
@@ -511,8 +511,8 @@ describe('WASM SIMD sgemm', { skip }, () => {
         assert.deepEqual(view(b), view(a), `${side} trans=${trans}`);
         kk.releaseWeights(a);
         kk.releaseWeights(b);
-        // What is left is the scratch the heap weights went through: one KC = 256 deep block
-        // (a power-of-two size class), not the whole 4.8 MB weight.
+        // What is left is the scratch the heap weights went through: one KC = 256 deep block or a
+        // 1 MB slab of rows (a power-of-two size class), not the whole 4.8 MB weight.
         const scratch = kk.allocator.bytesInUse - before;
         assert.ok(
           scratch <= 2 * 256 * Math.max(rows, cols) * 4,

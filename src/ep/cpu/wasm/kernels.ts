@@ -315,6 +315,8 @@ function biasSpan(epilogue: GemmEpilogue | undefined, M: number, N: number): Spa
 }
 
 const ALIGN = 64;
+/** Target size of one slab of heap weights copied in for packing. */
+const SLAB_BYTES = 1 << 20;
 const alignUp = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
 
 /** The kernels on one allocator's memory. Single-threaded: one call at a time per instance. */
@@ -430,35 +432,41 @@ export class WasmKernels {
     const bytes = side === 'A' ? e.packedABytes(rows, cols) : e.packedBBytes(rows, cols);
     const block = this.allocator.alloc('float32', [Math.max(bytes / 4, 1)]);
     const ptr = (block.data as Float32Array).byteOffset;
-    // One depth block (KC) at a time, so weights on the JS heap pass through a scratch of one block,
-    // not one as large as the biggest weight (VGG's 400 MB fully connected layer). The depth index
-    // is X's row index for op(A) stored transposed and op(B) stored as is: then a block is a slab of
-    // whole rows; otherwise it is a band of columns, gathered row by row.
+    // Weights on the JS heap pass through a bounded scratch, never one as large as the biggest
+    // weight (VGG's 400 MB fully connected layer). The depth index (K) is X's row index for op(A)
+    // stored transposed and op(B) stored as is: then X goes one depth block (KC rows) at a time.
+    // Otherwise it goes a slab of whole rows at a time (contiguous: one copy), each slab packed
+    // into every depth block at its offset.
     const [width, depth] = side === 'A' ? [rows, cols] : [cols, rows];
     const tile = (side === 'A' ? e.MR.value : e.NR.value) as number;
     const padded = Math.ceil(width / tile) * tile;
     const KC = e.KC.value as number;
+    const pack = (src: number, ldSrc: number, pc: number, kc: number, first: number, count: number) => {
+      const dst = ptr + (pc * padded + first * kc) * 4;
+      if (side === 'A') e.packA(+trans, count, kc, src, ldSrc, dst);
+      else e.packB(+trans, kc, count, src, ldSrc, dst);
+    };
     const depthIsRow = side === 'A' ? trans : !trans;
-    for (let pc = 0; pc < depth; pc += KC) {
-      const kc = Math.min(KC, depth - pc);
-      let src: number;
-      let srcLd = ld;
-      if (depthIsRow) {
-        this.begin([[X, kc, width, ld]]);
-        src = this.place(X, off + pc * ld, kc, width, ld);
-      } else if (this.inMemory(X)) {
-        src = X.byteOffset + (off + pc) * 4;
-      } else {
-        this.begin([], width * kc * 4);
-        src = this.reserve(width * kc * 4);
-        const band = new Float32Array(this.memory.buffer, src, width * kc);
-        for (let r = 0; r < width; r++)
-          band.set(X.subarray(off + r * ld + pc, off + r * ld + pc + kc), r * kc);
-        srcLd = kc;
+    if (depthIsRow || this.inMemory(X)) {
+      for (let pc = 0; pc < depth; pc += KC) {
+        const kc = Math.min(KC, depth - pc);
+        let src: number;
+        if (depthIsRow) {
+          this.begin([[X, kc, width, ld]]);
+          src = this.place(X, off + pc * ld, kc, width, ld);
+        } else {
+          src = X.byteOffset + (off + pc) * 4;
+        }
+        pack(src, ld, pc, kc, 0, width);
       }
-      const dst = ptr + pc * padded * 4;
-      if (side === 'A') e.packA(+trans, rows, kc, src, srcLd, dst);
-      else e.packB(+trans, kc, cols, src, srcLd, dst);
+    } else {
+      const slab = Math.max(tile, Math.floor(SLAB_BYTES / (4 * depth * tile)) * tile);
+      for (let r0 = 0; r0 < width; r0 += slab) {
+        const r = Math.min(slab, width - r0);
+        this.begin([[X, r, depth, ld]]);
+        const src = this.place(X, off + r0 * ld, r, depth, ld);
+        for (let pc = 0; pc < depth; pc += KC) pack(src + pc * 4, ld, pc, Math.min(KC, depth - pc), r0, r);
+      }
     }
     return { side, rows, cols, ptr, block, released: false };
   }

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InferenceSession, type TensorType, type ValueMetadata } from '../../index.js';
+import { inspectModel, type TensorType, type ValueMetadata } from '../../index.js';
 import type { FeedSpec, WorkerJob, WorkerResult } from '../bench-worker.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { prng } from '../inputs.js';
@@ -150,10 +150,11 @@ export async function bench(
   let step = 0;
   for (const model of models) {
     if (!existsSync(model)) throw new UsageError(`model '${model}' not found`);
-    const session = await InferenceSession.create(model, { logSeverityLevel: 3 });
+    // The inputs' metadata from the model alone: a whole session here (weights folded and packed)
+    // left this process freeing hundreds of MB while the first worker measured its load time.
+    const { inputs } = await inspectModel(model);
     const dims = { ...SUITE_DIMS, ...(SUITE_OVERRIDES[basename(model)] ?? {}), ...userDims };
-    const feeds = writeFeeds(session.inputMetadata, dims, dir);
-    await session.release();
+    const feeds = writeFeeds(inputs, dims, dir);
     for (const t of threads) {
       const outFiles: Record<string, string> = {};
       for (const engine of engines) {

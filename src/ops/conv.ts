@@ -23,7 +23,7 @@ import {
   parallelConvolve,
   parallelDepthwise,
   sgemm,
-  sgemmPacked,
+  parallelSgemmWithPacked,
   type GemmEpilogue,
   type Window2D,
   type PackedWeights,
@@ -477,7 +477,8 @@ export function convForward(
   ) => {
     const epilogue = epilogueOf(g);
     if (packed) {
-      sgemmPacked(
+      parallelSgemmWithPacked(
+        pool,
         packed[g],
         false,
         Mg,
@@ -492,7 +493,6 @@ export function convForward(
         yOff,
         P,
         epilogue,
-        pool,
       );
     } else {
       sgemm(

@@ -22,7 +22,7 @@ import {
   ownPacked,
   packConstant,
   sgemm,
-  sgemmPacked,
+  parallelSgemmWithPacked,
   type GemmEpilogue,
   type PackedWeights,
 } from './util/dispatch.js';
@@ -135,7 +135,8 @@ const matMul: OpDef = {
         (p.foldIntoM || p.batch === 1) &&
         A instanceof Float32Array
       ) {
-        sgemmPacked(
+        parallelSgemmWithPacked(
+          ctx.threads,
           packed,
           false,
           p.batch * p.M,
@@ -149,8 +150,6 @@ const matMul: OpDef = {
           Y as Float32Array,
           0,
           p.N,
-          undefined,
-          ctx.threads,
         );
       } else {
         runMatMul(p, A, computeOf(b), Y, ctx.threads);
@@ -224,7 +223,8 @@ export function buildGemm(node: NodeInfo, clip?: { min: number; max: number }): 
     const A = computeOf(a);
     if (packed && b === bConst && fastFloat32() && A instanceof Float32Array) {
       const y = Y as Float32Array;
-      sgemmPacked(
+      parallelSgemmWithPacked(
+        ctx.threads,
         packed,
         transA,
         M,
@@ -239,7 +239,6 @@ export function buildGemm(node: NodeInfo, clip?: { min: number; max: number }): 
         0,
         N,
         epilogue,
-        ctx.threads,
       );
     } else {
       const B = computeOf(b);

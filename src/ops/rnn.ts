@@ -26,7 +26,7 @@ import {
   packConstant,
   releasePacked,
   sgemm as gemm,
-  sgemmPacked,
+  parallelSgemmWithPacked,
   slstm,
   type GemmEpilogue,
   type PackedWeights,
@@ -301,7 +301,8 @@ function runRecurrent(
     for (let s = 0; s < (wasmLstm && packedR ? 0 : S); s++) {
       // Recurrent projection for every batch row: hr = H_prev · R_dᵀ + Rb_d.
       if (packedR && fastFloat32()) {
-        sgemmPacked(packedR, false, Bt, GH, H, 1, hPrev as Float32Array, 0, H, 0, hr as Float32Array, 0, GH);
+        const [h, out] = [hPrev as Float32Array, hr as Float32Array];
+        parallelSgemmWithPacked(undefined, packedR, false, Bt, GH, H, 1, h, 0, H, 0, out, 0, GH);
       } else gemm(false, true, Bt, GH, H, 1, hPrev, 0, H, R, d * GH * H, H, 0, hr, 0, GH);
       if (rb >= 0) for (let b = 0; b < Bt; b++) for (let j = 0; j < GH; j++) hr[b * GH + j] += Bias![rb + j];
       if (rh) {

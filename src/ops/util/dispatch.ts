@@ -3,8 +3,8 @@
  * thread pool when it has one), and the switch between them and the plain-TypeScript reference.
  *
  * Products: MatMul, Gemm, Conv, ConvTranspose, attention and the RNNs call `sgemm` (and
- * `sgemmPacked` for pre-packed weights) and never branch themselves: float32 runs in WASM, and
- * everything else — float64, integers computed in float64, engines without SIMD128, or the
+ * `parallelSgemmWithPacked` for pre-packed weights) and never branch themselves: float32 runs in
+ * WASM, and everything else — float64, integers computed in float64, engines without SIMD128, or the
  * reference mode — on the `gemm` of gemm.ts, the reference the fast path is tested against. The
  * other kernels (im2col-in-the-GEMM convolution, depthwise convolution, pooling, the LSTM
  * recurrence, sigmoid/tanh) are used by their ops when `fastFloat32()` holds; those ops keep their
@@ -52,6 +52,13 @@ export type { GemmEpilogue, LstmDirection, PackedWeights, Window2D };
  * from the image, depthwise convolution, max/average pooling.
  */
 export { parallelConvolve, parallelDepthwise, parallelPool2d };
+/**
+ * `sgemm` with one operand pre-packed by `packConstant` (`WasmKernels.sgemmWithPacked`'s arguments
+ * after the pool): `w` is op(B) and X is A, or `w` is op(A) and X is B. Callers check
+ * `fastFloat32()` first (the mode may have changed since packing) and use `sgemm` on the unpacked
+ * weights otherwise.
+ */
+export { parallelSgemmWithPacked };
 
 /** 'fast': WASM SIMD for float32 where the engine has it; 'reference': the TypeScript kernels only. */
 export type KernelMode = 'fast' | 'reference';
@@ -141,31 +148,6 @@ export function packConstant(
   const k = fastFloat32() ? wasmKernels() : undefined;
   if (!k || rows <= 0 || cols <= 0) return undefined;
   return k.packWeights(side, trans, rows, cols, X, off, ld);
-}
-
-/**
- * `sgemm` with one operand pre-packed by `packConstant` (`WasmKernels.sgemmWithPacked`'s arguments):
- * `w` is op(B) and X is A, or `w` is op(A) and X is B. Callers check `fastFloat32()` first (the mode
- * may have changed since packing) and use `sgemm` on the unpacked weights otherwise.
- */
-export function sgemmPacked(
-  w: PackedWeights,
-  trans: boolean,
-  M: number,
-  N: number,
-  K: number,
-  alpha: number,
-  X: Float32Array,
-  xOff: number,
-  ldx: number,
-  beta: number,
-  C: Float32Array,
-  cOff: number,
-  ldc: number,
-  epilogue?: GemmEpilogue,
-  pool?: ThreadPool,
-): void {
-  parallelSgemmWithPacked(pool, w, trans, M, N, K, alpha, X, xOff, ldx, beta, C, cOff, ldc, epilogue);
 }
 
 /**

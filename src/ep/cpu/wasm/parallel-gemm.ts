@@ -122,8 +122,9 @@ export async function sessionThreadPool(
   return pool;
 }
 
-/** The runner that splits one resolved sgemm call over `pool`. */
-function runnerFor(pool: ThreadPool, kernels: WasmKernels): SgemmRunner {
+/** The runner that splits one resolved sgemm call over `pool`; undefined without a pool of several. */
+function runnerFor(pool: ThreadPool | undefined, kernels: WasmKernels): SgemmRunner | undefined {
+  if (!pool || pool.size <= 1) return undefined;
   return (args) => {
     const [, , M, N, K, , , , , , , , , packedA, packedB] = args;
     const im2col = args[IM2COL] !== 0;
@@ -209,7 +210,7 @@ export function parallelSgemm(
   epilogue?: GemmEpilogue,
 ): void {
   const k = kernelsFor(pool);
-  const runner = pool && pool.size > 1 ? runnerFor(pool, k) : undefined;
+  const runner = runnerFor(pool, k);
   k.sgemm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc, epilogue, runner);
 }
 
@@ -235,14 +236,14 @@ export function parallelSgemmWithPacked(
   epilogue?: GemmEpilogue,
 ): void {
   const k = kernelsFor(pool);
-  const runner = pool && pool.size > 1 ? runnerFor(pool, k) : undefined;
+  const runner = runnerFor(pool, k);
   k.sgemmWithPacked(w, trans, M, N, K, alpha, X, xOff, ldx, beta, C, cOff, ldc, epilogue, runner);
 }
 
 /** `WasmKernels.convolve` on `pool`'s threads (packed weights from the pool's kernels). */
 export function parallelConvolve(pool: ThreadPool | undefined, call: ConvolveCall): void {
   const k = kernelsFor(pool);
-  k.convolve(call, pool && pool.size > 1 ? runnerFor(pool, k) : undefined);
+  k.convolve(call, runnerFor(pool, k));
 }
 
 /**

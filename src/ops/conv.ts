@@ -455,16 +455,11 @@ export function convForward(
     win.padEnd.every((p) => p === 0);
   const g2 = as2d(spatial, win);
   if (P <= 0 || Mg <= 0) return;
-  const dwPlan =
-    Cg === 1 && g2 && !pointwise && convTuning.depthwiseFast && X instanceof Float32Array
-      ? depthwisePlan(g2)
-      : undefined;
   const { clip, pool, sum } = opts;
   const fast =
     X instanceof Float32Array && Wt instanceof Float32Array && Y instanceof Float32Array && fastFloat32();
   const packed = opts.packed && fast ? opts.packed : undefined;
   const beta = sum ? 1 : 0;
-  if (sum) Y.set(sum);
   /** W_g · B (Mg × cols, B's rows `ldb` apart) into Y at yOff, rows P apart, with the epilogue. */
   const product = (
     g: number,
@@ -523,9 +518,9 @@ export function convForward(
     return epilogue;
   };
   if (fast && g2 && Cg === 1 && Mg === 1 && !pointwise) {
-    // Depthwise with one output per channel: all channels of an image in one WASM call.
-    const epilogue: GemmEpilogue = { clip };
-    if (bias) epilogue.bias = { data: bias as Float32Array, axis: 'row' };
+    // Depthwise with one output per channel: all channels of an image in one WASM call, which adds
+    // the sum itself (so Y is not pre-filled with it).
+    const epilogue = epilogueOf(0);
     for (let n = 0; n < N; n++) {
       const [xOff, yOff] = [n * C * inSize, n * M * P];
       const s = sum as Float32Array | undefined;
@@ -534,6 +529,12 @@ export function convForward(
     }
     return;
   }
+  // The GEMM paths and the generic depthwise loop accumulate onto the sum (beta = 1).
+  if (sum) Y.set(sum);
+  const dwPlan =
+    Cg === 1 && g2 && !pointwise && convTuning.depthwiseFast && X instanceof Float32Array
+      ? depthwisePlan(g2)
+      : undefined;
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < group; g++) {
       const xOff = (n * C + g * Cg) * inSize;

@@ -81,6 +81,32 @@ describeKernelModes(() => {
       await checkInOrt(fused, feeds(), { y });
     });
 
+    it('a depthwise Conv + Add + Relu (the depthwise kernel adds Z itself)', async () => {
+      const dw = {
+        opset: 17,
+        nodes: [
+          { op: 'Conv', inputs: ['x', 'Wd', 'Bd'], outputs: ['c'], attrs: { pads: [1, 1, 1, 1], group: 2 } },
+          { op: 'Relu', inputs: ['s'], outputs: ['r'] },
+          { op: 'Add', inputs: ['c', 'r'], outputs: ['a'] },
+          { op: 'Relu', inputs: ['a'], outputs: ['y'] },
+        ],
+        inputs: [
+          { name: 'x', type: 'float32', dims: [1, 2, 6, 6] },
+          { name: 's', type: 'float32', dims: [1, 2, 6, 6] },
+        ],
+        outputs: [{ name: 'y', type: 'float32' }],
+        initializers: [
+          { name: 'Wd', tensor: randomTensor([2, 1, 3, 3], 4) },
+          { name: 'Bd', tensor: randomTensor([2], 6) },
+        ],
+      };
+      const m = await checkRewrite(dw, both, {
+        x: randomTensor([1, 2, 6, 6], 7),
+        s: randomTensor([1, 2, 6, 6], 8),
+      });
+      assert.deepEqual(opTypes(m), ['Relu', 'com.microsoft.FusedConv']);
+    });
+
     it('stride 2 and a Z that broadcasts (Add semantics kept by the kernel)', async () => {
       const strided = spec([{ op: 'Add', inputs: ['c', 'r'], outputs: ['y'] }], [1, 3, 3, 3], 2);
       await checkRewrite(strided, both, feeds([1, 3, 3, 3]));

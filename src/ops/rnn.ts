@@ -279,6 +279,7 @@ function runRecurrent(
     const packedR =
       prebuilt ?? (f32 ? packConstant('B', true, H, GH, R as Float32Array, d * GH * H, H) : undefined);
     if (wasmLstm && packedR) {
+      // The whole recurrence in one WASM call; otherwise the steps below, here in TypeScript.
       slstm({
         S,
         Bt,
@@ -297,66 +298,68 @@ function runRecurrent(
         yBatch: cfg.layout ? S * D * H : H,
         reverse,
       });
-    }
-    for (let s = 0; s < (wasmLstm && packedR ? 0 : S); s++) {
-      // Recurrent projection for every batch row: hr = H_prev · R_dᵀ + Rb_d.
-      if (packedR && fastFloat32()) {
-        const [h, out] = [hPrev as Float32Array, hr as Float32Array];
-        parallelSgemmWithPacked(undefined, packedR, false, Bt, GH, H, 1, h, 0, H, 0, out, 0, GH);
-      } else gemm(false, true, Bt, GH, H, 1, hPrev, 0, H, R, d * GH * H, H, 0, hr, 0, GH);
-      if (rb >= 0) for (let b = 0; b < Bt; b++) for (let j = 0; j < GH; j++) hr[b * GH + j] += Bias![rb + j];
-      if (rh) {
-        // GRU without linear_before_reset: the candidate needs (r ⊙ H_prev) · R_hᵀ.
+    } else {
+      for (let s = 0; s < S; s++) {
+        // Recurrent projection for every batch row: hr = H_prev · R_dᵀ + Rb_d.
+        if (packedR && fastFloat32()) {
+          const [h, out] = [hPrev as Float32Array, hr as Float32Array];
+          parallelSgemmWithPacked(undefined, packedR, false, Bt, GH, H, 1, h, 0, H, 0, out, 0, GH);
+        } else gemm(false, true, Bt, GH, H, 1, hPrev, 0, H, R, d * GH * H, H, 0, hr, 0, GH);
+        if (rb >= 0)
+          for (let b = 0; b < Bt; b++) for (let j = 0; j < GH; j++) hr[b * GH + j] += Bias![rb + j];
+        if (rh) {
+          // GRU without linear_before_reset: the candidate needs (r ⊙ H_prev) · R_hᵀ.
+          for (let b = 0; b < Bt; b++) {
+            if (s >= lens[b]) continue;
+            const t = reverse ? lens[b] - 1 - s : s;
+            const xo = xRow(t, b) * GH;
+            for (let k = 0; k < H; k++) {
+              const rg = f(cl(xw[xo + H + k] + hr[b * GH + H + k]));
+              rh[b * H + k] = rg * hPrev[b * H + k];
+            }
+          }
+          gemm(false, true, Bt, H, H, 1, rh, 0, H, R, d * GH * H + 2 * H * H, H, 0, rhr!, 0, H);
+        }
         for (let b = 0; b < Bt; b++) {
           if (s >= lens[b]) continue;
           const t = reverse ? lens[b] - 1 - s : s;
           const xo = xRow(t, b) * GH;
-          for (let k = 0; k < H; k++) {
-            const rg = f(cl(xw[xo + H + k] + hr[b * GH + H + k]));
-            rh[b * H + k] = rg * hPrev[b * H + k];
-          }
-        }
-        gemm(false, true, Bt, H, H, 1, rh, 0, H, R, d * GH * H + 2 * H * H, H, 0, rhr!, 0, H);
-      }
-      for (let b = 0; b < Bt; b++) {
-        if (s >= lens[b]) continue;
-        const t = reverse ? lens[b] - 1 - s : s;
-        const xo = xRow(t, b) * GH;
-        const ho = b * GH;
-        const hp = b * H;
-        if (cfg.kind === 'RNN') {
-          for (let k = 0; k < H; k++) hNew[k] = f(cl(xw[xo + k] + hr[ho + k]));
-        } else if (cfg.kind === 'GRU') {
-          for (let k = 0; k < H; k++) {
-            const z = f(cl(xw[xo + k] + hr[ho + k]));
-            let cand: number;
-            if (cfg.linearBeforeReset) {
-              const rg = f(cl(xw[xo + H + k] + hr[ho + H + k]));
-              cand = g(cl(xw[xo + 2 * H + k] + rg * hr[ho + 2 * H + k]));
-            } else {
-              cand = g(cl(xw[xo + 2 * H + k] + rhr![hp + k] + (rb >= 0 ? Bias![rb + 2 * H + k] : 0)));
+          const ho = b * GH;
+          const hp = b * H;
+          if (cfg.kind === 'RNN') {
+            for (let k = 0; k < H; k++) hNew[k] = f(cl(xw[xo + k] + hr[ho + k]));
+          } else if (cfg.kind === 'GRU') {
+            for (let k = 0; k < H; k++) {
+              const z = f(cl(xw[xo + k] + hr[ho + k]));
+              let cand: number;
+              if (cfg.linearBeforeReset) {
+                const rg = f(cl(xw[xo + H + k] + hr[ho + H + k]));
+                cand = g(cl(xw[xo + 2 * H + k] + rg * hr[ho + 2 * H + k]));
+              } else {
+                cand = g(cl(xw[xo + 2 * H + k] + rhr![hp + k] + (rb >= 0 ? Bias![rb + 2 * H + k] : 0)));
+              }
+              hNew[k] = (1 - z) * cand + z * hPrev[hp + k];
             }
-            hNew[k] = (1 - z) * cand + z * hPrev[hp + k];
+          } else {
+            for (let k = 0; k < H; k++) {
+              const cp = cPrev[hp + k];
+              const pi = P ? P[pOff + k] : 0;
+              const po = P ? P[pOff + H + k] : 0;
+              const pf = P ? P[pOff + 2 * H + k] : 0;
+              const it = f(cl(xw[xo + k] + hr[ho + k] + pi * cp));
+              const ft = cfg.inputForget ? 1 - it : f(cl(xw[xo + 2 * H + k] + hr[ho + 2 * H + k] + pf * cp));
+              const ct = g(cl(xw[xo + 3 * H + k] + hr[ho + 3 * H + k]));
+              const c = ft * cp + it * ct;
+              const ot = f(cl(xw[xo + H + k] + hr[ho + H + k] + po * c));
+              cPrev[hp + k] = c;
+              hNew[k] = ot * hAct(c);
+            }
           }
-        } else {
+          const yo = yOff(t, d, b);
           for (let k = 0; k < H; k++) {
-            const cp = cPrev[hp + k];
-            const pi = P ? P[pOff + k] : 0;
-            const po = P ? P[pOff + H + k] : 0;
-            const pf = P ? P[pOff + 2 * H + k] : 0;
-            const it = f(cl(xw[xo + k] + hr[ho + k] + pi * cp));
-            const ft = cfg.inputForget ? 1 - it : f(cl(xw[xo + 2 * H + k] + hr[ho + 2 * H + k] + pf * cp));
-            const ct = g(cl(xw[xo + 3 * H + k] + hr[ho + 3 * H + k]));
-            const c = ft * cp + it * ct;
-            const ot = f(cl(xw[xo + H + k] + hr[ho + H + k] + po * c));
-            cPrev[hp + k] = c;
-            hNew[k] = ot * hAct(c);
+            hPrev[hp + k] = hNew[k];
+            Y[yo + k] = hNew[k];
           }
-        }
-        const yo = yOff(t, d, b);
-        for (let k = 0; k < H; k++) {
-          hPrev[hp + k] = hNew[k];
-          Y[yo + k] = hNew[k];
         }
       }
     }

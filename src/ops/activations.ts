@@ -23,7 +23,7 @@ import {
 import { MT19937 } from './util/mt19937.js';
 import { numbersOf, scalarOf, tensorFromNumbers, tensorInput } from './util/numeric.js';
 import { erf } from './util/special-functions.js';
-import { fastFloat32, sactivation, ssoftmax } from './util/dispatch.js';
+import { fastFloat32, sactivation, ssoftmax, type Activation } from './util/dispatch.js';
 
 // ---------------------------------------------------------------------------------------------
 // Pointwise activations
@@ -181,22 +181,17 @@ function reluFloat32(src: Float32Array, out: Float32Array): void {
 }
 
 /**
- * Sigmoid or Tanh on the WASM kernels' vectorised functions (a few ulp from Math's) in fast mode;
- * Math's, as on the generic path, in reference mode.
+ * `f` on the WASM kernels' vectorised functions (a few ulp from the float64 reference) in fast mode;
+ * `reference`, the TypeScript loop, in reference mode.
  */
-function wasmActivation(f: 'sigmoid' | 'tanh'): Float32Kernel {
-  return (src, out) => {
-    if (fastFloat32()) sactivation(f, src, out);
-    else for (let i = 0; i < src.length; i++) out[i] = f === 'tanh' ? Math.tanh(src[i]) : sigmoid(src[i]);
-  };
+function wasmOr(f: Activation, reference: Float32Kernel): Float32Kernel {
+  return (src, out) => (fastFloat32() ? sactivation(f, src, out) : reference(src, out));
 }
 
-/** Gelu: the WASM kernel in fast mode, else the direct loop (the reference it is tested against). */
-function gelu(approximate: string): Float32Kernel {
-  const loop = approximate === 'none' ? geluErfFloat32 : geluTanhFloat32;
+/** `fn` applied element by element. */
+function loopOf(fn: (x: number) => number): Float32Kernel {
   return (src, out) => {
-    if (fastFloat32()) sactivation(approximate === 'none' ? 'gelu' : 'gelu-tanh', src, out);
-    else loop(src, out);
+    for (let i = 0; i < src.length; i++) out[i] = fn(src[i]);
   };
 }
 
@@ -250,9 +245,12 @@ export function geluTanhFloat32(src: Float32Array, out: Float32Array): void {
 /** Ops with a float32 kernel of their own (WASM in fast mode for Sigmoid, Tanh and Gelu). */
 const FLOAT32_KERNELS: Record<string, (node: NodeInfo) => Float32Kernel | undefined> = {
   Relu: () => reluFloat32,
-  Gelu: (node) => gelu(node.attrs.string('approximate', 'none')),
-  Sigmoid: () => wasmActivation('sigmoid'),
-  Tanh: () => wasmActivation('tanh'),
+  Gelu: (node) =>
+    node.attrs.string('approximate', 'none') === 'none'
+      ? wasmOr('gelu', geluErfFloat32)
+      : wasmOr('gelu-tanh', geluTanhFloat32),
+  Sigmoid: () => wasmOr('sigmoid', loopOf(sigmoid)),
+  Tanh: () => wasmOr('tanh', loopOf(Math.tanh)),
 };
 
 const pointwiseOps: OpDef[] = ACTIVATIONS.map((r) => {

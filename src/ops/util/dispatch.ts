@@ -45,7 +45,7 @@ import type { ThreadPool } from '../../runtime/thread-pool.js';
 import type { Kernel } from '../kernel.js';
 import { gemm, type FloatArray } from './gemm.js';
 
-export type { GemmEpilogue, LstmDirection, PackedWeights, Window2D };
+export type { Activation, GemmEpilogue, LstmDirection, PackedWeights, Window2D };
 /**
  * The window kernels on the session's pool, for float32 in fast mode (callers check `fastFloat32()`
  * first; their reference paths are their own): a convolution image as one GEMM with im2col packed

@@ -326,6 +326,8 @@ export class WasmKernels {
   /** The compiled module, for a worker pool to instantiate on the same memory. */
   readonly module: WebAssembly.Module;
   private readonly workspace: Tensor;
+  /** The module's code for each `Activation`, read once. */
+  private readonly activationCodes: Record<Activation, number>;
   private scratch: Tensor | undefined;
   private scratchTop = 0;
   /** Every generation of the memory's buffer seen so far (it is replaced on each grow). */
@@ -340,6 +342,14 @@ export class WasmKernels {
     const instance = new WebAssembly.Instance(this.module, { env: { memory: this.memory } });
     this.exports = instance.exports as unknown as GemmExports;
     this.workspace = allocator.alloc('float32', [(this.exports.WORKSPACE_BYTES.value as number) / 4]);
+    const e = this.exports;
+    const code = (g: WebAssembly.Global) => g.value as number;
+    this.activationCodes = {
+      sigmoid: code(e.ACT_SIGMOID),
+      tanh: code(e.ACT_TANH),
+      gelu: code(e.ACT_GELU_ERF),
+      'gelu-tanh': code(e.ACT_GELU_TANH),
+    };
   }
 
   /**
@@ -659,14 +669,8 @@ export class WasmKernels {
   /** Y[yOff…] = f(X[xOff…]) for n elements (assembly/activations.ts). */
   activation(f: Activation, X: Float32Array, xOff: number, Y: Float32Array, yOff: number, n: number): void {
     if (n <= 0) return;
-    const e = this.exports;
-    const codes: Record<Activation, WebAssembly.Global> = {
-      sigmoid: e.ACT_SIGMOID,
-      tanh: e.ACT_TANH,
-      gelu: e.ACT_GELU_ERF,
-      'gelu-tanh': e.ACT_GELU_TANH,
-    };
-    this.rowwise(X, xOff, Y, yOff, n, (x, y) => e.activation(codes[f].value as number, x, y, n));
+    const code = this.activationCodes[f];
+    this.rowwise(X, xOff, Y, yOff, n, (x, y) => this.exports.activation(code, x, y, n));
   }
 
   /** Softmax of n / len rows of `len` floats at X[xOff…] into Y[yOff…]. */

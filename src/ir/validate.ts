@@ -77,13 +77,15 @@ function topologicalOrder(
       else users.set(d, [n]);
     }
   }
+  if (alreadyOrdered(nodes, deps)) return nodes;
   const order: Node[] = [];
-  const ready = nodes.filter((n) => waiting.get(n) === 0);
-  // Process in original order where possible so well-formed models keep their node order.
+  // Ready nodes leave in original order where possible, so well-formed parts keep their order: a
+  // min-heap on the original position (a sorted array re-sorted per step was quadratic).
   const position = new Map(nodes.map((n, i) => [n, i]));
-  while (ready.length > 0) {
-    ready.sort((a, b) => position.get(a)! - position.get(b)!);
-    const n = ready.shift()!;
+  const ready = new MinHeap<Node>((a, b) => position.get(a)! - position.get(b)!);
+  for (const n of nodes) if (waiting.get(n) === 0) ready.push(n);
+  while (ready.size > 0) {
+    const n = ready.pop();
     order.push(n);
     for (const u of users.get(n) ?? []) {
       const left = waiting.get(u)! - 1;
@@ -99,4 +101,55 @@ function topologicalOrder(
     });
   }
   return order;
+}
+
+/** Every node's producers come before it: the usual case, checked in one pass before sorting. */
+function alreadyOrdered(nodes: Node[], deps: Map<Node, Node[]>): boolean {
+  const seen = new Set<Node>();
+  for (const n of nodes) {
+    for (const d of deps.get(n)!) if (!seen.has(d)) return false;
+    seen.add(n);
+  }
+  return true;
+}
+
+/** A binary min-heap under `before` (negative when a goes first). */
+class MinHeap<T> {
+  private readonly items: T[] = [];
+
+  constructor(private readonly before: (a: T, b: T) => number) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(x: T): void {
+    const a = this.items;
+    a.push(x);
+    for (let i = a.length - 1; i > 0;) {
+      const p = (i - 1) >> 1;
+      if (this.before(a[i], a[p]) >= 0) break;
+      [a[i], a[p]] = [a[p], a[i]];
+      i = p;
+    }
+  }
+
+  pop(): T {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length > 0) {
+      a[0] = last;
+      for (let i = 0; ;) {
+        const [l, r] = [2 * i + 1, 2 * i + 2];
+        let m = i;
+        if (l < a.length && this.before(a[l], a[m]) < 0) m = l;
+        if (r < a.length && this.before(a[r], a[m]) < 0) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m], a[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
 }

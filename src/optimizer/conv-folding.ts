@@ -42,16 +42,18 @@ function foldInto(root: Graph, accepts: (n: Node) => boolean, fold: Fold): boole
   forEachGraph(root, (g) => {
     const producers = producerMap(g);
     const uses = useCounts(g);
+    const holders = dataHolders(g);
     const dead = new Set<Node>();
     for (const n of g.nodes) {
       if (n.domain !== '' || !accepts(n)) continue;
-      const m = matchConv(g, producers, uses, n);
+      const m = matchConv(g, producers, uses, holders, n);
       const folded = m && fold(g, n, m);
       if (!m || !folded) continue;
       const w = names.fresh(`${m.conv.inputs[1]}_folded`);
       const b = names.fresh(`${m.conv.inputs[2] || m.conv.name + '_bias'}_folded`);
       g.initializers.set(w, folded.W);
       g.initializers.set(b, folded.B);
+      for (const t of [folded.W, folded.B]) holders.set(t.data, (holders.get(t.data) ?? 0) + 1);
       m.conv.inputs = [m.conv.inputs[0], w, b];
       m.conv.outputs = [n.outputs[0]];
       producers.set(n.outputs[0], m.conv);
@@ -68,6 +70,7 @@ function matchConv(
   g: Graph,
   producers: Map<string, Node>,
   uses: Map<string, number>,
+  holders: Map<Tensor['data'], number>,
   n: Node,
 ): ConvMatch | undefined {
   const candidates = n.opType === 'BatchNormalization' ? [n.inputs[0]] : n.inputs.slice(0, 2);
@@ -79,13 +82,17 @@ function matchConv(
     if (!W || (W.type !== 'float32' && W.type !== 'float64') || (conv.inputs[2] && !B)) continue;
     if (B && (B.type !== W.type || B.size !== W.dims[0])) continue;
     const name = conv.inputs[1];
-    const ownW =
-      g.initializers.get(name) === W &&
-      uses.get(name) === 1 &&
-      [...g.initializers].every(([other, t]) => other === name || t.data !== W.data);
+    const ownW = g.initializers.get(name) === W && uses.get(name) === 1 && holders.get(W.data) === 1;
     return { conv, W, B, M: W.dims[0], ownW };
   }
   return undefined;
+}
+
+/** How many initializers of `g` hold each data array (a loader or pass may share one). */
+function dataHolders(g: Graph): Map<Tensor['data'], number> {
+  const holders = new Map<Tensor['data'], number>();
+  for (const t of g.initializers.values()) holders.set(t.data, (holders.get(t.data) ?? 0) + 1);
+  return holders;
 }
 
 function batchNormFold(g: Graph, bn: Node, m: ConvMatch): { W: Tensor; B: Tensor } | undefined {

@@ -69,26 +69,33 @@ export function intsOf(t: Tensor | undefined): number[] | undefined {
 
 /** Hands out value and node names that no graph of the model uses yet. */
 export class NameGen {
-  private readonly taken = new Set<string>();
+  /** Every name in use, gathered on the first `fresh` call: most passes never need one. */
+  private taken: Set<string> | undefined;
 
-  constructor(root: Graph) {
-    forEachGraph(root, (g) => {
-      for (const i of g.inputs) this.taken.add(i.name);
-      for (const o of g.outputs) this.taken.add(o.name);
-      for (const k of g.initializers.keys()) this.taken.add(k);
-      for (const n of g.nodes) {
-        this.taken.add(n.name);
-        for (const x of [...n.inputs, ...n.outputs]) this.taken.add(x);
-      }
-    });
-  }
+  constructor(private readonly root: Graph) {}
 
   fresh(base: string): string {
+    const taken = (this.taken ??= namesIn(this.root));
     let name = base;
-    for (let i = 1; this.taken.has(name); i++) name = `${base}_${i}`;
-    this.taken.add(name);
+    for (let i = 1; taken.has(name); i++) name = `${base}_${i}`;
+    taken.add(name);
     return name;
   }
+}
+
+function namesIn(root: Graph): Set<string> {
+  const taken = new Set<string>();
+  forEachGraph(root, (g) => {
+    for (const i of g.inputs) taken.add(i.name);
+    for (const o of g.outputs) taken.add(o.name);
+    for (const k of g.initializers.keys()) taken.add(k);
+    for (const n of g.nodes) {
+      taken.add(n.name);
+      for (const x of n.inputs) taken.add(x);
+      for (const x of n.outputs) taken.add(x);
+    }
+  });
+  return taken;
 }
 
 export const attr = {

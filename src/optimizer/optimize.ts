@@ -76,6 +76,9 @@ export const PASSES: readonly Pass[] = [
     level: 'basic',
     run: (m) => eliminateCommonSubexpressions(m.graph),
   },
+  // Before the Conv folds: Conv → BatchNormalization → Mul → Add then scales the weights once
+  // (the per-channel Mul/Add go into the BatchNormalization first), not twice.
+  { name: 'batchnorm-mul-add-folding', level: 'basic', run: (m) => foldBatchNormMulAdd(m.graph) },
   {
     name: 'conv-bn-folding',
     ortName: 'ConvBNFusion',
@@ -83,7 +86,6 @@ export const PASSES: readonly Pass[] = [
     run: (m) => foldConvBatchNorm(m.graph),
   },
   { name: 'conv-mul-add-folding', level: 'basic', run: (m) => foldConvMulAdd(m.graph) },
-  { name: 'batchnorm-mul-add-folding', level: 'basic', run: (m) => foldBatchNormMulAdd(m.graph) },
   {
     name: 'matmul-add-to-gemm',
     ortName: 'MatMulAddFusion',

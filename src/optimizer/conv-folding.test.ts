@@ -5,6 +5,7 @@ import type { Model } from '../ir/graph.js';
 import { checkRewrite, load, opTypes, randomTensor } from '../../test/helpers/optimizer-kit.js';
 import { foldConvBatchNorm, foldConvMulAdd } from './conv-folding.js';
 import { eliminateDeadCode } from './dead-code.js';
+import { optimizeModel } from './optimize.js';
 
 const f32 = (xs: number[], dims = [xs.length]) => new Tensor('float32', Float32Array.from(xs), dims);
 const conv = (bias: boolean) => ({
@@ -104,6 +105,36 @@ describe('Conv folding', () => {
       1e-4,
     );
     assert.deepEqual(opTypes(m), ['Conv']);
+  });
+
+  it('folds Conv → BatchNormalization → Mul → Add into one Conv whose owned weights are scaled once', async () => {
+    const spec = {
+      ...conv(true),
+      nodes: [
+        convNode(true),
+        { op: 'BatchNormalization', inputs: ['c0', 'gamma', 'beta', 'mean', 'var'], outputs: ['b'] },
+        { op: 'Mul', inputs: ['b', 'c'], outputs: ['m'] },
+        { op: 'Add', inputs: ['m', 'k'], outputs: ['y'] },
+      ],
+    };
+    let before: Float32Array | undefined;
+    const m = await checkRewrite(
+      spec,
+      async (m) => {
+        const wm = m.graph.initializers.get('W')!;
+        before = Float32Array.from(wm.data as Float32Array);
+        await optimizeModel(m, 'basic', { foldKernel: () => undefined });
+        // The BatchNormalization took the Mul and Add, and the Conv took it: W was written once,
+        // in place, by the product of both scales (not scaled, copied and scaled again).
+        const folded = m.graph.initializers.get(m.graph.nodes[0].inputs[1])!;
+        assert.equal(folded.data, wm.data);
+        return true;
+      },
+      feeds,
+      1e-4,
+    );
+    assert.deepEqual(opTypes(m), ['Conv']);
+    assert.notDeepEqual(before, m.graph.initializers.get(m.graph.nodes[0].inputs[1])!.data);
   });
 
   it('leaves a Conv whose output has another reader, and non-constant operands', () => {

@@ -1,28 +1,24 @@
 /**
- * Protobuf decode/encode of ONNX messages with protobufjs (reflection from `schema.ts`).
- * Decoded messages keep `bytes` fields as views into the input buffer (protobufjs slices with
- * `subarray`), so weights are copied at most once: when a tensor is materialized.
+ * Protobuf decode/encode of ONNX messages with the static code protobufjs-cli generates from
+ * `onnx.proto` at build time (scripts/build-proto.mjs). Decoded messages keep `bytes` fields as views
+ * into the input buffer (protobufjs slices with `subarray`), so weights are copied at most once: when
+ * a tensor is materialized.
  */
-import protobuf from 'protobufjs';
 import { OnyxError } from '../core/errors.js';
-import { ONNX_SCHEMA } from './schema.js';
+import { onnx } from './onnx-pb.js';
 import type * as P from './proto-types.js';
 
-const root = protobuf.parse(ONNX_SCHEMA, { keepCase: false }).root;
-
-function lookup(name: string): protobuf.Type {
-  return root.lookupType(`onnx.${name}`);
+/** What the generated code offers per message (typed here: the generated file is unchecked). */
+interface MessageCodec {
+  decode(bytes: Uint8Array): unknown;
+  encode(message: unknown): { finish(): Uint8Array };
+  fromObject(object: Record<string, unknown>): unknown;
 }
 
-const types = {
-  ModelProto: lookup('ModelProto'),
-  TensorProto: lookup('TensorProto'),
-  SequenceProto: lookup('SequenceProto'),
-  MapProto: lookup('MapProto'),
-  OptionalProto: lookup('OptionalProto'),
-  GraphProto: lookup('GraphProto'),
-  TypeProto: lookup('TypeProto'),
-};
+const types = onnx as unknown as Record<
+  'ModelProto' | 'TensorProto' | 'SequenceProto' | 'MapProto' | 'OptionalProto' | 'GraphProto' | 'TypeProto',
+  MessageCodec
+>;
 
 type MessageName = keyof typeof types;
 

@@ -78,6 +78,7 @@ export interface Model {
 
 /** Calls `fn` on every graph attribute (subgraph) of a node. */
 export function forEachSubgraph(node: Node, fn: (g: Graph, attrName: string) => void): void {
+  if (node.attrs.map.size === 0) return; // most nodes: no iterator for every node of every pass
   for (const [name, a] of node.attrs.map) {
     if (a.kind === 'graph') fn(a.value, name);
     else if (a.kind === 'graphs') for (const g of a.value) fn(g, name);
@@ -89,11 +90,12 @@ export function forEachSubgraph(node: Node, fn: (g: Graph, attrName: string) => 
  * name a subgraph node uses that the subgraph itself neither defines nor takes as input.
  */
 export function implicitInputs(node: Node): string[] {
-  const found = new Set<string>();
+  let found: Set<string> | undefined;
   forEachSubgraph(node, (g) => {
+    found ??= new Set<string>();
     for (const name of freeNames(g)) found.add(name);
   });
-  return [...found];
+  return found ? [...found] : [];
 }
 
 function freeNames(g: Graph): Set<string> {

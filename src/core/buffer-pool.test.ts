@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  exactData,
   Lease,
   MIN_POOLED_BYTES,
   clearStoragePool,
@@ -63,5 +64,45 @@ describe('storage pool', () => {
     });
     assert.equal(pooledStorageBytes(), BIG);
     clearStoragePool();
+  });
+
+  it('rounds run storage up to a size class and reuses a free buffer up to ~1.4× the size asked', () => {
+    clearStoragePool();
+    const lease = new Lease();
+    const asked = BIG + 100;
+    const a = withLease(lease, () => newStorage(asked));
+    assert.ok(a.byteLength >= asked && a.byteLength <= asked * 1.125, `class of ${asked}: ${a.byteLength}`);
+    assert.equal(newStorage(asked).byteLength, asked, 'outside a run: exact');
+    new Uint8Array(a).fill(9);
+    recycle(a, lease);
+    // A smaller request within reach takes it, its part zeroed; one far smaller does not.
+    assert.equal(
+      withLease(lease, () => newStorage(Math.floor(asked / 1.2))),
+      a,
+    );
+    assert.ok(new Uint8Array(a, 0, Math.floor(asked / 1.2)).every((v) => v === 0));
+    recycle(a, lease);
+    assert.notEqual(
+      withLease(lease, () => newStorage(Math.floor(asked / 2))),
+      a,
+    );
+    clearStoragePool();
+  });
+
+  it('gives a run its outputs as exact-length copies of longer pooled buffers only', () => {
+    clearStoragePool();
+    const lease = new Lease();
+    const pooled = new Float32Array(
+      withLease(lease, () => newStorage(BIG + 4)),
+      0,
+      BIG / 4 + 1,
+    );
+    pooled[0] = 3;
+    const copy = exactData(pooled, lease);
+    assert.notEqual(copy, pooled);
+    assert.equal(copy.buffer.byteLength, copy.byteLength);
+    assert.equal(copy[0], 3);
+    const feed = new Float32Array(new ArrayBuffer(BIG * 2), 0, 4);
+    assert.equal(exactData(feed, lease), feed, 'storage not pooled for the run is left as it is');
   });
 });

@@ -1,17 +1,22 @@
 /**
- * Recycles the ArrayBuffers of a run's intermediate tensors, by exact byte length: the output of a
- * node reuses the storage of a value that died earlier in the run, or in the previous run, instead
- * of a fresh allocation that the OS has to fault in page by page and the GC has to collect (measured:
- * a fresh 3 MiB output costs ~2 ns per element more than a recycled one, which is most of what an
- * elementwise op costs).
+ * Recycles the ArrayBuffers of a run's intermediate tensors: the output of a node reuses the storage
+ * of a value that died earlier in the run, or in the previous run, instead of a fresh allocation that
+ * the OS has to fault in page by page and the GC has to collect (measured: a fresh 3 MiB output costs
+ * ~2 ns per element more than a recycled one, which is most of what an elementwise op costs).
+ *
+ * Pooled buffers come in size classes, eight per power of two, and a request takes a free buffer of
+ * its class or up to REUSE_CLASSES above it (at most ~1.4× the bytes asked): with exact sizes,
+ * DenseNet-121's ever-growing concatenations found almost nothing to reuse and the pool ended a run
+ * holding ~100 MB. So storage may be longer than asked: callers view it with explicit lengths.
  *
  * Safety is by lease. The executor runs each kernel inside `withLease(lease, …)`; storage created
  * there (through `newStorage`, which `allocData` and the compute arrays use) is leased to that run.
  * The executor gives a buffer back with `recycle` only when its MemoryTracker — which counts
  * references per buffer, views included — says no value of the run holds it, and only a buffer of
  * the same open lease is taken. A run's lease closes when it ends, so its outputs, handed to the
- * caller, are never recycled; nor is storage made outside a run (initializers, constant folding,
- * user feeds). Recycled storage is zeroed, as fresh storage is.
+ * caller (as exact-length copies when their storage was a longer pooled buffer, see `exactData`),
+ * are never recycled; nor is storage made outside a run (initializers, constant folding, user
+ * feeds). The part of a recycled buffer a request asks for is zeroed, as fresh storage is.
  */
 
 /** One run's claim on the storage its kernels create. */
@@ -24,10 +29,28 @@ export const MIN_POOLED_BYTES = 16384;
 /** Pooled bytes kept at most (beyond this, released buffers go to the GC). */
 export const MAX_POOLED_BYTES = 512 * 1024 * 1024;
 
+/** Size classes per power of two: a class is at most 12.5% larger than the sizes it serves. */
+const CLASSES_PER_DOUBLING = 8;
+/** How many classes above its own a request may take a free buffer from (2^(4/8) ≈ 1.41×). */
+const REUSE_CLASSES = 4;
+
 let active: Lease | undefined;
 const leaseOf = new WeakMap<ArrayBuffer, Lease>();
+/** Free buffers by size class. */
 const free = new Map<number, ArrayBuffer[]>();
 let pooledBytes = 0;
+
+/** The class of `bytes` (≥ MIN_POOLED_BYTES): the smallest class size that holds it. */
+function classOf(bytes: number): number {
+  const e = Math.floor(Math.log2(bytes));
+  const unit = 2 ** (e - 3);
+  return e * CLASSES_PER_DOUBLING + Math.ceil(bytes / unit) - CLASSES_PER_DOUBLING;
+}
+
+function classBytes(c: number): number {
+  const e = Math.floor(c / CLASSES_PER_DOUBLING);
+  return (CLASSES_PER_DOUBLING + (c % CLASSES_PER_DOUBLING)) * 2 ** (e - 3);
+}
 
 /** Runs `fn` with storage leased to `lease` (restored afterwards; nests). */
 export function withLease<T>(lease: Lease, fn: () => T): T {
@@ -40,18 +63,21 @@ export function withLease<T>(lease: Lease, fn: () => T): T {
   }
 }
 
-/** A zero-filled buffer of `bytes`: recycled and leased inside a run, fresh otherwise. */
+/**
+ * Zero-filled storage of at least `bytes`: inside a run, leased and rounded up to its size class
+ * (recycled when a free buffer fits); outside a run, fresh and exactly `bytes` long.
+ */
 export function newStorage(bytes: number): ArrayBuffer {
   const lease = active;
   if (!lease?.open || bytes < MIN_POOLED_BYTES) return new ArrayBuffer(bytes);
-  const reused = free.get(bytes)?.pop();
-  let buffer: ArrayBuffer;
-  if (reused) {
-    pooledBytes -= bytes;
-    new Uint8Array(reused).fill(0);
-    buffer = reused;
+  const c = classOf(bytes);
+  let buffer: ArrayBuffer | undefined;
+  for (let k = c; k <= c + REUSE_CLASSES && !buffer; k++) buffer = free.get(k)?.pop();
+  if (buffer) {
+    pooledBytes -= buffer.byteLength;
+    new Uint8Array(buffer, 0, bytes).fill(0);
   } else {
-    buffer = new ArrayBuffer(bytes);
+    buffer = new ArrayBuffer(classBytes(c));
   }
   leaseOf.set(buffer, lease);
   return buffer;
@@ -62,10 +88,22 @@ export function recycle(buffer: ArrayBufferLike, lease: Lease): void {
   if (!(buffer instanceof ArrayBuffer) || !lease.open || leaseOf.get(buffer) !== lease) return;
   leaseOf.delete(buffer);
   if (pooledBytes + buffer.byteLength > MAX_POOLED_BYTES) return;
-  const list = free.get(buffer.byteLength);
+  const c = classOf(buffer.byteLength);
+  const list = free.get(c);
   if (list) list.push(buffer);
-  else free.set(buffer.byteLength, [buffer]);
+  else free.set(c, [buffer]);
   pooledBytes += buffer.byteLength;
+}
+
+/**
+ * `data` itself, or an exact-length copy when it views a longer buffer pooled for `lease`'s run: what
+ * a run hands its caller, who may reasonably read `data.buffer` whole.
+ */
+export function exactData<T extends ArrayBufferView & { slice(): T }>(data: T, lease: Lease): T {
+  const b = data.buffer;
+  if (!(b instanceof ArrayBuffer) || leaseOf.get(b) !== lease || data.byteLength === b.byteLength)
+    return data;
+  return data.slice();
 }
 
 /** Bytes held for reuse now (for tests and memory reports). */

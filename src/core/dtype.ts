@@ -179,7 +179,7 @@ export function allocData(type: TensorType, n: number): TensorData {
   const t = dtypeInfo(type);
   if (t.arrayType === Array) return new Array<string>(n).fill('');
   const Ctor = t.arrayType as Float32ArrayConstructor;
-  return new Ctor(newStorage(n * t.lanes * Ctor.BYTES_PER_ELEMENT)) as unknown as TypedArray;
+  return new Ctor(newStorage(n * t.lanes * Ctor.BYTES_PER_ELEMENT), 0, n * t.lanes) as unknown as TypedArray;
 }
 
 /** The tensor type that a typed array maps to when the user gives no type (onnxruntime-common rules). */

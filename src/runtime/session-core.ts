@@ -2,7 +2,8 @@
  * The engine behind `InferenceSession`: takes an IR model and the chosen EPs, expands functions,
  * validates, optimizes and plans once; then each `run` only executes the plan.
  */
-import { Lease } from '../core/buffer-pool.js';
+import { exactData, Lease } from '../core/buffer-pool.js';
+import { Tensor } from '../core/tensor.js';
 import type { Value } from '../core/value.js';
 import type { ExecutionProvider } from '../ep/provider.js';
 import type { Model } from '../ir/graph.js';
@@ -90,7 +91,7 @@ export class SessionCore {
     });
     try {
       const outputs = await executor.runGraph(this.model.graph, feeds, null);
-      return new Map(this.model.graph.outputs.map((o, i) => [o.name, outputs[i]]));
+      return new Map(this.model.graph.outputs.map((o, i) => [o.name, exactValue(outputs[i], lease)]));
     } finally {
       lease.open = false;
       this.peakBytes = Math.max(this.peakBytes, memory.peakBytes);
@@ -105,4 +106,16 @@ export class SessionCore {
     disposePlans(this.plans);
     await this.threads?.release();
   }
+}
+
+/** `v` with every tensor's storage exactly its data (see `exactData`): outputs may be pooled buffers. */
+function exactValue(v: Value, lease: Lease): Value {
+  if (v instanceof Tensor) {
+    if (Array.isArray(v.data)) return v;
+    const data = exactData(v.data, lease);
+    return data === v.data ? v : new Tensor(v.type, data, v.dims);
+  }
+  if (Array.isArray(v)) return v.map((x) => exactValue(x, lease));
+  if (v instanceof Map) return new Map([...v].map(([k, x]) => [k, exactValue(x, lease)]));
+  return v;
 }

@@ -22,7 +22,7 @@ export function computeArrayType(type: TensorType): Float32ArrayConstructor | Fl
 /** A fresh zero-filled compute array for `n` elements of `type`. */
 export function computeArray(type: TensorType, n: number): FloatArray {
   const Ctor = computeArrayType(type);
-  return new Ctor(newStorage(n * Ctor.BYTES_PER_ELEMENT));
+  return new Ctor(newStorage(n * Ctor.BYTES_PER_ELEMENT), 0, n);
 }
 
 /** `t`'s elements in its compute array type: a view when no conversion is needed, else a copy. */

@@ -80,12 +80,20 @@ export function geluTanhV(x: v128): v128 {
   return f32x4.mul(x, sigmoidV(f32x4.add(u, u)));
 }
 
+/** max(x, 0) that keeps NaN and −0 as they are (x < 0 ? 0 : x), like the TypeScript reference. */
+export function reluV(x: v128): v128 {
+  const zero = f32x4.splat(0);
+  return v128.bitselect(zero, x, f32x4.lt(x, zero));
+}
+
 export const ACT_SIGMOID: i32 = 1;
 export const ACT_TANH: i32 = 2;
 export const ACT_GELU_ERF: i32 = 3;
 export const ACT_GELU_TANH: i32 = 4;
+export const ACT_RELU: i32 = 5;
 
 function apply(f: i32, v: v128): v128 {
+  if (f == ACT_RELU) return reluV(v);
   if (f == ACT_SIGMOID) return sigmoidV(v);
   if (f == ACT_TANH) return tanhV(v);
   return f == ACT_GELU_ERF ? geluErfV(v) : geluTanhV(v);
@@ -139,5 +147,45 @@ export function softmaxRows(x: usize, y: usize, rows: i32, len: i32): void {
     k = 0;
     for (; k + 4 <= len; k += 4) v128.store(yr + <usize>k * 4, f32x4.mul(v128.load(yr + <usize>k * 4), inv));
     for (; k < len; k++) store<f32>(yr + <usize>k * 4, load<f32>(yr + <usize>k * 4) / sum);
+  }
+}
+
+/**
+ * Per-channel affine map of N images of C channels × S elements (inference BatchNormalization):
+ * y = x·scale[c] + shift[c] with float64 `scale` and `shift`, computed in float64 and rounded once —
+ * bit-identical to the TypeScript loop — then max(·, 0) when `relu` (y may be x).
+ */
+export function channelAffine(
+  x: usize,
+  y: usize,
+  N: i32,
+  C: i32,
+  S: i32,
+  scale: usize,
+  shift: usize,
+  relu: bool,
+): void {
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const o = (<usize>n * C + c) * S * 4;
+      const a = load<f64>(scale + <usize>c * 8);
+      const b = load<f64>(shift + <usize>c * 8);
+      const av = f64x2.splat(a);
+      const bv = f64x2.splat(b);
+      let i = 0;
+      for (; i + 4 <= S; i += 4) {
+        const v = v128.load(x + o + <usize>i * 4);
+        const lo = f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(v), av), bv);
+        const hi = f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)), av), bv);
+        let r = v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+        if (relu) r = reluV(r);
+        v128.store(y + o + <usize>i * 4, r);
+      }
+      for (; i < S; i++) {
+        let v = <f32>(<f64>load<f32>(x + o + <usize>i * 4) * a + b);
+        if (relu && v < 0) v = 0;
+        store<f32>(y + o + <usize>i * 4, v);
+      }
+    }
   }
 }

@@ -3,5 +3,14 @@ export * from './gemm';
 export * from './depthwise';
 export * from './pool';
 export { WINDOW_FIELDS } from './window';
-export { activation, softmaxRows, ACT_GELU_ERF, ACT_GELU_TANH, ACT_SIGMOID, ACT_TANH } from './activations';
+export {
+  activation,
+  channelAffine,
+  softmaxRows,
+  ACT_GELU_ERF,
+  ACT_GELU_TANH,
+  ACT_RELU,
+  ACT_SIGMOID,
+  ACT_TANH,
+} from './activations';
 export { lstmSequence } from './lstm';

@@ -244,7 +244,7 @@ export function geluTanhFloat32(src: Float32Array, out: Float32Array): void {
 
 /** Ops with a float32 kernel of their own (WASM in fast mode for Sigmoid, Tanh and Gelu). */
 const FLOAT32_KERNELS: Record<string, (node: NodeInfo) => Float32Kernel | undefined> = {
-  Relu: () => reluFloat32,
+  Relu: () => wasmOr('relu', reluFloat32),
   Gelu: (node) =>
     node.attrs.string('approximate', 'none') === 'none'
       ? wasmOr('gelu', geluErfFloat32)

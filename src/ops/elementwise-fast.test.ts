@@ -1,9 +1,12 @@
-// The float32 fast paths of Sum, Relu, Sigmoid, Tanh, Gelu and Softmax against the paths they bypass.
+// The float32 fast paths of Sum, Relu, Sigmoid, Tanh, Gelu, Softmax and BatchNormalization against the
+// paths they bypass.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Tensor } from '../core/tensor.js';
 import { geluErfFloat32, geluTanhFloat32, ops as activationOps, softmaxRowsFloat32 } from './activations.js';
 import { ops as arithmeticOps } from './arithmetic.js';
+import { ops as normalizationOps } from './normalization.js';
+import { setKernelMode } from './util/dispatch.js';
 import { randomFloats, runOp1 } from './util/op-test-kit.js';
 
 const f32 = (data: Float32Array, dims: number[]) => new Tensor('float32', data, dims);
@@ -85,6 +88,40 @@ describe('float32 fast paths', () => {
         const ok = Object.is(v, want[i]) || Math.abs(v - want[i]) <= 5e-6 * Math.abs(want[i]) + 1e-30;
         assert.ok(ok, `Softmax len ${len} at ${i}: ${v} vs ${want[i]}`);
       });
+    }
+  });
+
+  it('BatchNormalization on float32 (WASM per-channel affine in fast mode) is bit-identical to the reference loop', async () => {
+    // Spatial sizes of every length mod 4, one and several images, one channel and many.
+    for (const dims of [
+      [1, 1, 1],
+      [2, 3, 5],
+      [1, 4, 3, 3],
+      [3, 2, 2, 7],
+      [1, 5, 16],
+    ]) {
+      const C = dims[1];
+      const n = dims.reduce((a, b) => a * b, 1);
+      const x = f32(Float32Array.from([...randomFloats(n, n).map((v) => v * 50)]), dims);
+      x.data[0] = NaN;
+      const params = [7, 8, 9, 10].map((seed, i) =>
+        f32(
+          randomFloats(C, seed).map((v) => (i === 3 ? 0.1 + Math.abs(v) : v * 3)),
+          [C],
+        ),
+      );
+      const fast = (await runOp1(normalizationOps, 'BatchNormalization', [x, ...params]))
+        .data as Float32Array;
+      const saved = setKernelMode('reference');
+      let want: Float32Array;
+      try {
+        want = (await runOp1(normalizationOps, 'BatchNormalization', [x, ...params])).data as Float32Array;
+      } finally {
+        setKernelMode(saved);
+      }
+      assert.ok(Number.isNaN(fast[0]));
+      // float64 arithmetic rounded once on both paths: bit-identical.
+      assert.deepEqual([...fast.subarray(1)], [...want.subarray(1)], `dims [${dims}]`);
     }
   });
 });

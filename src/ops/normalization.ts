@@ -15,6 +15,7 @@ import { broadcastOffsets } from './util/broadcast.js';
 import { computeArray, computeOf, float64Of, tensorFromCompute } from './util/compute-array.js';
 import type { FloatArray } from './util/gemm.js';
 import { tensorInput, fmt } from './util/numeric.js';
+import { fastFloat32, schannelAffine } from './util/dispatch.js';
 
 function requireFloat(t: Tensor, what: string): void {
   if (!['float32', 'float64', 'float16', 'bfloat16'].includes(t.type)) {
@@ -186,7 +187,8 @@ const batchNorm: OpDef = {
         b[p] = bias[p] - mean[p] * a[p];
       }
       if (!perElem && X instanceof Float32Array && Y instanceof Float32Array) {
-        batchNormApplyF32(X, Y, N, C, S, a, b);
+        if (fastFloat32()) schannelAffine(X, Y, N, C, S, a, b);
+        else batchNormApplyF32(X, Y, N, C, S, a, b);
       } else {
         applyScaleShift(X, Y, N, C, S, perElem, a, b);
       }

@@ -163,6 +163,23 @@ export function sactivation(f: Activation, src: Float32Array, out: Float32Array)
   wasmKernels()!.activation(f, src, 0, out, 0, src.length);
 }
 
+/**
+ * Y = X·scale[c] + shift[c] (float64, rounded once; then max(·, 0) when `relu`) over N × C × S on the
+ * WASM kernels: bit-identical to the TypeScript loop. Callers check `fastFloat32()`.
+ */
+export function schannelAffine(
+  X: Float32Array,
+  Y: Float32Array,
+  N: number,
+  C: number,
+  S: number,
+  scale: Float64Array,
+  shift: Float64Array,
+  relu = false,
+): void {
+  wasmKernels()!.channelAffine(X, Y, N, C, S, scale, shift, relu);
+}
+
 /** out = softmax of src's rows of `len` on the WASM kernels. Callers check `fastFloat32()`. */
 export function ssoftmax(src: Float32Array, out: Float32Array, len: number): void {
   wasmKernels()!.softmax(src, 0, out, 0, src.length, len);

@@ -93,6 +93,16 @@ export interface GemmExports {
     ws: number,
   ): void;
   activation(f: number, x: number, y: number, n: number): void;
+  channelAffine(
+    x: number,
+    y: number,
+    N: number,
+    C: number,
+    S: number,
+    scale: number,
+    shift: number,
+    relu: number,
+  ): void;
   softmaxRows(x: number, y: number, rows: number, len: number): void;
   packA(transA: number, M: number, K: number, a: number, lda: number, dst: number): void;
   packB(transB: number, K: number, N: number, b: number, ldb: number, dst: number): void;
@@ -108,6 +118,7 @@ export interface GemmExports {
   ACT_TANH: WebAssembly.Global;
   ACT_GELU_ERF: WebAssembly.Global;
   ACT_GELU_TANH: WebAssembly.Global;
+  ACT_RELU: WebAssembly.Global;
   POOL_AVERAGE: WebAssembly.Global;
   BIAS_COL: WebAssembly.Global;
   BIAS_ROW: WebAssembly.Global;
@@ -224,7 +235,7 @@ export interface LstmDirection {
 }
 
 /** The elementwise functions of `WasmKernels.activation`: gelu is the erf form, gelu-tanh the other. */
-export type Activation = 'sigmoid' | 'tanh' | 'gelu' | 'gelu-tanh';
+export type Activation = 'sigmoid' | 'tanh' | 'gelu' | 'gelu-tanh' | 'relu';
 
 /** A product's operands once resolved to addresses in the memory (0: absent). */
 interface ResolvedOperands {
@@ -349,6 +360,7 @@ export class WasmKernels {
       tanh: code(e.ACT_TANH),
       gelu: code(e.ACT_GELU_ERF),
       'gelu-tanh': code(e.ACT_GELU_TANH),
+      relu: code(e.ACT_RELU),
     };
   }
 
@@ -671,6 +683,38 @@ export class WasmKernels {
     if (n <= 0) return;
     const code = this.activationCodes[f];
     this.rowwise(X, xOff, Y, yOff, n, (x, y) => this.exports.activation(code, x, y, n));
+  }
+
+  /**
+   * Y = X·scale[c] + shift[c] over N images of C channels × S elements, in float64 and rounded once
+   * (then max(·, 0) when `relu`): inference BatchNormalization (assembly/activations.ts).
+   */
+  channelAffine(
+    X: Float32Array,
+    Y: Float32Array,
+    N: number,
+    C: number,
+    S: number,
+    scale: Float64Array,
+    shift: Float64Array,
+    relu: boolean,
+  ): void {
+    const n = N * C * S;
+    if (n <= 0) return;
+    this.begin(
+      [
+        [X, 1, n, n],
+        [Y, 1, n, n],
+      ],
+      2 * C * 8,
+    );
+    const x = this.place(X, 0, 1, n, n);
+    const params = this.reserve(2 * C * 8);
+    new Float64Array(this.memory.buffer, params, 2 * C).set(scale.subarray(0, C));
+    new Float64Array(this.memory.buffer, params + C * 8, C).set(shift.subarray(0, C));
+    const { ptr: y, copyOut } = this.output(Y, 0, n);
+    this.exports.channelAffine(x, y, N, C, S, params, params + C * 8, +relu);
+    copyOut();
   }
 
   /** Softmax of n / len rows of `len` floats at X[xOff…] into Y[yOff…]. */

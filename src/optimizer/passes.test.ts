@@ -43,6 +43,32 @@ describe('identity elimination', () => {
     assert.deepEqual(m.graph.nodes[0].inputs, ['x']);
     assert.equal(eliminateIdentities(m.graph), false, 'a second run changes nothing');
   });
+
+  it('removes an inference Dropout whose mask nothing reads, and keeps one whose mask is read', () => {
+    const spec = (maskRead: boolean) =>
+      load({
+        nodes: [
+          { op: 'Dropout', inputs: ['x'], outputs: ['a', 'mask'], attrs: { ratio: 0.5 } },
+          { op: 'Relu', inputs: ['a'], outputs: ['y'] },
+          ...(maskRead ? [{ op: 'Cast', inputs: ['mask'], outputs: ['m'], attrs: { to: 1 } }] : []),
+        ],
+        opset: 9,
+        inputs: [{ name: 'x', type: 'float32', dims: [2] }],
+        outputs: [
+          { name: 'y', type: 'float32', dims: [2] },
+          ...(maskRead ? [{ name: 'm', type: 'float32', dims: [2] }] : []),
+        ],
+      });
+    const unused = spec(false);
+    assert.equal(eliminateIdentities(unused.graph), true);
+    assert.deepEqual(
+      unused.graph.nodes.map((n) => n.opType),
+      ['Relu'],
+    );
+    assert.deepEqual(unused.graph.nodes[0].inputs, ['x']);
+    const read = spec(true);
+    assert.equal(eliminateIdentities(read.graph), false);
+  });
 });
 
 describe('constant folding', () => {

@@ -364,6 +364,26 @@ const lpPool: OpDef = {
 // ---------------------------------------------------------------------------------------------
 // Global pools: reduce every spatial dim.
 
+/**
+ * Σ X[from…to) in float64 with four partial sums: one running sum is a chain of dependent adds
+ * (GlobalAveragePool over SqueezeNet's 1000 × 13 × 13 took ~1.4 ms).
+ */
+function sumOf(X: FloatArray, from: number, to: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = from;
+  for (; i + 4 <= to; i += 4) {
+    s0 += X[i];
+    s1 += X[i + 1];
+    s2 += X[i + 2];
+    s3 += X[i + 3];
+  }
+  for (; i < to; i++) s0 += X[i];
+  return s0 + s1 + (s2 + s3);
+}
+
 function globalPool(kind: PoolKind, what: string): OpDef['build'] {
   return (node) => {
     const p = kind === 'lp' ? readP(node.attrs) : 2;
@@ -385,9 +405,7 @@ function globalPool(kind: PoolKind, what: string): OpDef['build'] {
           }
           Y[pl] = m;
         } else if (kind === 'avg') {
-          let s = 0;
-          for (let i = 0; i < size; i++) s += X[b + i];
-          Y[pl] = s / size;
+          Y[pl] = sumOf(X, b, b + size) / size;
         } else {
           let s = 0;
           for (let i = 0; i < size; i++) s += Math.pow(Math.abs(X[b + i]), p);

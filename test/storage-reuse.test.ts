@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { wasmKernels } from '../src/ep/cpu/wasm/kernels.js';
 import { InferenceSession, Tensor } from '../src/index.js';
 import { buildModel } from './helpers/build-model.js';
 
@@ -65,6 +66,11 @@ describe('storage reuse between runs', () => {
       );
     });
     assert.equal(s.peakMemoryBytes, peak, 'outputs of earlier runs are not counted as held');
+    // Run storage in the kernels' shared memory goes back at the end of every run: no growth.
+    const arena = wasmKernels()?.allocator;
+    const inUse = arena?.bytesInUse;
+    for (let r = 0; r < 3; r++) await s.run({ x: input(r) });
+    assert.equal(arena?.bytesInUse, inUse);
     await s.release();
   });
 
@@ -92,6 +98,7 @@ describe('storage reuse between runs', () => {
         const d = out[name].data as Float32Array;
         assert.equal(d.length, n);
         assert.equal(d.buffer.byteLength, d.byteLength, `${name}: the whole buffer is the data`);
+        assert.ok(d.buffer instanceof ArrayBuffer, `${name}: on the JS heap, not in the kernels' memory`);
       }
       assert.ok((out.y.data as Float32Array).every((v) => v === -r));
       assert.ok((out.v.data as Float32Array).every((v) => v === r));

@@ -1,13 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { WasmMemoryAllocator } from '../runtime/wasm-allocator.js';
 import {
+  closeLease,
   exactData,
   Lease,
   MIN_POOLED_BYTES,
   clearStoragePool,
+  newFloat32Array,
   newStorage,
   pooledStorageBytes,
   recycle,
+  releaseStorage,
+  storageKey,
+  useSharedArena,
   withLease,
 } from './buffer-pool.js';
 
@@ -104,5 +110,35 @@ describe('storage pool', () => {
     assert.equal(copy[0], 3);
     const feed = new Float32Array(new ArrayBuffer(BIG * 2), 0, 4);
     assert.equal(exactData(feed, lease), feed, 'storage not pooled for the run is left as it is');
+  });
+
+  it('carves run storage of float32 from a shared arena: leased, released when dead or at the end', () => {
+    const arena = new WasmMemoryAllocator(1);
+    useSharedArena(arena);
+    try {
+      const lease = new Lease();
+      const n = BIG / 4;
+      const [x, y, z] = withLease(lease, () => [newFloat32Array(n), newFloat32Array(n), newFloat32Array(n)]);
+      assert.ok(arena.holds(x) && arena.holds(y) && arena.holds(z));
+      assert.ok(!arena.holds(newFloat32Array(n)), 'outside a run: the JS heap');
+      assert.ok(!arena.holds(withLease(lease, () => newFloat32Array(4))), 'small arrays: the JS heap');
+      assert.equal(storageKey(x.subarray(3, 9)), storageKey(x), 'views of a block count as the block');
+      x.fill(1);
+      releaseStorage(x.subarray(0, 4), lease);
+      const again = withLease(lease, () => newFloat32Array(n));
+      assert.equal(again.byteOffset, x.byteOffset, 'a dead block is reused, zeroed');
+      assert.ok(again.every((v) => v === 0));
+      releaseStorage(y, new Lease()); // another run's release is ignored
+      assert.ok(arena.blockOf(y));
+      z[0] = 7;
+      const out = exactData(z, lease);
+      assert.ok(out.buffer instanceof ArrayBuffer, 'outputs leave the arena');
+      assert.equal(out[0], 7);
+      closeLease(lease);
+      assert.equal(arena.blockOf(y), undefined, 'the end of the run releases what it still held');
+      assert.equal(arena.blockOf(z), undefined);
+    } finally {
+      useSharedArena(undefined);
+    }
   });
 });

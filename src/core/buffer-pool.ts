@@ -22,6 +22,29 @@
 /** One run's claim on the storage its kernels create. */
 export class Lease {
   open = true;
+  /** Blocks of the shared arena this run's kernels were given and that are not yet released. */
+  readonly blocks = new Set<object>();
+}
+
+/**
+ * Memory that run storage of float32 tensors is carved from instead of the JS heap: the WASM kernels'
+ * shared memory, so they read and write those tensors in place (no copy in before a kernel, none out
+ * after). Blocks are leased like pooled buffers and released when dead or when their run ends; a
+ * run's outputs are copied out to the heap first (`exactData`).
+ */
+export interface SharedArena {
+  /** A zero-filled view of n floats over a block of its own. */
+  allocFloat32(n: number): Float32Array;
+  /** The live block a view of the arena's memory lies in; undefined for other views. */
+  blockOf(view: ArrayBufferView): object | undefined;
+  releaseBlock(block: object): void;
+}
+
+let arena: SharedArena | undefined;
+
+/** Makes run storage of float32 tensors come from `a` (undefined: the JS heap, as before). */
+export function useSharedArena(a: SharedArena | undefined): void {
+  arena = a;
 }
 
 /** Buffers below this size are left to the GC (pooling them saves nothing measurable). */
@@ -32,7 +55,7 @@ export const MAX_POOLED_BYTES = 512 * 1024 * 1024;
 /** Size classes per power of two: a class is at most 12.5% larger than the sizes it serves. */
 const CLASSES_PER_DOUBLING = 8;
 /** How many classes above its own a request may take a free buffer from (2^(4/8) ≈ 1.41×). */
-const REUSE_CLASSES = 4;
+export const REUSE_CLASSES = 4;
 
 let active: Lease | undefined;
 const leaseOf = new WeakMap<ArrayBuffer, Lease>();
@@ -40,14 +63,14 @@ const leaseOf = new WeakMap<ArrayBuffer, Lease>();
 const free = new Map<number, ArrayBuffer[]>();
 let pooledBytes = 0;
 
-/** The class of `bytes` (≥ MIN_POOLED_BYTES): the smallest class size that holds it. */
-function classOf(bytes: number): number {
+/** The class of `bytes` (≥ 8): the smallest class size that holds it. */
+export function classOf(bytes: number): number {
   const e = Math.floor(Math.log2(bytes));
   const unit = 2 ** (e - 3);
   return e * CLASSES_PER_DOUBLING + Math.ceil(bytes / unit) - CLASSES_PER_DOUBLING;
 }
 
-function classBytes(c: number): number {
+export function classBytes(c: number): number {
   const e = Math.floor(c / CLASSES_PER_DOUBLING);
   return (CLASSES_PER_DOUBLING + (c % CLASSES_PER_DOUBLING)) * 2 ** (e - 3);
 }
@@ -83,6 +106,47 @@ export function newStorage(bytes: number): ArrayBuffer {
   return buffer;
 }
 
+/**
+ * Zero-filled float32 storage for n elements: inside a run, from the shared arena when there is one
+ * (and the size is worth a block), else from `newStorage`.
+ */
+export function newFloat32Array(n: number): Float32Array {
+  const lease = active;
+  if (arena && lease?.open && n * 4 >= MIN_POOLED_BYTES) {
+    const data = arena.allocFloat32(n);
+    lease.blocks.add(arena.blockOf(data)!);
+    return data;
+  }
+  return new Float32Array(newStorage(n * 4), 0, n);
+}
+
+/**
+ * What a typed array's data keeps alive, for reference counting: its ArrayBuffer, its arena block
+ * (views of one block share it), or itself (other shared memory).
+ */
+export function storageKey(d: ArrayBufferView): object {
+  if (d.buffer instanceof ArrayBuffer) return d.buffer;
+  return arena?.blockOf(d) ?? d;
+}
+
+/** Gives back dead storage of `lease`'s run: a heap buffer to the pool, an arena block to the arena. */
+export function releaseStorage(d: ArrayBufferView, lease: Lease): void {
+  if (d.buffer instanceof ArrayBuffer) {
+    recycle(d.buffer, lease);
+    return;
+  }
+  const block = arena?.blockOf(d);
+  if (!block || !lease.open || !lease.blocks.delete(block)) return;
+  arena!.releaseBlock(block);
+}
+
+/** Ends a run: its arena blocks still held go back (its outputs must have been copied out). */
+export function closeLease(lease: Lease): void {
+  lease.open = false;
+  for (const block of lease.blocks) arena?.releaseBlock(block);
+  lease.blocks.clear();
+}
+
 /** Gives back storage that nothing of `lease`'s run references any more; others are ignored. */
 export function recycle(buffer: ArrayBufferLike, lease: Lease): void {
   if (!(buffer instanceof ArrayBuffer) || !lease.open || leaseOf.get(buffer) !== lease) return;
@@ -96,13 +160,17 @@ export function recycle(buffer: ArrayBufferLike, lease: Lease): void {
 }
 
 /**
- * `data` itself, or an exact-length copy when it views a longer buffer pooled for `lease`'s run: what
- * a run hands its caller, who may reasonably read `data.buffer` whole.
+ * `data` itself, or a copy on the JS heap of exactly its length when it views a longer buffer pooled
+ * for `lease`'s run or a block of the shared arena: what a run hands its caller, who may reasonably
+ * read `data.buffer` whole and keeps it after the run.
  */
 export function exactData<T extends ArrayBufferView & { slice(): T }>(data: T, lease: Lease): T {
   const b = data.buffer;
-  if (!(b instanceof ArrayBuffer) || leaseOf.get(b) !== lease || data.byteLength === b.byteLength)
-    return data;
+  if (!(b instanceof ArrayBuffer)) {
+    const block = arena?.blockOf(data);
+    return block && lease.blocks.has(block) ? data.slice() : data;
+  }
+  if (leaseOf.get(b) !== lease || data.byteLength === b.byteLength) return data;
   return data.slice();
 }
 

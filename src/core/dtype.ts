@@ -8,7 +8,7 @@
  * only at the protobuf boundary. 16- and 8-bit float formats hold their raw bit patterns (Uint16Array /
  * Uint8Array) and are converted through `float-formats.ts`; complex types interleave (re, im).
  */
-import { newStorage } from './buffer-pool.js';
+import { newFloat32Array, newStorage } from './buffer-pool.js';
 
 export enum DataType {
   UNDEFINED = 0,
@@ -179,6 +179,7 @@ export function allocData(type: TensorType, n: number): TensorData {
   const t = dtypeInfo(type);
   if (t.arrayType === Array) return new Array<string>(n).fill('');
   const Ctor = t.arrayType as Float32ArrayConstructor;
+  if (Ctor === Float32Array && t.lanes === 1) return newFloat32Array(n);
   return new Ctor(newStorage(n * t.lanes * Ctor.BYTES_PER_ELEMENT), 0, n * t.lanes) as unknown as TypedArray;
 }
 

@@ -4,7 +4,7 @@
  * dtypes/shapes of its inputs. Long runs yield to the event loop between nodes so `run()` never
  * blocks a Node.js server or a browser tab for the whole inference.
  */
-import { recycle, withLease, type Lease } from '../core/buffer-pool.js';
+import { releaseStorage, withLease, type Lease } from '../core/buffer-pool.js';
 import { OnyxError } from '../core/errors.js';
 import { describeValue, type Value } from '../core/value.js';
 import type { Graph } from '../ir/graph.js';
@@ -106,7 +106,7 @@ export class Executor {
         this.options.memory.drop(scope.values.get(name), (t) => {
           this.options.allocator.release(t);
           const { lease } = this.options;
-          if (lease && !Array.isArray(t.data)) recycle(t.data.buffer, lease);
+          if (lease && !Array.isArray(t.data)) releaseStorage(t.data, lease);
         });
         scope.values.delete(name);
       }

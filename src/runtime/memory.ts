@@ -1,9 +1,11 @@
 /**
  * Counts the references to the storage of the intermediate values of one run, to report the peak
  * bytes held and to tell the executor when storage is dead (so it can be recycled). Storage is an
- * ArrayBuffer — a Reshape output or a subarray view shares its input's, and is counted with it —
- * except for views of a shared WebAssembly memory, where each typed array is its own block.
+ * ArrayBuffer or a block of the shared arena (core/buffer-pool.ts) — a Reshape output or a subarray
+ * view shares its input's, and is counted with it — or, for other views of shared memory, the typed
+ * array itself.
  */
+import { storageKey } from '../core/buffer-pool.js';
 import type { TensorData } from '../core/dtype.js';
 import { Tensor } from '../core/tensor.js';
 import type { Value } from '../core/value.js';
@@ -46,9 +48,9 @@ export class MemoryTracker {
   }
 }
 
-/** What a tensor's data keeps alive: its ArrayBuffer, or the array itself (strings, shared memory). */
+/** What a tensor's data keeps alive: its ArrayBuffer or arena block (see `storageKey`), or itself (strings). */
 function storageOf(d: TensorData): object {
-  return !Array.isArray(d) && d.buffer instanceof ArrayBuffer ? d.buffer : d;
+  return Array.isArray(d) ? d : storageKey(d);
 }
 
 function bytesOf(d: TensorData): number {

@@ -2,7 +2,7 @@
  * The engine behind `InferenceSession`: takes an IR model and the chosen EPs, expands functions,
  * validates, optimizes and plans once; then each `run` only executes the plan.
  */
-import { exactData, Lease } from '../core/buffer-pool.js';
+import { closeLease, exactData, Lease } from '../core/buffer-pool.js';
 import { Tensor } from '../core/tensor.js';
 import type { Value } from '../core/value.js';
 import type { ExecutionProvider } from '../ep/provider.js';
@@ -93,7 +93,7 @@ export class SessionCore {
       const outputs = await executor.runGraph(this.model.graph, feeds, null);
       return new Map(this.model.graph.outputs.map((o, i) => [o.name, exactValue(outputs[i], lease)]));
     } finally {
-      lease.open = false;
+      closeLease(lease);
       this.peakBytes = Math.max(this.peakBytes, memory.peakBytes);
     }
   }

@@ -47,4 +47,41 @@ describe('WasmMemoryAllocator', () => {
     const a = new WasmMemoryAllocator(1, 2);
     assert.throws(() => a.alloc('float32', [1 << 16]), /WebAssembly memory limit/);
   });
+
+  it('finds the block of any view into it, and only while the block is live', () => {
+    const a = new WasmMemoryAllocator(1);
+    const x = a.allocFloat32(1000);
+    const y = a.allocFloat32(10);
+    const bx = a.blockOf(x)!;
+    assert.equal(bx.offset, x.byteOffset);
+    assert.ok(bx.size >= 4000 && bx.size <= 4000 * 1.125 + 64);
+    assert.equal(a.blockOf(x.subarray(500, 600)), bx, 'a subarray view shares its block');
+    assert.notEqual(a.blockOf(y), bx);
+    assert.equal(a.blockOf(new Float32Array(4)), undefined, 'heap arrays are not its views');
+    a.releaseBlock(bx);
+    assert.equal(a.blockOf(x), undefined);
+    a.releaseBlock(bx); // a second release is ignored
+  });
+
+  it('reuses a free block up to four size classes larger, zeroing the part asked for', () => {
+    const a = new WasmMemoryAllocator(1);
+    const x = a.allocFloat32(1000);
+    x.fill(5);
+    const offset = x.byteOffset;
+    a.releaseBlock(a.blockOf(x)!);
+    const smaller = a.allocFloat32(800); // within 2^(4/8) of the free block
+    assert.equal(smaller.byteOffset, offset);
+    assert.ok(smaller.every((v) => v === 0));
+    a.releaseBlock(a.blockOf(smaller)!);
+    assert.notEqual(a.allocFloat32(300).byteOffset, offset, 'far smaller requests get a block of their own');
+  });
+
+  it('knows views made before the memory grew', () => {
+    const a = new WasmMemoryAllocator(1);
+    const early = a.allocFloat32(16);
+    a.allocFloat32(1 << 20); // grows the memory: a new buffer object
+    assert.notEqual(early.buffer, a.memory.buffer);
+    assert.ok(a.holds(early));
+    assert.ok(a.blockOf(early));
+  });
 });

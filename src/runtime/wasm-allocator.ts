@@ -3,11 +3,13 @@
  * with no copies between ops. The memory is shared (SharedArrayBuffer-backed) so that worker threads
  * can use the same bytes, and so growing it never detaches the views that live tensors hold.
  *
- * Blocks are 64-byte aligned (a cache line; SIMD loads want ≥16) and recycled by power-of-two size
- * class: a released block goes on its class's free list and is handed out again before the memory
+ * Blocks are 64-byte aligned (a cache line; SIMD loads want ≥16) and come in the storage pool's size
+ * classes (core/buffer-pool.ts: eight per power of two); a released block goes on its class's free
+ * list, and a request takes a free block of its class or up to REUSE_CLASSES above before the memory
  * grows. Tensors from this allocator must be released only once nothing references their storage
  * (the executor's MemoryTracker guarantees that), and results handed to users are copied out.
  */
+import { classBytes, classOf, REUSE_CLASSES } from '../core/buffer-pool.js';
 import { dtypeInfo, type TensorType, type TypedArray } from '../core/dtype.js';
 import { OnyxError } from '../core/errors.js';
 import { Tensor, shapeSize, type Dims } from '../core/tensor.js';
@@ -16,16 +18,29 @@ import type { Allocator } from './allocator.js';
 const PAGE = 65536;
 const ALIGN = 64;
 
+/** A block of the memory: [offset, offset + size). */
+export interface MemoryBlock {
+  readonly offset: number;
+  readonly size: number;
+}
+
 export class WasmMemoryAllocator implements Allocator {
   readonly memory: WebAssembly.Memory;
   private top = ALIGN; // offset 0 is never handed out, so 0 can mean "null" to WASM code
-  private readonly free = new Map<number, number[]>();
-  private readonly owned = new WeakMap<object, { offset: number; size: number }>();
+  /** Free blocks by size class. */
+  private readonly free = new Map<number, MemoryBlock[]>();
+  private readonly owned = new WeakMap<object, MemoryBlock>();
+  /** Blocks handed out, by offset, and their offsets in order (to find the block of any view). */
+  private readonly live = new Map<number, MemoryBlock>();
+  private readonly liveOffsets: number[] = [];
+  /** Every buffer object the memory has had (growing replaces it; old views keep theirs). */
+  private readonly generations = new WeakSet<ArrayBufferLike>();
   bytesInUse = 0;
 
   /** `maximumPages` caps the memory (64 KiB each); 65536 pages = 4 GiB, the wasm32 limit. */
   constructor(initialPages = 16, maximumPages = 65536) {
     this.memory = new WebAssembly.Memory({ initial: initialPages, maximum: maximumPages, shared: true });
+    this.generations.add(this.memory.buffer);
   }
 
   alloc(type: TensorType, dims: Dims): Tensor {
@@ -33,32 +48,97 @@ export class WasmMemoryAllocator implements Allocator {
     if (info.numericClass === 'string') return Tensor.zeros(type, dims); // strings live on the JS heap
     const count = shapeSize(dims) * info.lanes;
     const elementBytes = (info.arrayType as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
-    const size = sizeClass(Math.max(count * elementBytes, 1));
-    const reused = this.free.get(size)?.pop();
-    const offset = reused ?? this.grow(size);
+    const block = this.allocBlock(count * elementBytes);
     const Ctor = info.arrayType as unknown as new (b: ArrayBufferLike, o: number, n: number) => TypedArray;
-    // Zero a recycled block through a byte view (works for BigInt arrays too); memory past the old
-    // top was never handed out and is still zero as WebAssembly made it.
-    if (reused !== undefined) new Uint8Array(this.memory.buffer, offset, size).fill(0);
-    const data = new Ctor(this.memory.buffer, offset, count);
-    this.owned.set(data, { offset, size });
-    this.bytesInUse += size;
+    const data = new Ctor(this.memory.buffer, block.offset, count);
+    this.owned.set(data, block);
     return new Tensor(type, data, dims);
+  }
+
+  /** A zero-filled float32 view of n elements over a block of its own (see `blockOf`, `releaseBlock`). */
+  allocFloat32(n: number): Float32Array {
+    const block = this.allocBlock(n * 4);
+    return new Float32Array(this.memory.buffer, block.offset, n);
   }
 
   release(tensor: Tensor): void {
     const block = this.owned.get(tensor.data);
     if (!block) return;
     this.owned.delete(tensor.data);
-    const list = this.free.get(block.size);
-    if (list) list.push(block.offset);
-    else this.free.set(block.size, [block.offset]);
+    this.releaseBlock(block);
+  }
+
+  /** Gives back a block handed out by `allocFloat32` (found with `blockOf`); it must be dead. */
+  releaseBlock(block: MemoryBlock): void {
+    if (this.live.get(block.offset) !== block) return;
+    this.live.delete(block.offset);
+    this.liveOffsets.splice(this.indexOf(block.offset), 1);
+    const c = classOf(block.size);
+    const list = this.free.get(c);
+    if (list) list.push(block);
+    else this.free.set(c, [block]);
     this.bytesInUse -= block.size;
   }
 
   /** True when the tensor's storage is inside this allocator's memory. */
   owns(tensor: Tensor): boolean {
     return this.owned.has(tensor.data);
+  }
+
+  /** True when `view` looks at this memory (any generation of its buffer). */
+  holds(view: ArrayBufferView): boolean {
+    return this.generations.has(view.buffer);
+  }
+
+  /** The live block `view` lies in, if it is a view of this memory. */
+  blockOf(view: ArrayBufferView): MemoryBlock | undefined {
+    if (!this.holds(view)) return undefined;
+    const offsets = this.liveOffsets;
+    // The last block starting at or before the view.
+    let lo = 0;
+    let hi = offsets.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (offsets[mid] <= view.byteOffset) lo = mid;
+      else hi = mid - 1;
+    }
+    const block =
+      offsets.length > 0 && offsets[lo] <= view.byteOffset ? this.live.get(offsets[lo]) : undefined;
+    return block && view.byteOffset + view.byteLength <= block.offset + block.size ? block : undefined;
+  }
+
+  private allocBlock(bytes: number): MemoryBlock {
+    const c = classOf(Math.max(bytes, ALIGN));
+    let block: MemoryBlock | undefined;
+    for (let k = c; k <= c + REUSE_CLASSES && !block; k++) block = this.free.get(k)?.pop();
+    if (block) {
+      // Zero the part asked for of a recycled block (memory past the old top was never handed out
+      // and is still zero), in 8-byte words: byte-wise fill of shared memory is ~8× slower in V8.
+      new Float64Array(this.memory.buffer, block.offset, Math.ceil(bytes / 8)).fill(0);
+    } else {
+      const size = Math.ceil(classBytes(c) / ALIGN) * ALIGN;
+      block = { offset: this.grow(size), size };
+    }
+    this.live.set(block.offset, block);
+    this.liveOffsets.splice(this.insertionPoint(block.offset), 0, block.offset);
+    this.bytesInUse += block.size;
+    return block;
+  }
+
+  private insertionPoint(offset: number): number {
+    const offsets = this.liveOffsets;
+    let lo = 0;
+    let hi = offsets.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (offsets[mid] < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private indexOf(offset: number): number {
+    return this.insertionPoint(offset);
   }
 
   private grow(size: number): number {
@@ -77,15 +157,9 @@ export class WasmMemoryAllocator implements Allocator {
           { cause: e },
         );
       }
+      this.generations.add(this.memory.buffer);
     }
     this.top = end;
     return offset;
   }
-}
-
-/** The smallest power of two ≥ n, at least one alignment unit. */
-function sizeClass(n: number): number {
-  let s = ALIGN;
-  while (s < n) s *= 2;
-  return s;
 }

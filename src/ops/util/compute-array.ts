@@ -4,7 +4,7 @@
  * bfloat16, float8…) are decoded to float32 and rounded back on store; integer types are computed in
  * float64 (exact for the integer ranges these kernels meet) and converted back with C-like wrapping.
  */
-import { newStorage } from '../../core/buffer-pool.js';
+import { newFloat32Array, newStorage } from '../../core/buffer-pool.js';
 import { dtypeInfo, type TensorType } from '../../core/dtype.js';
 import { OnyxError } from '../../core/errors.js';
 import { Tensor, type Dims } from '../../core/tensor.js';
@@ -22,6 +22,7 @@ export function computeArrayType(type: TensorType): Float32ArrayConstructor | Fl
 /** A fresh zero-filled compute array for `n` elements of `type`. */
 export function computeArray(type: TensorType, n: number): FloatArray {
   const Ctor = computeArrayType(type);
+  if (Ctor === Float32Array) return newFloat32Array(n);
   return new Ctor(newStorage(n * Ctor.BYTES_PER_ELEMENT), 0, n);
 }
 

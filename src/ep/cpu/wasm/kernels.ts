@@ -13,6 +13,7 @@
  * call) and C is copied back. Pre-packed weights are allocator blocks too, released by
  * `releaseWeights`.
  */
+import { useSharedArena } from '../../../core/buffer-pool.js';
 import type { Tensor } from '../../../core/tensor.js';
 import { WasmMemoryAllocator } from '../../../runtime/wasm-allocator.js';
 import { relaxedSimdWasm, simdWasm } from './kernels-binary.js';
@@ -341,8 +342,6 @@ export class WasmKernels {
   private readonly activationCodes: Record<Activation, number>;
   private scratch: Tensor | undefined;
   private scratchTop = 0;
-  /** Every generation of the memory's buffer seen so far (it is replaced on each grow). */
-  private readonly buffers = new WeakSet<ArrayBufferLike>();
 
   constructor(
     readonly allocator: WasmMemoryAllocator,
@@ -753,15 +752,12 @@ export class WasmKernels {
   }
 
   /**
-   * True when `x` is a view of this memory. Growing the memory replaces its buffer object (views
-   * made before keep the old one), so every generation seen is remembered; a view of a generation
-   * this instance never saw (two grows between its calls) is taken for foreign and copied: correct,
-   * only slower, and only while the memory is still growing to its steady size.
+   * True when `x` is a view of this memory, of any generation of its buffer (growing replaces the
+   * buffer object; views made before keep the old one; the allocator, which alone grows it, knows
+   * them all).
    */
   inMemory(x: Float32Array): boolean {
-    const current = this.memory.buffer;
-    this.buffers.add(current);
-    return x.buffer === current || this.buffers.has(x.buffer);
+    return this.allocator.holds(x);
   }
 
   private run(
@@ -885,6 +881,11 @@ let shared: WasmKernels | undefined;
 
 /** The process-wide kernels on their own memory, created on first use; undefined without SIMD128. */
 export function wasmKernels(): WasmKernels | undefined {
-  shared ??= createWasmKernels();
+  if (!shared) {
+    shared = createWasmKernels();
+    // Run storage of float32 tensors lives in these kernels' memory from now on: they (and the
+    // thread pools, which share it) then read inputs and write outputs in place.
+    if (shared) useSharedArena(shared.allocator);
+  }
   return shared;
 }

@@ -14,3 +14,4 @@ export {
   ACT_TANH,
 } from './activations';
 export { lstmSequence } from './lstm';
+export { zeroBytes } from './memory';

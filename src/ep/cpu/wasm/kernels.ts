@@ -94,6 +94,7 @@ export interface GemmExports {
     ws: number,
   ): void;
   activation(f: number, x: number, y: number, n: number): void;
+  zeroBytes(p: number, n: number): void;
   channelAffine(
     x: number,
     y: number,
@@ -351,6 +352,8 @@ export class WasmKernels {
     this.module = compiled(variant);
     const instance = new WebAssembly.Instance(this.module, { env: { memory: this.memory } });
     this.exports = instance.exports as unknown as GemmExports;
+    const { zeroBytes } = this.exports;
+    allocator.useZeroFill((offset, bytes) => zeroBytes(offset, bytes));
     this.workspace = allocator.alloc('float32', [(this.exports.WORKSPACE_BYTES.value as number) / 4]);
     const e = this.exports;
     const code = (g: WebAssembly.Global) => g.value as number;

@@ -155,7 +155,7 @@ export function sgemm(
         pb = packedB + (<usize>pc * nPad + <usize>jc * kc) * 4;
       } else if (im2col != 0) {
         pb = wsB;
-        packBlockIm2col(im2col, b, pc, jc, kc, nc, pb);
+        packBlockIm2col(im2col, b, K, pc, jc, kc, nc, pb);
       } else if (direct) {
         pb = b + (<usize>pc * ldb + <usize>jc) * 4;
       } else {
@@ -302,10 +302,11 @@ function packBlockB(src: usize, bRow: i32, bCol: i32, kc: i32, nc: i32, dst: usi
  * Rows [pc, pc + kc) and columns [jc, jc + nc) of the im2col matrix of the image at `x` (window at
  * `g`) → NR-wide k-major panels, as packBlockB lays out a matrix. A panel whose NR output positions
  * lie on one output row reads each kernel tap's inputs from one input row: two v128 loads at stride
- * 1, NR scalar loads otherwise, when the taps are inside the image; panels crossing rows, and taps
- * reaching into the padding, go element by element.
+ * 1, NR scalar loads otherwise, when the taps are inside the image; at stride 1 a tap reaching into
+ * the padding at a row's edge reads the window and zeroes the lanes outside the row; panels crossing
+ * rows, and other taps into the padding, go element by element.
  */
-function packBlockIm2col(g: usize, x: usize, pc: i32, jc: i32, kc: i32, nc: i32, dst: usize): void {
+function packBlockIm2col(g: usize, x: usize, K: i32, pc: i32, jc: i32, kc: i32, nc: i32, dst: usize): void {
   const win = changetype<Window>(g);
   const H = win.H;
   const W = win.W;
@@ -319,6 +320,12 @@ function packBlockIm2col(g: usize, x: usize, pc: i32, jc: i32, kc: i32, nc: i32,
   const pl = win.padLeft;
   const ow = win.ow;
   const plane = <usize>H * W * 4;
+  // The image's bytes: a panel at a row's edge may read a whole NR-wide window and mask the
+  // lanes outside the row, if the window stays inside the image.
+  const xEnd = x + <usize>(K / (kh * kw)) * plane;
+  const lanes0 = i32x4(0, 1, 2, 3);
+  const lanes1 = i32x4(4, 5, 6, 7);
+  const widthV = i32x4.splat(W);
   // Where each of the NR columns of a crossing panel starts in the input (iy0, ix0), in the tile.
   const iyAt = tilePtr;
   const ixAt = tilePtr + <usize>NR * 4;
@@ -365,9 +372,23 @@ function packBlockIm2col(g: usize, x: usize, pc: i32, jc: i32, kc: i32, nc: i32,
           }
         } else {
           const row = chan + <usize>iy * W * 4;
-          for (let j = 0; j < NR; j++) {
-            const xj = ix + j * sw;
-            store<f32>(d + <usize>j * 4, <u32>xj < <u32>W ? load<f32>(row + <usize>xj * 4) : 0);
+          const s = row + <isize>ix * 4;
+          if (sw == 1 && s >= x && s + NR * 4 <= xEnd) {
+            // Stride 1 at a row's edge (the padding columns): the window's eight floats, the lanes
+            // outside [0, W) zeroed — not eight scalar loads and tests.
+            const at = i32x4.splat(ix);
+            const c0 = i32x4.add(at, lanes0);
+            const c1 = i32x4.add(at, lanes1);
+            const zero = i32x4.splat(0);
+            const in0 = v128.and(i32x4.ge_s(c0, zero), i32x4.lt_s(c0, widthV));
+            const in1 = v128.and(i32x4.ge_s(c1, zero), i32x4.lt_s(c1, widthV));
+            v128.store(d, v128.and(v128.load(s), in0));
+            v128.store(d, v128.and(v128.load(s, 16), in1), 16);
+          } else {
+            for (let j = 0; j < NR; j++) {
+              const xj = ix + j * sw;
+              store<f32>(d + <usize>j * 4, <u32>xj < <u32>W ? load<f32>(row + <usize>xj * 4) : 0);
+            }
           }
         }
       } else {

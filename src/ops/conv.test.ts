@@ -84,6 +84,14 @@ describeKernelModes(() => {
       { label: '1x1 strided (im2col)', x: [1, 4, 7, 7], w: [6, 4, 1, 1], g: geo(2, 2, 1, [0, 0], [0, 0], 1) },
       { label: '3x3 pad 1', x: [1, 3, 9, 11], w: [5, 3, 3, 3], g: geo(2, 1, 1, [1, 1], [1, 1], 1) },
       {
+        // Rows of two whole panels: both row edges read masked windows, the image's first and
+        // last ones lane by lane.
+        label: '3x3 pad 1, rows a multiple of the panel width',
+        x: [2, 2, 6, 16],
+        w: [3, 2, 3, 3],
+        g: geo(2, 1, 1, [1, 1], [1, 1], 1),
+      },
+      {
         label: 'asymmetric pads, strides 2x3',
         x: [2, 2, 10, 9],
         w: [3, 2, 3, 2],

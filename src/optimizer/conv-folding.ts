@@ -143,7 +143,9 @@ export function perChannel(
     if (t.dims[j] !== 1 && !(axis === 1 && t.dims[j] === M)) return undefined;
   }
   const data = t.data as TypedArray as Float32Array;
-  return Float64Array.from({ length: M }, (_, k) => (t.size === 1 ? data[0] : data[k]));
+  const out = new Float64Array(M);
+  for (let k = 0; k < M; k++) out[k] = t.size === 1 ? data[0] : data[k];
+  return out;
 }
 
 /** W with output channel c scaled by scale[c]: in place when the match owns W, else a copy. */

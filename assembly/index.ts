@@ -15,3 +15,4 @@ export {
 } from './activations';
 export { lstmSequence } from './lstm';
 export { zeroBytes } from './memory';
+export { binary2d, BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV } from './binary';

@@ -124,4 +124,46 @@ describe('float32 fast paths', () => {
       assert.deepEqual([...fast.subarray(1)], [...want.subarray(1)], `dims [${dims}]`);
     }
   });
+
+  it('Add, Sub, Mul, Div on float32 (WASM in fast mode for up to two coalesced axes) are bit-identical to the generic path', async () => {
+    // Same shapes, a bias along the last axis (either side), per-channel, scalar; odd run lengths;
+    // and a three-axis broadcast that stays in TypeScript. At least 1024 outputs (the WASM cut-off).
+    const cases: [number[], number[]][] = [
+      [
+        [3, 7, 53],
+        [3, 7, 53],
+      ],
+      [[33, 65], [65]],
+      [[65], [33, 65]],
+      [
+        [1, 5, 15, 15],
+        [1, 5, 1, 1],
+      ],
+      [[2, 1031], [1]],
+      [[1], [1031]],
+      [
+        [4, 1, 300],
+        [4, 5, 1],
+      ],
+    ];
+    for (const [ad, bd] of cases) {
+      const n = (d: number[]) => d.reduce((p, q) => p * q, 1);
+      const a = f32(
+        randomFloats(n(ad), n(ad)).map((v) => v * 10),
+        ad,
+      );
+      const b = f32(
+        randomFloats(n(bd), n(bd) + 1).map((v) => v * 10 + 0.5),
+        bd,
+      );
+      (b.data as Float32Array)[0] = 0; // x / 0 and 0 · x
+      for (const op of ['Add', 'Sub', 'Mul', 'Div']) {
+        const fast = await runOp1(arithmeticOps, op, [a, b]);
+        const generic = await runOp1(arithmeticOps, op, [f64(a), f64(b)]);
+        const want = Float32Array.from(generic.data as Float64Array);
+        assert.deepEqual(fast.dims, generic.dims);
+        assert.deepEqual([...(fast.data as Float32Array)], [...want], `${op} [${ad}] ∘ [${bd}]`);
+      }
+    }
+  });
 });

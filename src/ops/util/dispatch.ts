@@ -33,6 +33,7 @@ import {
   type Window2D,
   type LstmDirection,
   type PackedWeights,
+  type WasmKernels,
 } from '../../ep/cpu/wasm/kernels.js';
 import {
   parallelConvolve,
@@ -178,6 +179,11 @@ export function schannelAffine(
   relu = false,
 ): void {
   wasmKernels()!.channelAffine(X, Y, N, C, S, scale, shift, relu);
+}
+
+/** `WasmKernels.binary2d` on the process-wide kernels. Callers check `fastFloat32()`. */
+export function sbinary2d(...args: Parameters<WasmKernels['binary2d']>): void {
+  wasmKernels()!.binary2d(...args);
 }
 
 /** out = softmax of src's rows of `len` on the WASM kernels. Callers check `fastFloat32()`. */

@@ -2,11 +2,17 @@
  * float32 ∘ float32 → float32 with broadcasting, for the four arithmetic ops that dominate real
  * graphs (bias adds, BatchNorm expressed as Mul + Add, residual sums). Instead of an offset table per
  * element (the generic path in elementwise.ts), axes are coalesced into runs and the innermost run is
- * a tight loop whose operands are either contiguous or a single broadcast value. Results are
- * identical to the generic path: the same float64 operation, rounded once on store.
+ * a tight loop whose operands are either contiguous or a single broadcast value; in fast mode,
+ * shapes that coalesce to at most two axes run on the WASM kernels (assembly/binary.ts). Results are
+ * identical to the generic path: the same float64 operation, rounded once on store (for these four
+ * operations the float32 one is the same).
  */
 import type { Dims } from '../../core/tensor.js';
 import { broadcastStrides } from './broadcast.js';
+import { fastFloat32, sbinary2d } from './dispatch.js';
+
+/** Below this many outputs the TypeScript loops win over a WASM call (its operand setup). */
+const WASM_MIN_ELEMENTS = 1024;
 
 export type Float32BinaryOp = 'add' | 'sub' | 'mul' | 'div';
 
@@ -87,6 +93,13 @@ export function float32Binary(
     return;
   }
   const inner = c.dims[rank - 1];
+  const [ai, bi] = [c.sa[rank - 1], c.sb[rank - 1]];
+  if (rank <= 2 && ai <= 1 && bi <= 1 && out.length >= WASM_MIN_ELEMENTS && fastFloat32()) {
+    // Same shapes, a bias along the last axis, a per-channel or a scalar operand: one WASM call.
+    const [outer, ao, bo] = rank === 2 ? [c.dims[0], c.sa[0], c.sb[0]] : [1, 0, 0];
+    sbinary2d(op, A, B, out, outer, inner, ao, ai as 0 | 1, bo, bi as 0 | 1);
+    return;
+  }
   const outer = out.length / inner;
   const counter = new Array<number>(rank - 1).fill(0);
   let pa = 0;

@@ -95,6 +95,22 @@ export interface GemmExports {
   ): void;
   activation(f: number, x: number, y: number, n: number): void;
   zeroBytes(p: number, n: number): void;
+  binary2d(
+    op: number,
+    a: number,
+    b: number,
+    y: number,
+    outer: number,
+    inner: number,
+    aOuter: number,
+    aInner: number,
+    bOuter: number,
+    bInner: number,
+  ): void;
+  BIN_ADD: WebAssembly.Global;
+  BIN_SUB: WebAssembly.Global;
+  BIN_MUL: WebAssembly.Global;
+  BIN_DIV: WebAssembly.Global;
   channelAffine(
     x: number,
     y: number,
@@ -716,6 +732,41 @@ export class WasmKernels {
     new Float64Array(this.memory.buffer, params + C * 8, C).set(shift.subarray(0, C));
     const { ptr: y, copyOut } = this.output(Y, 0, n);
     this.exports.channelAffine(x, y, N, C, S, params, params + C * 8, +relu);
+    copyOut();
+  }
+
+  /**
+   * Y = A ∘ B (add, sub, mul, div) over `outer` runs of `inner` elements (assembly/binary.ts): run r
+   * reads A from element r·aOuter (walking when aInner is 1, one repeated value when 0), B likewise,
+   * and writes Y[r·inner…]. Results are those of the TypeScript float32 path, bit for bit.
+   */
+  binary2d(
+    op: 'add' | 'sub' | 'mul' | 'div',
+    A: Float32Array,
+    B: Float32Array,
+    Y: Float32Array,
+    outer: number,
+    inner: number,
+    aOuter: number,
+    aInner: 0 | 1,
+    bOuter: number,
+    bInner: 0 | 1,
+  ): void {
+    if (outer <= 0 || inner <= 0) return;
+    const extent = (stepOuter: number, stepInner: number) =>
+      (outer - 1) * stepOuter + (stepInner ? inner : 1);
+    const [na, nb, ny] = [extent(aOuter, aInner), extent(bOuter, bInner), outer * inner];
+    this.begin([
+      [A, 1, na, na],
+      [B, 1, nb, nb],
+      [Y, 1, ny, ny],
+    ]);
+    const a = this.place(A, 0, 1, na, na);
+    const b = this.place(B, 0, 1, nb, nb);
+    const { ptr: y, copyOut } = this.output(Y, 0, ny);
+    const e = this.exports;
+    const code = { add: e.BIN_ADD, sub: e.BIN_SUB, mul: e.BIN_MUL, div: e.BIN_DIV }[op].value as number;
+    e.binary2d(code, a, b, y, outer, inner, aOuter, aInner, bOuter, bInner);
     copyOut();
   }
 

@@ -189,3 +189,55 @@ export function channelAffine(
     }
   }
 }
+
+/**
+ * The apply step of LayerNormalization over `rows` rows of `inner` floats: y = ((x − mean[r])·
+ * invStd[r])·scale[j] + bias[j], every operand float64 (mean, invStd, scale, bias are float64 arrays)
+ * and the result rounded once — the TypeScript loop's arithmetic, bit for bit.
+ */
+export function normRows(
+  x: usize,
+  y: usize,
+  rows: i32,
+  inner: i32,
+  mean: usize,
+  invStd: usize,
+  scale: usize,
+  bias: usize,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const m = load<f64>(mean + <usize>r * 8);
+    const s = load<f64>(invStd + <usize>r * 8);
+    const mv = f64x2.splat(m);
+    const sv = f64x2.splat(s);
+    const xr = x + <usize>r * inner * 4;
+    const yr = y + <usize>r * inner * 4;
+    let j = 0;
+    for (; j + 4 <= inner; j += 4) {
+      const v = v128.load(xr + <usize>j * 4);
+      const p = scale + <usize>j * 8;
+      const q = bias + <usize>j * 8;
+      const lo = f64x2.add(
+        f64x2.mul(f64x2.mul(f64x2.sub(f64x2.promote_low_f32x4(v), mv), sv), v128.load(p)),
+        v128.load(q),
+      );
+      const hi = f64x2.add(
+        f64x2.mul(
+          f64x2.mul(f64x2.sub(f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)), mv), sv),
+          v128.load(p, 16),
+        ),
+        v128.load(q, 16),
+      );
+      v128.store(
+        yr + <usize>j * 4,
+        v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5),
+      );
+    }
+    for (; j < inner; j++) {
+      const v =
+        (<f64>load<f32>(xr + <usize>j * 4) - m) * s * load<f64>(scale + <usize>j * 8) +
+        load<f64>(bias + <usize>j * 8);
+      store<f32>(yr + <usize>j * 4, <f32>v);
+    }
+  }
+}

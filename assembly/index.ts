@@ -6,6 +6,7 @@ export { WINDOW_FIELDS } from './window';
 export {
   activation,
   channelAffine,
+  normRows,
   softmaxRows,
   ACT_GELU_ERF,
   ACT_GELU_TANH,

@@ -166,4 +166,40 @@ describe('float32 fast paths', () => {
       }
     }
   });
+
+  it('LayerNormalization and RMSNormalization (WASM apply step in fast mode) are bit-identical to the reference loop', async () => {
+    const cases: { x: number[]; axis: number; p: number[]; bias: boolean }[] = [
+      { x: [3, 33], axis: -1, p: [33], bias: true },
+      { x: [2, 4, 7], axis: -1, p: [1, 7], bias: false },
+      { x: [2, 3, 5], axis: 1, p: [3, 5], bias: true },
+    ];
+    for (const c of cases) {
+      const n = c.x.reduce((a, b) => a * b, 1);
+      const m = c.p.reduce((a, b) => a * b, 1);
+      const x = f32(
+        randomFloats(n, n).map((v) => v * 8 - 1),
+        c.x,
+      );
+      const scale = f32(
+        randomFloats(m, 3).map((v) => v * 2),
+        c.p,
+      );
+      const bias = f32(randomFloats(m, 4), c.p);
+      for (const [op, opset, inputs] of [
+        ['LayerNormalization', 17, c.bias ? [x, scale, bias] : [x, scale]],
+        ['RMSNormalization', 23, [x, scale]],
+      ] as const) {
+        const attrs = { axis: c.axis };
+        const fast = (await runOp1(normalizationOps, op, [...inputs], attrs, opset)).data as Float32Array;
+        const saved = setKernelMode('reference');
+        let want: Float32Array;
+        try {
+          want = (await runOp1(normalizationOps, op, [...inputs], attrs, opset)).data as Float32Array;
+        } finally {
+          setKernelMode(saved);
+        }
+        assert.deepEqual([...fast], [...want], `${op} [${c.x}] axis ${c.axis}`);
+      }
+    }
+  });
 });

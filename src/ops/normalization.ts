@@ -15,7 +15,7 @@ import { broadcastOffsets } from './util/broadcast.js';
 import { computeArray, computeOf, float64Of, tensorFromCompute } from './util/compute-array.js';
 import type { FloatArray } from './util/gemm.js';
 import { tensorInput, fmt } from './util/numeric.js';
-import { fastFloat32, schannelAffine } from './util/dispatch.js';
+import { fastFloat32, schannelAffine, snormRows } from './util/dispatch.js';
 
 function requireFloat(t: Tensor, what: string): void {
   if (!['float32', 'float64', 'float16', 'bfloat16'].includes(t.type)) {
@@ -307,16 +307,39 @@ function tailNorm(node: NodeInfo, rms: boolean): Kernel {
     const { mean, invStd } = groupStats(X, outer, inner, eps, rms);
     const sc = paramReader(scale, x.dims, `${what}: Scale`);
     const bi = bias ? paramReader(bias, x.dims, `${what}: B`) : () => 0;
-    for (let g = 0; g < outer; g++) {
-      const m = mean[g];
-      const s = invStd[g];
-      for (let i = g * inner; i < (g + 1) * inner; i++) Y[i] = (X[i] - m) * s * sc(i) + bi(i);
-    }
+    // Scale and B over exactly the normalized axes (the usual case): the apply step on WASM.
+    const perPosition = (p: Tensor | undefined) => !p || sameTail(p.dims, x.dims.slice(axis));
+    if (
+      X instanceof Float32Array &&
+      Y instanceof Float32Array &&
+      fastFloat32() &&
+      perPosition(scale) &&
+      perPosition(bias)
+    ) {
+      const B = bias ? float64Of(bias) : new Float64Array(inner);
+      snormRows(X, Y, outer, inner, { mean, invStd }, float64Of(scale), B);
+    } else
+      for (let g = 0; g < outer; g++) {
+        const m = mean[g];
+        const s = invStd[g];
+        for (let i = g * inner; i < (g + 1) * inner; i++) Y[i] = (X[i] - m) * s * sc(i) + bi(i);
+      }
     const y = tensorFromCompute(x.type, Y, x.dims);
     if (rms) return [y];
     const statDims = x.dims.map((d, i) => (i < axis ? d : 1));
     return [y, tensorFromCompute(stash, mean, statDims), tensorFromCompute(stash, invStd, statDims)];
   };
+}
+
+/** `dims` and `tail` list the same elements in the same order: equal once leading 1s are dropped. */
+function sameTail(dims: Dims, tail: Dims): boolean {
+  const strip = (d: Dims) => {
+    let i = 0;
+    while (i < d.length && d[i] === 1) i++;
+    return d.slice(i);
+  };
+  const [a, b] = [strip(dims), strip(tail)];
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 const layerNorm: OpDef = { opType: 'LayerNormalization', versions: [17], build: (n) => tailNorm(n, false) };

@@ -181,6 +181,11 @@ export function schannelAffine(
   wasmKernels()!.channelAffine(X, Y, N, C, S, scale, shift, relu);
 }
 
+/** `WasmKernels.normRows` on the process-wide kernels. Callers check `fastFloat32()`. */
+export function snormRows(...args: Parameters<WasmKernels['normRows']>): void {
+  wasmKernels()!.normRows(...args);
+}
+
 /** `WasmKernels.binary2d` on the process-wide kernels. Callers check `fastFloat32()`. */
 export function sbinary2d(...args: Parameters<WasmKernels['binary2d']>): void {
   wasmKernels()!.binary2d(...args);

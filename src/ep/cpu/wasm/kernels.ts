@@ -95,6 +95,16 @@ export interface GemmExports {
   ): void;
   activation(f: number, x: number, y: number, n: number): void;
   zeroBytes(p: number, n: number): void;
+  normRows(
+    x: number,
+    y: number,
+    rows: number,
+    inner: number,
+    mean: number,
+    invStd: number,
+    scale: number,
+    bias: number,
+  ): void;
   binary2d(
     op: number,
     a: number,
@@ -767,6 +777,41 @@ export class WasmKernels {
     const e = this.exports;
     const code = { add: e.BIN_ADD, sub: e.BIN_SUB, mul: e.BIN_MUL, div: e.BIN_DIV }[op].value as number;
     e.binary2d(code, a, b, y, outer, inner, aOuter, aInner, bOuter, bInner);
+    copyOut();
+  }
+
+  /**
+   * LayerNormalization's apply step over `rows` rows of `inner` floats: Y = ((X − mean[r])·invStd[r])·
+   * scale[j] + bias[j] in float64, rounded once (assembly/activations.ts).
+   */
+  normRows(
+    X: Float32Array,
+    Y: Float32Array,
+    rows: number,
+    inner: number,
+    stats: { mean: Float64Array; invStd: Float64Array },
+    scale: Float64Array,
+    bias: Float64Array,
+  ): void {
+    const n = rows * inner;
+    if (n <= 0) return;
+    const paramBytes = (2 * rows + 2 * inner) * 8;
+    this.begin(
+      [
+        [X, 1, n, n],
+        [Y, 1, n, n],
+      ],
+      paramBytes,
+    );
+    const x = this.place(X, 0, 1, n, n);
+    const p = this.reserve(paramBytes);
+    const f64 = new Float64Array(this.memory.buffer, p, 2 * rows + 2 * inner);
+    f64.set(stats.mean.subarray(0, rows), 0);
+    f64.set(stats.invStd.subarray(0, rows), rows);
+    f64.set(scale.subarray(0, inner), 2 * rows);
+    f64.set(bias.subarray(0, inner), 2 * rows + inner);
+    const { ptr: y, copyOut } = this.output(Y, 0, n);
+    this.exports.normRows(x, y, rows, inner, p, p + rows * 8, p + 2 * rows * 8, p + (2 * rows + inner) * 8);
     copyOut();
   }
 

@@ -65,6 +65,7 @@ const COMMANDS: Record<string, Command> = {
     options: {
       threads: { type: 'string' },
       runs: { type: 'string' },
+      rounds: { type: 'string' },
       warmup: { type: 'string' },
       engines: { type: 'string' },
       dim: { type: 'string', multiple: true },

@@ -15,12 +15,13 @@ import { EXIT, UsageError } from '../exit-codes.js';
 import { prng } from '../inputs.js';
 import { table } from '../format.js';
 
-export const help = `onyx bench MODEL... [--threads 1,2] [--runs N] [--warmup N] [--engines onyx,ort-web,ort-node]
-                  [--dim NAME=N]... [--profile] [--suite] [--write FILE]
+export const help = `onyx bench MODEL... [--threads 1,2] [--runs N] [--rounds N] [--warmup N]
+                  [--engines onyx,ort-web,ort-node] [--dim NAME=N]... [--profile] [--suite] [--write FILE]
 
 Times each model in Onyx and, side by side, onnxruntime-web (WASM) and onnxruntime-node (native): median and
 p90 latency, session load time, peak RSS, and the largest output difference from onnxruntime-node.
 Every measurement runs in a fresh process with the same seeded inputs and thread count.
+  --rounds N     measure every engine N times, taking turns, and pool the runs (default 1)
   --suite        the benchmark set: ../shared light/ models plus bench/models/*.onnx
   --profile      also print Onyx's top ops by time
   --write FILE   write the results as a Markdown report`;
@@ -129,6 +130,7 @@ export async function bench(
   o: {
     threads?: string;
     runs?: string;
+    rounds?: string;
     warmup?: string;
     engines?: string;
     dim?: string[];
@@ -146,7 +148,10 @@ export async function bench(
   const userDims = Object.fromEntries((o.dim ?? []).map((d) => d.split('=')).map(([k, v]) => [k, Number(v)]));
   const rows: Row[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'onyx-bench-'));
-  const total = models.length * threads.length * engines.length;
+  const rounds = Number(o.rounds ?? 1);
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new UsageError(`--rounds must be a positive integer, got '${o.rounds}'`);
+  const total = models.length * threads.length * engines.length * rounds;
   let step = 0;
   for (const model of models) {
     if (!existsSync(model)) throw new UsageError(`model '${model}' not found`);
@@ -157,28 +162,42 @@ export async function bench(
     const feeds = writeFeeds(inputs, dims, dir);
     for (const t of threads) {
       const outFiles: Record<string, string> = {};
-      for (const engine of engines) {
-        step++;
-        process.stderr.write(`[${step}/${total}] ${basename(model)} ${engine} threads=${t} … `);
-        const outFile = join(dir, `${engine}-${t}.out`);
-        const row: Row = { model: basename(model, '.onnx'), threads: t, engine };
-        try {
-          row.result = runWorker({
-            engine,
-            model,
-            threads: t,
-            warmup,
-            runs,
-            feeds,
-            outFile,
-            profile: !!o.profile && engine === 'onyx',
-          });
-          outFiles[engine] = outFile;
-          process.stderr.write(`median ${median(row.result.timesMs).toFixed(1)} ms\n`);
-        } catch (e) {
-          row.error = (e as Error).message;
-          process.stderr.write(`failed: ${row.error}\n`);
+      const results = new Map<string, WorkerResult[]>();
+      const errors = new Map<string, string>();
+      // Engines take turns, round after round, so that each samples the same quiet and busy spells
+      // of a shared machine; a cell pools the runs of every round.
+      for (let round = 1; round <= rounds; round++) {
+        for (const engine of engines) {
+          if (errors.has(engine)) continue;
+          step++;
+          const of = rounds > 1 ? ` round ${round}/${rounds}` : '';
+          process.stderr.write(`[${step}/${total}] ${basename(model)} ${engine} threads=${t}${of} … `);
+          const outFile = join(dir, `${engine}-${t}.out`);
+          try {
+            const result = runWorker({
+              engine,
+              model,
+              threads: t,
+              warmup,
+              runs,
+              feeds,
+              outFile,
+              profile: !!o.profile && engine === 'onyx' && round === 1,
+            });
+            results.set(engine, [...(results.get(engine) ?? []), result]);
+            outFiles[engine] = outFile;
+            process.stderr.write(`median ${median(result.timesMs).toFixed(1)} ms\n`);
+          } catch (e) {
+            errors.set(engine, (e as Error).message);
+            process.stderr.write(`failed: ${(e as Error).message}\n`);
+          }
         }
+      }
+      for (const engine of engines) {
+        const row: Row = { model: basename(model, '.onnx'), threads: t, engine };
+        const rs = results.get(engine);
+        if (rs) row.result = pooled(rs);
+        else row.error = errors.get(engine);
         rows.push(row);
       }
       const reference = outFiles['ort-node'];
@@ -202,11 +221,25 @@ export async function bench(
   }
   const report = render(rows, threads, engines, runs, warmup);
   console.log(`\n${report}`);
-  if (o.write) writeFileSync(o.write, `# Benchmark results\n\n${reportHeader(runs, warmup)}\n\n${report}\n`);
+  if (o.write)
+    writeFileSync(o.write, `# Benchmark results\n\n${reportHeader(runs, warmup, rounds)}\n\n${report}\n`);
   return rows.some((r) => r.error && r.engine === 'onyx') ? EXIT.FAILED : EXIT.OK;
 }
 
-function reportHeader(runs: number, warmup: number): string {
+/** Every round's runs in one list; load time and peak RSS, the median round's. */
+export function pooled(rs: readonly WorkerResult[]): WorkerResult {
+  const mid = <T>(xs: readonly T[], key: (x: T) => number) =>
+    [...xs].sort((a, b) => key(a) - key(b))[xs.length >> 1];
+  return {
+    ...rs[rs.length - 1],
+    loadMs: mid(rs, (r) => r.loadMs).loadMs,
+    maxRssBytes: mid(rs, (r) => r.maxRssBytes).maxRssBytes,
+    timesMs: rs.flatMap((r) => r.timesMs),
+    profile: rs[0].profile,
+  };
+}
+
+function reportHeader(runs: number, warmup: number, rounds: number): string {
   const cpu = (() => {
     try {
       return /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
@@ -216,9 +249,10 @@ function reportHeader(runs: number, warmup: number): string {
   })();
   return [
     `Measured ${new Date().toISOString().slice(0, 10)} on ${cpu}, Node ${process.version}, by \`npm run bench\``,
-    `(\`onyx bench --suite\`). Each cell: median of ${runs} runs after ${warmup} warm-up run(s), in a fresh process per`,
-    'engine × model × thread count, with identical seeded inputs. Ratios are Onyx ÷ the other engine (lower is',
-    'better for Onyx). max |Δ| is the largest absolute output difference from onnxruntime-node.',
+    `(\`onyx bench --suite\`). Each cell: median of ${rounds} round(s) × ${runs} runs, each round after ${warmup} warm-up`,
+    'run(s) in a fresh process per engine × model × thread count, the engines taking turns round by round, with',
+    "identical seeded inputs; load time and peak RSS are the median round's. Ratios are Onyx ÷ the other engine",
+    '(lower is better for Onyx). max |Δ| is the largest absolute output difference from onnxruntime-node.',
   ].join('\n');
 }
 

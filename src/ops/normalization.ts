@@ -187,7 +187,7 @@ const batchNorm: OpDef = {
         b[p] = bias[p] - mean[p] * a[p];
       }
       if (!perElem && X instanceof Float32Array && Y instanceof Float32Array) {
-        if (fastFloat32()) schannelAffine(X, Y, N, C, S, a, b);
+        if (fastFloat32()) schannelAffine(X, Y, N, C, S, a, b, false);
         else batchNormApplyF32(X, Y, N, C, S, a, b);
       } else {
         applyScaleShift(X, Y, N, C, S, perElem, a, b);

@@ -165,20 +165,11 @@ export function sactivation(f: Activation, src: Float32Array, out: Float32Array)
 }
 
 /**
- * Y = X·scale[c] + shift[c] (float64, rounded once; then max(·, 0) when `relu`) over N × C × S on the
- * WASM kernels: bit-identical to the TypeScript loop. Callers check `fastFloat32()`.
+ * `WasmKernels.channelAffine` (inference BatchNormalization, bit-identical to the TypeScript loop) on
+ * the process-wide kernels. Callers check `fastFloat32()`.
  */
-export function schannelAffine(
-  X: Float32Array,
-  Y: Float32Array,
-  N: number,
-  C: number,
-  S: number,
-  scale: Float64Array,
-  shift: Float64Array,
-  relu = false,
-): void {
-  wasmKernels()!.channelAffine(X, Y, N, C, S, scale, shift, relu);
+export function schannelAffine(...args: Parameters<WasmKernels['channelAffine']>): void {
+  wasmKernels()!.channelAffine(...args);
 }
 
 /** `WasmKernels.normRows` on the process-wide kernels. Callers check `fastFloat32()`. */

@@ -12,6 +12,7 @@ import {
   pooledStorageBytes,
   recycle,
   releaseStorage,
+  releaseUnheld,
   storageKey,
   useSharedArena,
   withLease,
@@ -137,6 +138,27 @@ describe('storage pool', () => {
       closeLease(lease);
       assert.equal(arena.blockOf(y), undefined, 'the end of the run releases what it still held');
       assert.equal(arena.blockOf(z), undefined);
+    } finally {
+      useSharedArena(undefined);
+    }
+  });
+
+  it('gives back, right after a step, the arena blocks the step took that no value holds', () => {
+    const arena = new WasmMemoryAllocator(1);
+    useSharedArena(arena);
+    try {
+      const lease = new Lease();
+      const n = BIG / 4;
+      const before = withLease(lease, () => newFloat32Array(n));
+      const mark = lease.fresh.length;
+      const [output, scratch] = withLease(lease, () => [newFloat32Array(n), newFloat32Array(n)]);
+      const held = arena.blockOf(output);
+      releaseUnheld(lease, mark, (block) => block === held);
+      assert.ok(arena.blockOf(output), 'an output the step hands on stays');
+      assert.equal(arena.blockOf(scratch), undefined, 'its scratch goes back');
+      assert.ok(arena.blockOf(before), 'blocks of earlier steps are not looked at');
+      assert.equal(lease.fresh.length, mark);
+      closeLease(lease);
     } finally {
       useSharedArena(undefined);
     }

@@ -24,6 +24,8 @@ export class Lease {
   open = true;
   /** Blocks of the shared arena this run's kernels were given and that are not yet released. */
   readonly blocks = new Set<object>();
+  /** Those blocks in the order they were given, since the executor last looked (`releaseUnheld`). */
+  readonly fresh: object[] = [];
 }
 
 /**
@@ -114,7 +116,9 @@ export function newFloat32Array(n: number): Float32Array {
   const lease = active;
   if (arena && lease?.open && n * 4 >= MIN_POOLED_BYTES) {
     const data = arena.allocFloat32(n);
-    lease.blocks.add(arena.blockOf(data)!);
+    const block = arena.blockOf(data)!;
+    lease.blocks.add(block);
+    lease.fresh.push(block);
     return data;
   }
   return new Float32Array(newStorage(n * 4), 0, n);
@@ -140,11 +144,24 @@ export function releaseStorage(d: ArrayBufferView, lease: Lease): void {
   arena!.releaseBlock(block);
 }
 
+/**
+ * Releases the arena blocks given to `lease` since position `from` of its `fresh` list that `held`
+ * says no value holds: a kernel's scratch, which would otherwise stay taken until the run ends.
+ */
+export function releaseUnheld(lease: Lease, from: number, held: (block: object) => boolean): void {
+  for (let i = from; i < lease.fresh.length; i++) {
+    const block = lease.fresh[i];
+    if (!held(block) && lease.blocks.delete(block)) arena?.releaseBlock(block);
+  }
+  lease.fresh.length = Math.min(lease.fresh.length, from);
+}
+
 /** Ends a run: its arena blocks still held go back (its outputs must have been copied out). */
 export function closeLease(lease: Lease): void {
   lease.open = false;
   for (const block of lease.blocks) arena?.releaseBlock(block);
   lease.blocks.clear();
+  lease.fresh.length = 0;
 }
 
 /** Gives back storage that nothing of `lease`'s run references any more; others are ignored. */

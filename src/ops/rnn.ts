@@ -13,6 +13,7 @@
  * state after the row's last processed step); `layout` = 1 (opset 14+) puts batch first in X, Y, the
  * initial states and Y_h/Y_c.
  */
+import { newFloat32Array } from '../core/buffer-pool.js';
 import { OnyxError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Value } from '../core/value.js';
@@ -224,10 +225,12 @@ function runRecurrent(
   const f32 = X instanceof Float32Array && W instanceof Float32Array && R instanceof Float32Array;
   // The whole recurrence of a plain float32 LSTM in one WASM call per direction (assembly/lstm.ts).
   const wasmLstm = cfg.plainLstm && f32 && fastFloat32() && lens.every((l) => l === S);
-  const Out = wasmLstm ? Float32Array : Float64Array;
-  const Y = new Out(S * D * Bt * H);
-  const Yh = new Out(D * Bt * H);
-  const Yc = new Out(D * Bt * H);
+  // float32 arrays from the run's storage (the WASM kernels' memory for the large ones: the
+  // projection GEMM and the recurrence then work on them in place); float64 ones from the heap.
+  const floats = (single: boolean, n: number) => (single ? newFloat32Array(n) : new Float64Array(n));
+  const Y = floats(wasmLstm, S * D * Bt * H);
+  const Yh = floats(wasmLstm, D * Bt * H);
+  const Yc = floats(wasmLstm, D * Bt * H);
   // Element offsets by layout.
   const yOff = (t: number, d: number, b: number) =>
     cfg.layout ? ((b * S + t) * D + d) * H : ((t * D + d) * Bt + b) * H;
@@ -240,14 +243,13 @@ function runRecurrent(
   const rows = S * Bt;
   // float32 models keep their scratch in float32 so both projections run on the WASM GEMM (as in
   // onnxruntime, the cell state is float32 too); other types compute in float64.
-  const Scratch = f32 ? Float32Array : Float64Array;
-  const xw = new Scratch(rows * GH);
-  const hPrev = new Scratch(Bt * H);
-  const cPrev = new Scratch(Bt * H);
-  const hr = new Scratch(Bt * GH);
+  const xw = floats(f32, rows * GH);
+  const hPrev = floats(f32, Bt * H);
+  const cPrev = floats(f32, Bt * H);
+  const hr = floats(f32, Bt * GH);
   const gruReset = cfg.kind === 'GRU' && !cfg.linearBeforeReset;
-  const rh = gruReset ? new Scratch(Bt * H) : undefined;
-  const rhr = gruReset ? new Scratch(Bt * H) : undefined;
+  const rh = gruReset ? floats(f32, Bt * H) : undefined;
+  const rhr = gruReset ? floats(f32, Bt * H) : undefined;
   const hNew = new Float64Array(H);
 
   for (let d = 0; d < D; d++) {

@@ -4,7 +4,7 @@
  * dtypes/shapes of its inputs. Long runs yield to the event loop between nodes so `run()` never
  * blocks a Node.js server or a browser tab for the whole inference.
  */
-import { releaseStorage, withLease, type Lease } from '../core/buffer-pool.js';
+import { releaseStorage, releaseUnheld, withLease, type Lease } from '../core/buffer-pool.js';
 import { OnyxError } from '../core/errors.js';
 import { describeValue, type Value } from '../core/value.js';
 import type { Graph } from '../ir/graph.js';
@@ -78,9 +78,10 @@ export class Executor {
         }
       }
       const start = profiler ? performance.now() : 0;
+      const { lease, memory } = this.options;
+      const mark = lease?.fresh.length ?? 0;
       let outs: Value[];
       try {
-        const { lease } = this.options;
         const r = lease ? withLease(lease, () => step.kernel(args, ctx)) : step.kernel(args, ctx);
         outs = r instanceof Promise ? await r : r;
       } catch (e) {
@@ -99,13 +100,14 @@ export class Executor {
           );
         }
         scope.values.set(name, outs[i]);
-        this.options.memory.hold(outs[i]);
+        memory.hold(outs[i]);
       });
+      // Shared-memory blocks the kernel took and no output holds (its scratch) go back now.
+      if (lease) releaseUnheld(lease, mark, (block) => memory.holdsStorage(block));
       for (const name of step.release) {
         if (!scope.values.has(name)) continue;
-        this.options.memory.drop(scope.values.get(name), (t) => {
+        memory.drop(scope.values.get(name), (t) => {
           this.options.allocator.release(t);
-          const { lease } = this.options;
           if (lease && !Array.isArray(t.data)) releaseStorage(t.data, lease);
         });
         scope.values.delete(name);

@@ -27,6 +27,11 @@ export class MemoryTracker {
     });
   }
 
+  /** True while some value holds the storage `key` (see `storageKey`). */
+  holdsStorage(key: object): boolean {
+    return this.refs.has(key);
+  }
+
   /** Stops counting one reference without releasing storage (ownership left the graph). */
   forget(v: Value | undefined): void {
     this.drop(v, () => {});

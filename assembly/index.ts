@@ -6,6 +6,7 @@ export { WINDOW_FIELDS } from './window';
 export {
   activation,
   channelAffine,
+  lrn075,
   normRows,
   softmaxRows,
   ACT_GELU_ERF,

@@ -1,5 +1,5 @@
-// The float32 fast paths of Sum, Relu, Sigmoid, Tanh, Gelu, Softmax and BatchNormalization against the
-// paths they bypass.
+// The float32 fast paths of Sum, Relu, Sigmoid, Tanh, Gelu, Softmax, BatchNormalization, the four
+// arithmetic ops, LayerNormalization and LRN against the paths they bypass.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Tensor } from '../core/tensor.js';
@@ -200,6 +200,31 @@ describe('float32 fast paths', () => {
         }
         assert.deepEqual([...fast], [...want], `${op} [${c.x}] axis ${c.axis}`);
       }
+    }
+  });
+
+  it('LRN with beta 0.75 (WASM in fast mode) is bit-identical to the reference loop', async () => {
+    // Odd and even window sizes, a window wider than the channels, odd spatial sizes.
+    for (const [dims, size] of [
+      [[1, 7, 5, 3], 5],
+      [[2, 3, 4, 4], 4],
+      [[1, 2, 9], 5],
+    ] as [number[], number][]) {
+      const n = dims.reduce((a, b) => a * b, 1);
+      const x = f32(
+        randomFloats(n, size + n).map((v) => v * 30),
+        dims,
+      );
+      const attrs = { size, alpha: { float: 2e-3 }, beta: { float: 0.75 }, bias: { float: 1.5 } };
+      const fast = (await runOp1(normalizationOps, 'LRN', [x], attrs)).data as Float32Array;
+      const saved = setKernelMode('reference');
+      let want: Float32Array;
+      try {
+        want = (await runOp1(normalizationOps, 'LRN', [x], attrs)).data as Float32Array;
+      } finally {
+        setKernelMode(saved);
+      }
+      assert.deepEqual([...fast], [...want], `LRN [${dims}] size ${size}`);
     }
   });
 });

@@ -15,7 +15,7 @@ import { broadcastOffsets } from './util/broadcast.js';
 import { computeArray, computeOf, float64Of, tensorFromCompute } from './util/compute-array.js';
 import type { FloatArray } from './util/gemm.js';
 import { tensorInput, fmt } from './util/numeric.js';
-import { fastFloat32, schannelAffine, snormRows } from './util/dispatch.js';
+import { fastFloat32, schannelAffine, slrn075, snormRows } from './util/dispatch.js';
 
 function requireFloat(t: Tensor, what: string): void {
   if (!['float32', 'float64', 'float16', 'bfloat16'].includes(t.type)) {
@@ -429,8 +429,12 @@ const lrn: OpDef = {
       const S = shapeSize(x.dims.slice(2));
       const X = computeOf(x);
       const Y = computeArray(x.type, x.size);
-      const sq = new Float64Array(S);
       const k = alpha / size;
+      if (beta === 0.75 && X instanceof Float32Array && Y instanceof Float32Array && fastFloat32()) {
+        slrn075(X, Y, N, C, S, { before, after, k, bias });
+        return [tensorFromCompute(x.type, Y, x.dims)];
+      }
+      const sq = new Float64Array(S);
       // The window's sum of squares slides along the channels: one channel enters, one leaves.
       const addSquares = (n: number, c: number, sign: number) => {
         if (c < 0 || c >= C) return;

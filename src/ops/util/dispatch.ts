@@ -172,6 +172,11 @@ export function schannelAffine(...args: Parameters<WasmKernels['channelAffine']>
   wasmKernels()!.channelAffine(...args);
 }
 
+/** `WasmKernels.lrn075` on the process-wide kernels. Callers check `fastFloat32()`. */
+export function slrn075(...args: Parameters<WasmKernels['lrn075']>): void {
+  wasmKernels()!.lrn075(...args);
+}
+
 /** `WasmKernels.normRows` on the process-wide kernels. Callers check `fastFloat32()`. */
 export function snormRows(...args: Parameters<WasmKernels['normRows']>): void {
   wasmKernels()!.normRows(...args);

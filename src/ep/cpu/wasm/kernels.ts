@@ -95,6 +95,18 @@ export interface GemmExports {
   ): void;
   activation(f: number, x: number, y: number, n: number): void;
   zeroBytes(p: number, n: number): void;
+  lrn075(
+    x: number,
+    y: number,
+    N: number,
+    C: number,
+    S: number,
+    before: number,
+    after: number,
+    k: number,
+    bias: number,
+    sq: number,
+  ): void;
   normRows(
     x: number,
     y: number,
@@ -812,6 +824,35 @@ export class WasmKernels {
     f64.set(bias.subarray(0, inner), 2 * rows + inner);
     const { ptr: y, copyOut } = this.output(Y, 0, n);
     this.exports.normRows(x, y, rows, inner, p, p + rows * 8, p + 2 * rows * 8, p + (2 * rows + inner) * 8);
+    copyOut();
+  }
+
+  /**
+   * LRN with β = 0.75 over N × C × S (window `before` + 1 + `after` channels, k = α / size):
+   * bit-identical to ops/normalization.ts's loop (assembly/activations.ts).
+   */
+  lrn075(
+    X: Float32Array,
+    Y: Float32Array,
+    N: number,
+    C: number,
+    S: number,
+    window: { before: number; after: number; k: number; bias: number },
+  ): void {
+    const n = N * C * S;
+    if (n <= 0) return;
+    this.begin(
+      [
+        [X, 1, n, n],
+        [Y, 1, n, n],
+      ],
+      S * 8,
+    );
+    const x = this.place(X, 0, 1, n, n);
+    const sq = this.reserve(S * 8);
+    const { ptr: y, copyOut } = this.output(Y, 0, n);
+    const { before, after, k, bias } = window;
+    this.exports.lrn075(x, y, N, C, S, before, after, k, bias, sq);
     copyOut();
   }
 

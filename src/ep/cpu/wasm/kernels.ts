@@ -741,20 +741,18 @@ export class WasmKernels {
   ): void {
     const n = N * C * S;
     if (n <= 0) return;
-    this.begin(
-      [
-        [X, 1, n, n],
-        [Y, 1, n, n],
-      ],
+    this.rowwise(
+      X,
+      0,
+      Y,
+      0,
+      n,
+      (x, y, p) => {
+        this.float64At(p, scale.subarray(0, C), shift.subarray(0, C));
+        this.exports.channelAffine(x, y, N, C, S, p, p + C * 8, +relu);
+      },
       2 * C * 8,
     );
-    const x = this.place(X, 0, 1, n, n);
-    const params = this.reserve(2 * C * 8);
-    new Float64Array(this.memory.buffer, params, 2 * C).set(scale.subarray(0, C));
-    new Float64Array(this.memory.buffer, params + C * 8, C).set(shift.subarray(0, C));
-    const { ptr: y, copyOut } = this.output(Y, 0, n);
-    this.exports.channelAffine(x, y, N, C, S, params, params + C * 8, +relu);
-    copyOut();
   }
 
   /**
@@ -807,24 +805,26 @@ export class WasmKernels {
   ): void {
     const n = rows * inner;
     if (n <= 0) return;
-    const paramBytes = (2 * rows + 2 * inner) * 8;
-    this.begin(
-      [
-        [X, 1, n, n],
-        [Y, 1, n, n],
-      ],
-      paramBytes,
+    const { mean, invStd } = stats;
+    this.rowwise(
+      X,
+      0,
+      Y,
+      0,
+      n,
+      (x, y, p) => {
+        this.float64At(
+          p,
+          mean.subarray(0, rows),
+          invStd.subarray(0, rows),
+          scale.subarray(0, inner),
+          bias.subarray(0, inner),
+        );
+        const [m, s, sc, b] = [p, p + rows * 8, p + 2 * rows * 8, p + (2 * rows + inner) * 8];
+        this.exports.normRows(x, y, rows, inner, m, s, sc, b);
+      },
+      (2 * rows + 2 * inner) * 8,
     );
-    const x = this.place(X, 0, 1, n, n);
-    const p = this.reserve(paramBytes);
-    const f64 = new Float64Array(this.memory.buffer, p, 2 * rows + 2 * inner);
-    f64.set(stats.mean.subarray(0, rows), 0);
-    f64.set(stats.invStd.subarray(0, rows), rows);
-    f64.set(scale.subarray(0, inner), 2 * rows);
-    f64.set(bias.subarray(0, inner), 2 * rows + inner);
-    const { ptr: y, copyOut } = this.output(Y, 0, n);
-    this.exports.normRows(x, y, rows, inner, p, p + rows * 8, p + 2 * rows * 8, p + (2 * rows + inner) * 8);
-    copyOut();
   }
 
   /**
@@ -841,19 +841,16 @@ export class WasmKernels {
   ): void {
     const n = N * C * S;
     if (n <= 0) return;
-    this.begin(
-      [
-        [X, 1, n, n],
-        [Y, 1, n, n],
-      ],
+    const { before, after, k, bias } = window;
+    this.rowwise(
+      X,
+      0,
+      Y,
+      0,
+      n,
+      (x, y, sq) => this.exports.lrn075(x, y, N, C, S, before, after, k, bias, sq),
       S * 8,
     );
-    const x = this.place(X, 0, 1, n, n);
-    const sq = this.reserve(S * 8);
-    const { ptr: y, copyOut } = this.output(Y, 0, n);
-    const { before, after, k, bias } = window;
-    this.exports.lrn075(x, y, N, C, S, before, after, k, bias, sq);
-    copyOut();
   }
 
   /** Softmax of n / len rows of `len` floats at X[xOff…] into Y[yOff…]. */
@@ -862,23 +859,40 @@ export class WasmKernels {
     this.rowwise(X, xOff, Y, yOff, n, (x, y) => this.exports.softmaxRows(x, y, n / len, len));
   }
 
-  /** Runs `fn(x, y)` on n floats of X placed in this memory and a place for n floats of Y. */
+  /**
+   * Runs `fn(x, y, scratch)` on n floats of X placed in this memory, a place for n floats of Y, and
+   * `scratchBytes` of scratch (a kernel's parameters or working rows).
+   */
   private rowwise(
     X: Float32Array,
     xOff: number,
     Y: Float32Array,
     yOff: number,
     n: number,
-    fn: (x: number, y: number) => void,
+    fn: (x: number, y: number, scratch: number) => void,
+    scratchBytes = 0,
   ): void {
-    this.begin([
-      [X, 1, n, n],
-      [Y, 1, n, n],
-    ]);
+    this.begin(
+      [
+        [X, 1, n, n],
+        [Y, 1, n, n],
+      ],
+      scratchBytes,
+    );
     const x = this.place(X, xOff, 1, n, n);
+    const scratch = scratchBytes > 0 ? this.reserve(scratchBytes) : 0;
     const { ptr: y, copyOut } = this.output(Y, yOff, n);
-    fn(x, y);
+    fn(x, y, scratch);
     copyOut();
+  }
+
+  /** Writes `arrays` one after another as float64 at byte address p. */
+  private float64At(p: number, ...arrays: Float64Array[]): void {
+    let at = p;
+    for (const a of arrays) {
+      new Float64Array(this.memory.buffer, at, a.length).set(a);
+      at += a.length * 8;
+    }
   }
 
   /** Throws unless `w` is live packed weights of `side` with the shape the product needs. */

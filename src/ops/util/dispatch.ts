@@ -137,18 +137,11 @@ export function sgemm(
  * Packs a constant float32 operand for the WASM kernels (the arguments of `WasmKernels.packWeights`),
  * or undefined when float32 products do not run there now (the kernel then uses `sgemm`).
  */
-export function packConstant(
-  side: 'A' | 'B',
-  trans: boolean,
-  rows: number,
-  cols: number,
-  X: Float32Array,
-  off: number,
-  ld: number,
-): PackedWeights | undefined {
+export function packConstant(...args: Parameters<WasmKernels['packWeights']>): PackedWeights | undefined {
+  const [, , rows, cols] = args;
   const k = fastFloat32() ? wasmKernels() : undefined;
   if (!k || rows <= 0 || cols <= 0) return undefined;
-  return k.packWeights(side, trans, rows, cols, X, off, ld);
+  return k.packWeights(...args);
 }
 
 /**

@@ -76,7 +76,7 @@ export class WasmMemoryAllocator implements Allocator {
   releaseBlock(block: MemoryBlock): void {
     if (this.live.get(block.offset) !== block) return;
     this.live.delete(block.offset);
-    this.liveOffsets.splice(this.indexOf(block.offset), 1);
+    this.liveOffsets.splice(this.insertionPoint(block.offset), 1);
     const c = classOf(block.size);
     const list = this.free.get(c);
     if (list) list.push(block);
@@ -105,17 +105,9 @@ export class WasmMemoryAllocator implements Allocator {
   /** The live block `view` lies in, if it is a view of this memory. */
   blockOf(view: ArrayBufferView): MemoryBlock | undefined {
     if (!this.holds(view)) return undefined;
-    const offsets = this.liveOffsets;
     // The last block starting at or before the view.
-    let lo = 0;
-    let hi = offsets.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (offsets[mid] <= view.byteOffset) lo = mid;
-      else hi = mid - 1;
-    }
-    const block =
-      offsets.length > 0 && offsets[lo] <= view.byteOffset ? this.live.get(offsets[lo]) : undefined;
+    const i = this.insertionPoint(view.byteOffset + 1) - 1;
+    const block = i >= 0 ? this.live.get(this.liveOffsets[i]) : undefined;
     return block && view.byteOffset + view.byteLength <= block.offset + block.size ? block : undefined;
   }
 
@@ -137,6 +129,7 @@ export class WasmMemoryAllocator implements Allocator {
     return block;
   }
 
+  /** The first position in `liveOffsets` whose offset is ≥ `offset`. */
   private insertionPoint(offset: number): number {
     const offsets = this.liveOffsets;
     let lo = 0;
@@ -147,10 +140,6 @@ export class WasmMemoryAllocator implements Allocator {
       else hi = mid;
     }
     return lo;
-  }
-
-  private indexOf(offset: number): number {
-    return this.insertionPoint(offset);
   }
 
   private grow(size: number): number {

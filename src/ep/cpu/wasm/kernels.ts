@@ -379,6 +379,8 @@ export class WasmKernels {
   private readonly workspace: Tensor;
   /** The module's code for each `Activation`, read once. */
   private readonly activationCodes: Record<Activation, number>;
+  /** The module's code for each `binary2d` operation, read once. */
+  private readonly binaryCodes: Record<'add' | 'sub' | 'mul' | 'div', number>;
   private scratch: Tensor | undefined;
   private scratchTop = 0;
 
@@ -401,6 +403,12 @@ export class WasmKernels {
       gelu: code(e.ACT_GELU_ERF),
       'gelu-tanh': code(e.ACT_GELU_TANH),
       relu: code(e.ACT_RELU),
+    };
+    this.binaryCodes = {
+      add: code(e.BIN_ADD),
+      sub: code(e.BIN_SUB),
+      mul: code(e.BIN_MUL),
+      div: code(e.BIN_DIV),
     };
   }
 
@@ -784,9 +792,7 @@ export class WasmKernels {
     const a = this.place(A, 0, 1, na, na);
     const b = this.place(B, 0, 1, nb, nb);
     const { ptr: y, copyOut } = this.output(Y, 0, ny);
-    const e = this.exports;
-    const code = { add: e.BIN_ADD, sub: e.BIN_SUB, mul: e.BIN_MUL, div: e.BIN_DIV }[op].value as number;
-    e.binary2d(code, a, b, y, outer, inner, aOuter, aInner, bOuter, bInner);
+    this.exports.binary2d(this.binaryCodes[op], a, b, y, outer, inner, aOuter, aInner, bOuter, bInner);
     copyOut();
   }
 

@@ -7,7 +7,7 @@ import { wasmSimdVariant } from '../src/ep/cpu/wasm/kernels.js';
 import type { ExecutionProvider } from '../src/ep/provider.js';
 import type { RunContext } from '../src/ops/kernel.js';
 import { HeapAllocator } from '../src/runtime/allocator.js';
-import type { ThreadPool } from '../src/runtime/thread-pool.js';
+import { ThreadPool, currentThreadPool } from '../src/runtime/thread-pool.js';
 import { buildModel } from './helpers/build-model.js';
 
 const M = 96;
@@ -40,6 +40,15 @@ const probe: ExecutionProvider = {
     };
   },
 };
+
+/** Jobs dispatched by every pool so far (counted by wrapping ThreadPool.prototype.parallelFor). */
+let jobs = 0;
+const parallelFor = ThreadPool.prototype.parallelFor;
+ThreadPool.prototype.parallelFor = function (this: ThreadPool, ...args) {
+  jobs++;
+  parallelFor.apply(this, args);
+};
+const jobsOf = () => jobs;
 
 function feeds(): Record<string, Tensor> {
   const a = new Float32Array(M * K).map((_, i) => ((i * 7) % 13) - 6);
@@ -75,6 +84,55 @@ describe(
       } finally {
         setLogSink(prev);
       }
+    });
+
+    it('splits elementwise and row-wise kernels over the pool with the same results', async () => {
+      // 64 × 1024 floats: every kernel here is above its splitting threshold (ops/util/dispatch.ts).
+      const [rows, cols] = [64, 1024];
+      const vec = (seed: number) =>
+        new Tensor(
+          'float32',
+          new Float32Array(cols).map((_, i) => Math.sin(i * seed) + 1),
+          [cols],
+        );
+      const wide = buildModel({
+        nodes: [
+          { op: 'Sigmoid', inputs: ['x'], outputs: ['s'] },
+          { op: 'Softmax', inputs: ['s'], outputs: ['p'], attrs: { axis: -1 } },
+          { op: 'Add', inputs: ['p', 'x'], outputs: ['a'] },
+          { op: 'LayerNormalization', inputs: ['a', 'scale', 'shift'], outputs: ['l'] },
+          { op: 'BatchNormalization', inputs: ['l', 'scale', 'shift', 'shift', 'scale'], outputs: ['y'] },
+        ],
+        inputs: [{ name: 'x', type: 'float32', dims: [rows, cols] }],
+        outputs: [{ name: 'y', type: 'float32', dims: [rows, cols] }],
+        initializers: [
+          { name: 'scale', tensor: vec(3) },
+          { name: 'shift', tensor: vec(7) },
+        ],
+        opset: 17,
+      });
+      const x = new Tensor(
+        'float32',
+        new Float32Array(rows * cols).map((_, i) => Math.cos(i)),
+        [rows, cols],
+      );
+      const one = await InferenceSession.create(wide, { intraOpNumThreads: 1 });
+      const before = jobsOf();
+      const want = (await one.run({ x })).y.data;
+      assert.equal(jobsOf(), before, 'one thread: no pool job');
+      await one.release();
+      // Workers start in the background: run until they take part (each run must agree anyway).
+      const two = await InferenceSession.create(wide, { intraOpNumThreads: 2 });
+      let split = 0;
+      for (let i = 0; i < 500 && split === 0; i++) {
+        const start = jobsOf();
+        assert.deepEqual((await two.run({ x })).y.data, want);
+        split = jobsOf() - start;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await two.release();
+      assert.equal(split, 5, 'one pool job per node');
+      assert.equal(currentThreadPool(), undefined, 'no current pool outside a run');
     });
 
     it('defaults to one thread per logical processor; 1 means no pool', async () => {

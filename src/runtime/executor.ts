@@ -13,7 +13,7 @@ import type { Allocator } from './allocator.js';
 import type { MemoryTracker } from './memory.js';
 import { withNode, type Plans } from './plan.js';
 import type { Profiler } from './profiler.js';
-import type { ThreadPool } from './thread-pool.js';
+import { withThreadPool, type ThreadPool } from './thread-pool.js';
 
 /** How long the executor may hold the thread before yielding to the event loop. */
 const YIELD_EVERY_MS = 16;
@@ -82,7 +82,8 @@ export class Executor {
       const mark = lease?.fresh.length ?? 0;
       let outs: Value[];
       try {
-        const r = lease ? withLease(lease, () => step.kernel(args, ctx)) : step.kernel(args, ctx);
+        const run = () => step.kernel(args, ctx);
+        const r = withThreadPool(this.options.threads, lease ? () => withLease(lease, run) : run);
         outs = r instanceof Promise ? await r : r;
       } catch (e) {
         throw withNode(e, node, `\n  inputs: ${args.map(describeValue).join('; ')}`);

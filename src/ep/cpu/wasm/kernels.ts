@@ -93,7 +93,7 @@ export interface GemmExports {
     hr: number,
     ws: number,
   ): void;
-  activation(f: number, x: number, y: number, n: number): void;
+  activationRange(f: number, x: number, y: number, lo: number, hi: number, ws: number): void;
   zeroBytes(p: number, n: number): void;
   lrn075(
     x: number,
@@ -107,17 +107,19 @@ export interface GemmExports {
     bias: number,
     sq: number,
   ): void;
-  normRows(
+  normRowsRange(
     x: number,
     y: number,
-    rows: number,
     inner: number,
     mean: number,
     invStd: number,
     scale: number,
     bias: number,
+    lo: number,
+    hi: number,
+    ws: number,
   ): void;
-  binary2d(
+  binaryRange(
     op: number,
     a: number,
     b: number,
@@ -128,22 +130,27 @@ export interface GemmExports {
     aInner: number,
     bOuter: number,
     bInner: number,
+    lo: number,
+    hi: number,
+    ws: number,
   ): void;
   BIN_ADD: WebAssembly.Global;
   BIN_SUB: WebAssembly.Global;
   BIN_MUL: WebAssembly.Global;
   BIN_DIV: WebAssembly.Global;
-  channelAffine(
+  channelAffineRange(
     x: number,
     y: number,
-    N: number,
     C: number,
     S: number,
     scale: number,
     shift: number,
     relu: number,
+    lo: number,
+    hi: number,
+    ws: number,
   ): void;
-  softmaxRows(x: number, y: number, rows: number, len: number): void;
+  softmaxRange(x: number, y: number, len: number, lo: number, hi: number, ws: number): void;
   packA(transA: number, M: number, K: number, a: number, lda: number, dst: number): void;
   packB(transB: number, K: number, N: number, b: number, ldb: number, dst: number): void;
   packedABytes(M: number, K: number): number;
@@ -274,6 +281,10 @@ export interface LstmDirection {
   reverse: boolean;
 }
 
+/** The exports that run an elementwise or row-wise kernel on part of its range (assembly/ranges.ts). */
+export type RangeExport =
+  'activationRange' | 'binaryRange' | 'channelAffineRange' | 'normRowsRange' | 'softmaxRange';
+
 /** The elementwise functions of `WasmKernels.activation`: gelu is the erf form, gelu-tanh the other. */
 export type Activation = 'sigmoid' | 'tanh' | 'gelu' | 'gelu-tanh' | 'relu';
 
@@ -302,8 +313,9 @@ interface ResolvedOperands {
 export type SgemmRunner = (args: Parameters<GemmExports['sgemm']>) => void;
 
 /**
- * The same for a call that splits over planes or channels: `depthwiseConv` or `pool2d` (a pool
- * writes each chunk's bounds into `loSlot`/`hiSlot`).
+ * The same for a call that splits over a range of planes, rows or elements (`depthwiseConv`,
+ * `pool2d`, the `…Range` exports): `args` hold the whole range [args[loSlot], args[hiSlot]), and a
+ * pool writes each chunk's bounds there instead.
  */
 export type PlaneRunner = (args: number[], loSlot: number, hiSlot: number, wsSlot: number) => void;
 
@@ -726,11 +738,22 @@ export class WasmKernels {
     back(Y, yp);
   }
 
-  /** Y[yOff…] = f(X[xOff…]) for n elements (assembly/activations.ts). */
-  activation(f: Activation, X: Float32Array, xOff: number, Y: Float32Array, yOff: number, n: number): void {
+  /**
+   * Y[yOff…] = f(X[xOff…]) for n elements (assembly/activations.ts). Every method from here to
+   * `softmax` takes an optional runner that splits its range (elements, rows or planes) over a pool.
+   */
+  activation(
+    f: Activation,
+    X: Float32Array,
+    xOff: number,
+    Y: Float32Array,
+    yOff: number,
+    n: number,
+    runner?: PlaneRunner,
+  ): void {
     if (n <= 0) return;
     const code = this.activationCodes[f];
-    this.rowwise(X, xOff, Y, yOff, n, (x, y) => this.exports.activation(code, x, y, n));
+    this.rowwise(X, xOff, Y, yOff, n, (x, y) => this.range('activationRange', [code, x, y, 0, n], runner));
   }
 
   /**
@@ -746,6 +769,7 @@ export class WasmKernels {
     scale: Float64Array,
     shift: Float64Array,
     relu: boolean,
+    runner?: PlaneRunner,
   ): void {
     const n = N * C * S;
     if (n <= 0) return;
@@ -757,7 +781,7 @@ export class WasmKernels {
       n,
       (x, y, p) => {
         this.float64At(p, scale.subarray(0, C), shift.subarray(0, C));
-        this.exports.channelAffine(x, y, N, C, S, p, p + C * 8, +relu);
+        this.range('channelAffineRange', [x, y, C, S, p, p + C * 8, +relu, 0, N * C], runner);
       },
       2 * C * 8,
     );
@@ -779,6 +803,7 @@ export class WasmKernels {
     aInner: 0 | 1,
     bOuter: number,
     bInner: 0 | 1,
+    runner?: PlaneRunner,
   ): void {
     if (outer <= 0 || inner <= 0) return;
     const extent = (stepOuter: number, stepInner: number) =>
@@ -792,7 +817,14 @@ export class WasmKernels {
     const a = this.place(A, 0, 1, na, na);
     const b = this.place(B, 0, 1, nb, nb);
     const { ptr: y, copyOut } = this.output(Y, 0, ny);
-    this.exports.binary2d(this.binaryCodes[op], a, b, y, outer, inner, aOuter, aInner, bOuter, bInner);
+    // One run splits by element, several by run (assembly/ranges.ts).
+    const units = outer === 1 ? inner : outer;
+    const code = this.binaryCodes[op];
+    this.range(
+      'binaryRange',
+      [code, a, b, y, outer, inner, aOuter, aInner, bOuter, bInner, 0, units],
+      runner,
+    );
     copyOut();
   }
 
@@ -808,6 +840,7 @@ export class WasmKernels {
     stats: { mean: Float64Array; invStd: Float64Array },
     scale: Float64Array,
     bias: Float64Array,
+    runner?: PlaneRunner,
   ): void {
     const n = rows * inner;
     if (n <= 0) return;
@@ -827,7 +860,7 @@ export class WasmKernels {
           bias.subarray(0, inner),
         );
         const [m, s, sc, b] = [p, p + rows * 8, p + 2 * rows * 8, p + (2 * rows + inner) * 8];
-        this.exports.normRows(x, y, rows, inner, m, s, sc, b);
+        this.range('normRowsRange', [x, y, inner, m, s, sc, b, 0, rows], runner);
       },
       (2 * rows + 2 * inner) * 8,
     );
@@ -860,9 +893,28 @@ export class WasmKernels {
   }
 
   /** Softmax of n / len rows of `len` floats at X[xOff…] into Y[yOff…]. */
-  softmax(X: Float32Array, xOff: number, Y: Float32Array, yOff: number, n: number, len: number): void {
+  softmax(
+    X: Float32Array,
+    xOff: number,
+    Y: Float32Array,
+    yOff: number,
+    n: number,
+    len: number,
+    runner?: PlaneRunner,
+  ): void {
     if (n <= 0 || len <= 0) return;
-    this.rowwise(X, xOff, Y, yOff, n, (x, y) => this.exports.softmaxRows(x, y, n / len, len));
+    this.rowwise(X, xOff, Y, yOff, n, (x, y) => this.range('softmaxRange', [x, y, len, 0, n / len], runner));
+  }
+
+  /**
+   * Calls a `…Range` export (assembly/ranges.ts) on its whole range — `args` end with the range's
+   * bounds; the thread's workspace follows — or hands it to `runner` to split.
+   */
+  private range(name: RangeExport, args: number[], runner: PlaneRunner | undefined): void {
+    const hi = args.length - 1;
+    args.push((this.workspace.data as Float32Array).byteOffset);
+    if (runner) runner(args, hi - 1, hi, hi + 1);
+    else (this.exports[name] as (...a: number[]) => void)(...args);
   }
 
   /**

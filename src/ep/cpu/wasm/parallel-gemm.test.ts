@@ -12,6 +12,7 @@ import {
   parallelPool2d,
   parallelSgemm,
   parallelSgemmWithPacked,
+  rangeRunner,
   splitC,
 } from './parallel-gemm.js';
 
@@ -220,6 +221,64 @@ describe('parallelSgemm', { skip }, () => {
           assert.deepEqual(pGot, pWant, `${kind} pool`);
         }
         assert.ok(2 * 64 * 60 * 61 * 9 >= PARALLEL_MIN_FLOPS, 'the depthwise case really splits');
+      });
+
+      it('splits the elementwise and row-wise kernels by range, equal to one thread', () => {
+        const next = rng(11);
+        let jobs = 0;
+        const split = (fn: Parameters<typeof rangeRunner>[2], grain = 1) => {
+          const runner = rangeRunner(pool, kernels, fn, 1e12, grain)!;
+          return (args: number[], lo: number, hi: number, ws: number) => {
+            jobs++;
+            runner(args, lo, hi, ws);
+          };
+        };
+        const heap = (n: number) => random(kernels, n, next, false);
+        const twice = (n: number, run: (Y: Float32Array, split: boolean) => void) => {
+          const [want, got] = [new Float32Array(n), new Float32Array(n)];
+          run(want, false);
+          run(got, true);
+          assert.deepEqual(got, want);
+        };
+        const n = 4097; // odd: the tail of the last chunk runs one element at a time
+        const X = heap(n);
+        for (const f of ['gelu', 'sigmoid', 'relu'] as const) {
+          twice(n, (Y, s) =>
+            kernels.activation(f, X, 0, Y, 0, n, s ? split('activationRange', 4) : undefined),
+          );
+        }
+        const [rows, len] = [37, 53];
+        const S = heap(rows * len);
+        twice(rows * len, (Y, s) =>
+          kernels.softmax(S, 0, Y, 0, rows * len, len, s ? split('softmaxRange') : undefined),
+        );
+        const stats = { mean: Float64Array.from(heap(rows)), invStd: Float64Array.from(heap(rows)) };
+        const [scale, bias] = [Float64Array.from(heap(len)), Float64Array.from(heap(len))];
+        twice(rows * len, (Y, s) =>
+          kernels.normRows(S, Y, rows, len, stats, scale, bias, s ? split('normRowsRange') : undefined),
+        );
+        const [N, C, P] = [3, 5, 67];
+        const I = heap(N * C * P);
+        const [a, b] = [Float64Array.from(heap(C)), Float64Array.from(heap(C))];
+        twice(N * C * P, (Y, s) =>
+          kernels.channelAffine(I, Y, N, C, P, a, b, true, s ? split('channelAffineRange') : undefined),
+        );
+        // One run (split by element), runs with a per-run operand, a repeated scalar.
+        const B = heap(n);
+        twice(n, (Y, s) =>
+          kernels.binary2d('sub', X, B, Y, 1, n, 0, 1, 0, 1, s ? split('binaryRange') : undefined),
+        );
+        twice(n, (Y, s) =>
+          kernels.binary2d('div', X, B, Y, 1, n, 0, 1, 0, 0, s ? split('binaryRange') : undefined),
+        );
+        twice(rows * len, (Y, s) =>
+          kernels.binary2d('mul', S, B, Y, rows, len, len, 1, 1, 0, s ? split('binaryRange') : undefined),
+        );
+        assert.equal(jobs, 9);
+        assert.equal(
+          rangeRunner(pool, createWasmKernels(new WasmMemoryAllocator())!, 'softmaxRange', 1e12),
+          undefined,
+        );
       });
 
       it('sees memory that grew after the workers started', () => {

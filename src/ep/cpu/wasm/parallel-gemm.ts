@@ -1,10 +1,12 @@
 /**
- * The WASM SIMD GEMM on the runtime's thread pool: `parallelSgemm` / `parallelSgemmWithPacked` /
+ * The WASM SIMD kernels on the runtime's thread pool. `parallelSgemm` / `parallelSgemmWithPacked` /
  * `parallelConvolve` take the arguments of `WasmKernels.sgemm` / `sgemmWithPacked` / `convolve` and
  * split C into row or column blocks
  * (multiples of the micro-tile, MR = 4 rows / NR = 8 columns, as packed operands require), which the
  * caller and the workers take from a shared counter. Each thread has its own workspace for its packed
- * blocks; the epilogue (bias, clip) is applied by whichever thread computes the block.
+ * blocks; the epilogue (bias, clip) is applied by whichever thread computes the block. Depthwise
+ * convolution and pooling split by plane; the elementwise and row-wise kernels (`rangeRunner`) by
+ * element, row or plane.
  *
  * Problems under PARALLEL_MIN_FLOPS run on the calling thread alone: waking a worker costs tens of
  * microseconds (measured in bench/threads.ts), more than such a product takes.
@@ -21,7 +23,6 @@ import {
   type ConvolveCall,
   type DepthwiseCall,
   type GemmEpilogue,
-  type GemmExports,
   type PackedWeights,
   type PoolCall,
   type PlaneRunner,
@@ -44,10 +45,13 @@ const IM2COL_COST = 24;
  */
 const CHUNKS_PER_THREAD = 2;
 /**
- * Chunks per thread when the operand every chunk shares is pre-packed (a convolution's or a Gemm's
- * weights), so that a chunk costs nothing extra: finer pieces leave less for the last thread to
- * finish alone (at 2 threads ResNet-50's caller waited ~60 ms per run on its worker with two).
+ * When the operand every chunk shares is pre-packed (a convolution's or a Gemm's weights), a chunk
+ * costs nothing extra, so chunks are sized by work instead: about this many FLOPs (~0.1 ms of one
+ * thread), at least FINE_CHUNKS_PER_THREAD per thread. The last chunk to finish is what the other
+ * threads wait for: at 2 threads ResNet-50's caller waited ~60 ms per run with 2 chunks per thread,
+ * ~10 ms with 6 (before the pool spun, too), 5–8 ms with chunks of this size.
  */
+const CHUNK_FLOPS = 4e6;
 const FINE_CHUNKS_PER_THREAD = 6;
 // Argument positions in GemmExports.sgemm.
 const I0 = 15;
@@ -57,10 +61,19 @@ const J1 = 18;
 const WS = 24;
 const IM2COL = 25;
 
-// Export indices in the pool (exportNames below).
+/** The exports a pool may call; `parallelFor` takes their index here. */
+const POOL_EXPORTS = [
+  'sgemm',
+  'depthwiseConv',
+  'pool2d',
+  'activationRange',
+  'binaryRange',
+  'channelAffineRange',
+  'normRowsRange',
+  'softmaxRange',
+] as const;
+type SplitExport = Exclude<(typeof POOL_EXPORTS)[number], 'sgemm'>;
 const SGEMM = 0;
-const DEPTHWISE = 1;
-const POOL = 2;
 
 const kernelsOf = new WeakMap<ThreadPool, WasmKernels>();
 
@@ -79,7 +92,7 @@ export function createGemmThreadPool(
     threads,
     module: kernels.module,
     allocator: kernels.allocator,
-    exportNames: ['sgemm', 'depthwiseConv', 'pool2d'],
+    exportNames: POOL_EXPORTS,
     workspaceBytes: kernels.exports.WORKSPACE_BYTES.value as number,
     host,
     timeoutMs,
@@ -166,7 +179,11 @@ export function splitC(
   const byRows = 2 * rows * N * K + K * ((packedB ? 0 : bCost * cpt * N) + (packedA ? 0 : PACK_COST * rows));
   const byCols = 2 * M * cols * K + K * ((packedA ? 0 : PACK_COST * cpt * M) + (packedB ? 0 : bCost * cols));
   const rowSplit = byRows < byCols;
-  const chunks = threads * ((rowSplit ? packedB : packedA) ? FINE_CHUNKS_PER_THREAD : cpt);
+  const free = rowSplit ? packedB : packedA;
+  const units = rowSplit ? Math.ceil(M / MR) : Math.ceil(N / NR);
+  const chunks = free
+    ? Math.min(units, Math.max(threads * FINE_CHUNKS_PER_THREAD, Math.ceil((2 * M * N * K) / CHUNK_FLOPS)))
+    : threads * cpt;
   return rowSplit
     ? { begin: 0, end: M, grain: MR, chunks, loSlot: I0, hiSlot: I1, wsSlot: WS }
     : { begin: 0, end: N, grain: NR, chunks, loSlot: J0, hiSlot: J1, wsSlot: WS };
@@ -247,30 +264,38 @@ export function parallelConvolve(pool: ThreadPool | undefined, call: ConvolveCal
 }
 
 /**
- * A runner that splits a call by planes (channels) over `pool`, one plane's rows on one thread; with
- * no pool, or under PARALLEL_MIN_FLOPS of work, undefined or the calling thread alone.
+ * A runner that splits a call of `fn` on `k` over its range (planes, rows or elements, in whole
+ * `grain`s) on `pool`; with no pool (or one on other kernels), or under PARALLEL_MIN_FLOPS of `work` (FLOPs, or their equivalent in
+ * time), undefined or the calling thread alone.
  */
-function planeRunner(
+export function rangeRunner(
   pool: ThreadPool | undefined,
   k: WasmKernels,
-  fn: typeof DEPTHWISE | typeof POOL,
-  planes: number,
-  flops: number,
+  fn: SplitExport,
+  work: number,
+  grain = 1,
 ): PlaneRunner | undefined {
-  if (!pool || pool.size <= 1) return undefined;
+  // A pool runs on its own kernels' memory: calls on other kernels stay on this thread.
+  if (!pool || pool.size <= 1 || kernelsOf.get(pool) !== k) return undefined;
   return (args, loSlot, hiSlot, wsSlot) => {
     const threads = 1 + pool.readyWorkers;
-    if (threads === 1 || flops < PARALLEL_MIN_FLOPS) {
-      if (fn === DEPTHWISE) k.exports.depthwiseConv(...(args as Parameters<GemmExports['depthwiseConv']>));
-      else k.exports.pool2d(...(args as Parameters<GemmExports['pool2d']>));
+    if (threads === 1 || work < PARALLEL_MIN_FLOPS) {
+      (k.exports[fn] as (...a: number[]) => void)(...args);
       return;
     }
-    const chunks = threads * CHUNKS_PER_THREAD;
     pool.parallelFor(
-      fn,
+      POOL_EXPORTS.indexOf(fn),
       args,
-      { begin: 0, end: planes, grain: 1, chunks, loSlot, hiSlot, wsSlot },
-      flops / 1e6,
+      {
+        begin: args[loSlot],
+        end: args[hiSlot],
+        grain,
+        chunks: threads * CHUNKS_PER_THREAD,
+        loSlot,
+        hiSlot,
+        wsSlot,
+      },
+      work / 1e6,
     );
   };
 }
@@ -279,12 +304,12 @@ function planeRunner(
 export function parallelDepthwise(pool: ThreadPool | undefined, call: DepthwiseCall): void {
   const k = kernelsFor(pool);
   const { C, oh, ow, kh, kw } = call.geo;
-  k.depthwise(call, planeRunner(pool, k, DEPTHWISE, C, 2 * C * oh * ow * kh * kw));
+  k.depthwise(call, rangeRunner(pool, k, 'depthwiseConv', 2 * C * oh * ow * kh * kw));
 }
 
 /** `WasmKernels.pool2d` on `pool`'s threads, split by plane. */
 export function parallelPool2d(pool: ThreadPool | undefined, call: PoolCall): void {
   const k = kernelsFor(pool);
   const { C, oh, ow, kh, kw } = call.geo;
-  k.pool2d(call, planeRunner(pool, k, POOL, C, C * oh * ow * kh * kw));
+  k.pool2d(call, rangeRunner(pool, k, 'pool2d', C * oh * ow * kh * kw));
 }

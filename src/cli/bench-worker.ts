@@ -1,6 +1,6 @@
 /**
  * One benchmark measurement in a fresh process (so load time and peak RSS belong to one engine and
- * one model): loads the model in the named engine, warms up, times `runs` runs, writes the outputs as
+ * one model): loads the model in the named engine, warms up, times its runs, writes the outputs as
  * float64 to a file for cross-engine comparison, and prints a JSON line with the figures.
  * Started by `onyx bench`; not a user command. Engines other than Onyx are the devDependencies
  * onnxruntime-node and onnxruntime-web, loaded only here.
@@ -20,8 +20,12 @@ export interface WorkerJob {
   engine: 'onyx' | 'ort-node' | 'ort-web';
   model: string;
   threads: number;
+  /** Warm-up: at least this many runs, and until `warmupMs` have passed. */
   warmup: number;
+  warmupMs: number;
+  /** Timed: at least this many runs, and more (up to MAX_RUNS) until `minMs` have been timed. */
   runs: number;
+  minMs: number;
   feeds: FeedSpec[];
   outFile: string;
   profile: boolean;
@@ -34,6 +38,9 @@ export interface WorkerResult {
   outputs: { name: string; count: number }[];
   profile?: { op: string; ms: number; count: number }[];
 }
+
+/** The most timed runs a measurement takes to fill `minMs`. */
+const MAX_RUNS = 200;
 
 const ARRAYS: Partial<Record<TensorType, { new (b: ArrayBuffer): ArrayLike<unknown> }>> = {
   float32: Float32Array,
@@ -100,13 +107,22 @@ async function main(): Promise<void> {
       f.dims,
     );
   }
+  // Warm up by count and by time: a few-millisecond model needs many runs before V8 has optimized
+  // its JavaScript and tiered up its WebAssembly, which one run of a large model already gives.
+  const warmStart = performance.now();
   let outputs = await session.run(feeds);
-  for (let i = 1; i < job.warmup; i++) outputs = await session.run(feeds);
+  let warmed = 1;
+  while (warmed < job.warmup || performance.now() - warmStart < job.warmupMs) {
+    outputs = await session.run(feeds);
+    warmed++;
+  }
   const timesMs: number[] = [];
-  for (let i = 0; i < job.runs; i++) {
+  let timed = 0;
+  while (timesMs.length < job.runs || (timed < job.minMs && timesMs.length < MAX_RUNS)) {
     const s = performance.now();
     outputs = await session.run(feeds);
     timesMs.push(performance.now() - s);
+    timed += timesMs[timesMs.length - 1];
   }
   const names = Object.keys(outputs).sort();
   const flat: number[] = [];
@@ -126,7 +142,7 @@ async function main(): Promise<void> {
     const byOp = new Map<string, { ms: number; count: number }>();
     for (const e of events) {
       const s = byOp.get(e.args.op_name) ?? { ms: 0, count: 0 };
-      s.ms += e.dur / 1000 / (job.runs + job.warmup);
+      s.ms += e.dur / 1000 / (timesMs.length + warmed);
       s.count++;
       byOp.set(e.args.op_name, s);
     }

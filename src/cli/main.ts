@@ -65,8 +65,10 @@ const COMMANDS: Record<string, Command> = {
     options: {
       threads: { type: 'string' },
       runs: { type: 'string' },
+      'min-ms': { type: 'string' },
       rounds: { type: 'string' },
       warmup: { type: 'string' },
+      'warmup-ms': { type: 'string' },
       engines: { type: 'string' },
       dim: { type: 'string', multiple: true },
       profile: { type: 'boolean' },

@@ -15,12 +15,16 @@ import { EXIT, UsageError } from '../exit-codes.js';
 import { prng } from '../inputs.js';
 import { table } from '../format.js';
 
-export const help = `onyx bench MODEL... [--threads 1,2] [--runs N] [--rounds N] [--warmup N]
-                  [--engines onyx,ort-web,ort-node] [--dim NAME=N]... [--profile] [--suite] [--write FILE]
+export const help = `onyx bench MODEL... [--threads 1,2] [--runs N] [--min-ms MS] [--rounds N] [--warmup N]
+                  [--warmup-ms MS] [--engines onyx,ort-web,ort-node] [--dim NAME=N]... [--profile] [--suite]
+                  [--write FILE]
 
 Times each model in Onyx and, side by side, onnxruntime-web (WASM) and onnxruntime-node (native): median and
 p90 latency, session load time, peak RSS, and the largest output difference from onnxruntime-node.
 Every measurement runs in a fresh process with the same seeded inputs and thread count.
+  --warmup N     warm-up runs: at least N (default 2), and until --warmup-ms have passed (default 500)
+  --runs N       timed runs: at least N (default 10), and more, up to 200, until --min-ms have been
+                 timed (default 1000), as onnxruntime_perf_test runs for a duration
   --rounds N     measure every engine N times, taking turns, and pool the runs (default 1)
   --suite        the benchmark set: ../shared light/ models plus bench/models/*.onnx
   --profile      also print Onyx's top ops by time
@@ -130,8 +134,10 @@ export async function bench(
   o: {
     threads?: string;
     runs?: string;
+    'min-ms'?: string;
     rounds?: string;
     warmup?: string;
+    'warmup-ms'?: string;
     engines?: string;
     dim?: string[];
     profile?: boolean;
@@ -145,6 +151,12 @@ export async function bench(
   const engines = (o.engines ?? 'onyx,ort-web,ort-node').split(',') as WorkerJob['engine'][];
   const runs = Number(o.runs ?? 10);
   const warmup = Number(o.warmup ?? 2);
+  const minMs = Number(o['min-ms'] ?? 1000);
+  const warmupMs = Number(o['warmup-ms'] ?? 500);
+  for (const [flag, v] of Object.entries({ runs, warmup, 'min-ms': minMs, 'warmup-ms': warmupMs })) {
+    if (!Number.isFinite(v) || v < 0)
+      throw new UsageError(`--${flag} must be a non-negative number, got ${v}`);
+  }
   const userDims = Object.fromEntries((o.dim ?? []).map((d) => d.split('=')).map(([k, v]) => [k, Number(v)]));
   const rows: Row[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'onyx-bench-'));
@@ -179,7 +191,9 @@ export async function bench(
               model,
               threads: t,
               warmup,
+              warmupMs,
               runs,
+              minMs,
               feeds,
               outFile,
               profile: !!o.profile && engine === 'onyx' && round === 1,
@@ -219,10 +233,13 @@ export async function bench(
         );
     }
   }
-  const report = render(rows, threads, engines, runs, warmup);
+  const report = render(rows, threads, engines);
   console.log(`\n${report}`);
   if (o.write)
-    writeFileSync(o.write, `# Benchmark results\n\n${reportHeader(runs, warmup, rounds)}\n\n${report}\n`);
+    writeFileSync(
+      o.write,
+      `# Benchmark results\n\n${reportHeader({ runs, minMs, warmup, warmupMs, rounds })}\n\n${report}\n`,
+    );
   return rows.some((r) => r.error && r.engine === 'onyx') ? EXIT.FAILED : EXIT.OK;
 }
 
@@ -239,7 +256,13 @@ export function pooled(rs: readonly WorkerResult[]): WorkerResult {
   };
 }
 
-function reportHeader(runs: number, warmup: number, rounds: number): string {
+function reportHeader(o: {
+  runs: number;
+  minMs: number;
+  warmup: number;
+  warmupMs: number;
+  rounds: number;
+}): string {
   const cpu = (() => {
     try {
       return /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
@@ -249,16 +272,15 @@ function reportHeader(runs: number, warmup: number, rounds: number): string {
   })();
   return [
     `Measured ${new Date().toISOString().slice(0, 10)} on ${cpu}, Node ${process.version}, by \`npm run bench\``,
-    `(\`onyx bench --suite\`). Each cell: median of ${rounds} round(s) × ${runs} runs, each round after ${warmup} warm-up`,
-    'run(s) in a fresh process per engine × model × thread count, the engines taking turns round by round, with',
+    `(\`onyx bench --suite\`). Each cell: the median of ${o.rounds} round(s), each a fresh process per engine × model ×`,
+    `thread count that warms up for at least ${o.warmup} run(s) and ${o.warmupMs} ms, then times at least ${o.runs} runs and`,
+    `${o.minMs} ms (at most 200 runs); the engines take turns round by round, with`,
     "identical seeded inputs; load time and peak RSS are the median round's. Ratios are Onyx ÷ the other engine",
     '(lower is better for Onyx). max |Δ| is the largest absolute output difference from onnxruntime-node.',
   ].join('\n');
 }
 
-function render(rows: Row[], threads: number[], engines: string[], runs: number, warmup: number): string {
-  void runs;
-  void warmup;
+function render(rows: Row[], threads: number[], engines: string[]): string {
   const lines: string[] = [];
   for (const t of threads) {
     const header = [

@@ -7,6 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { InferenceSession, Tensor, type TensorType } from '../index.js';
+import { timeRuns } from './bench-timing.js';
 import { tensorValues } from './format.js';
 
 export interface FeedSpec {
@@ -20,10 +21,9 @@ export interface WorkerJob {
   engine: 'onyx' | 'ort-node' | 'ort-web';
   model: string;
   threads: number;
-  /** Warm-up: at least this many runs, and until `warmupMs` have passed. */
+  /** As bench-timing.ts's TimingPlan, with MAX_RUNS. */
   warmup: number;
   warmupMs: number;
-  /** Timed: at least this many runs, and more (up to MAX_RUNS) until `minMs` have been timed. */
   runs: number;
   minMs: number;
   feeds: FeedSpec[];
@@ -107,23 +107,14 @@ async function main(): Promise<void> {
       f.dims,
     );
   }
-  // Warm up by count and by time: a few-millisecond model needs many runs before V8 has optimized
-  // its JavaScript and tiered up its WebAssembly, which one run of a large model already gives.
-  const warmStart = performance.now();
-  let outputs = await session.run(feeds);
-  let warmed = 1;
-  while (warmed < job.warmup || performance.now() - warmStart < job.warmupMs) {
-    outputs = await session.run(feeds);
-    warmed++;
-  }
-  const timesMs: number[] = [];
-  let timed = 0;
-  while (timesMs.length < job.runs || (timed < job.minMs && timesMs.length < MAX_RUNS)) {
-    const s = performance.now();
-    outputs = await session.run(feeds);
-    timesMs.push(performance.now() - s);
-    timed += timesMs[timesMs.length - 1];
-  }
+  const {
+    warmed,
+    timesMs,
+    last: outputs,
+  } = await timeRuns(() => session.run(feeds), {
+    ...job,
+    maxRuns: MAX_RUNS,
+  });
   const names = Object.keys(outputs).sort();
   const flat: number[] = [];
   const summary = names.map((name) => {

@@ -21,3 +21,11 @@ it('rejects a round count that is not a positive integer', async () => {
   await assert.rejects(() => bench(['model.onnx'], { rounds: '0' }), UsageError);
   await assert.rejects(() => bench(['model.onnx'], { rounds: '1.5' }), /--rounds must be a positive integer/);
 });
+
+it('rejects a negative or non-numeric run count or duration', async () => {
+  await assert.rejects(
+    () => bench(['model.onnx'], { 'min-ms': '-1' }),
+    /--min-ms must be a non-negative number/,
+  );
+  await assert.rejects(() => bench(['model.onnx'], { runs: 'x' }), /--runs must be a non-negative number/);
+});

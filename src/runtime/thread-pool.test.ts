@@ -90,6 +90,44 @@ async function makePool(threads: number, host: ThreadHost = nodeThreadHost, time
 }
 
 describe('ThreadPool', () => {
+  it('starts its workers at the first job, not at creation; a worker that cannot start breaks it', async () => {
+    const started: number[] = [];
+    const failing: ThreadHost = {
+      ...nodeThreadHost,
+      startWorker() {
+        started.push(started.length);
+        throw new Error('no threads here');
+      },
+    };
+    const pool = new ThreadPool({
+      threads: 3,
+      module: await modulePromise,
+      allocator: new WasmMemoryAllocator(),
+      exportNames: ['fill'],
+      workspaceBytes: 64,
+      host: failing,
+    });
+    assert.deepEqual(started, [], 'creating the pool starts no worker');
+    const broken = (e: unknown) =>
+      e instanceof OnyxError && /a worker could not start \(Error: no threads here\)/.test(e.message);
+    assert.throws(() => pool.readyWorkers, broken);
+    assert.deepEqual(started, [0], 'tried once');
+    assert.throws(
+      () =>
+        pool.parallelFor(0, [0, 0, 0], {
+          begin: 0,
+          end: 1,
+          grain: 1,
+          chunks: 1,
+          loSlot: 0,
+          hiSlot: 1,
+          wsSlot: 2,
+        }),
+      broken,
+    );
+    assert.equal(pool.isClosed, true);
+  });
+
   for (const threads of [1, 2, 3]) {
     it(`covers the range exactly once with ${threads} thread(s), any chunking`, async () => {
       const { pool, out, run } = await makePool(threads);

@@ -24,8 +24,8 @@
  * and breaks the pool, and as a last resort every wait has a generous deadline.
  *
  * Starting workers and the blocking wait sit behind a `ThreadHost` (platform/node-worker.ts for
- * Node's worker_threads). Workers start in the background: a job uses the workers that are ready, so
- * creating a pool never delays session creation.
+ * Node's worker_threads). Workers start at the pool's first job, in the background: a job uses the
+ * workers that are ready, so neither creating a pool nor its first job waits for them.
  */
 import { OnyxError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
@@ -230,6 +230,8 @@ export class ThreadPool {
   private readonly timeoutMs: number;
   private readonly allocator: WasmMemoryAllocator;
   private broken: OnyxError | undefined;
+  /** Starts the workers; set until the first job (see `start`). */
+  private unstarted: (() => void) | undefined;
   private closed = false;
   /** Holders that will `release()` the pool (sessions sharing it); the creator is the first. */
   private holders = 1;
@@ -259,7 +261,7 @@ export class ThreadPool {
     });
     const workspace = (): Tensor => allocator.alloc('float32', [Math.ceil(workspaceBytes / 4)]);
     this.callerWorkspace = workspace();
-    try {
+    this.unstarted = () => {
       for (let index = 0; index < threads - 1; index++) {
         const ws = workspace();
         const init = {
@@ -274,14 +276,37 @@ export class ThreadPool {
         w.handle.onExit((reason) => (w.exited = reason));
         this.workers.push(w);
       }
+    };
+  }
+
+  /**
+   * Starts the workers, once. Not at creation but at the first job (or the first `readyWorkers`,
+   * which every job asks first): a worker's bootstrap takes its core for tens of milliseconds, and
+   * while a session loads, V8's background compilers need it — on 2 cores, starting them at creation
+   * made loading a model ~45 ms slower (measured). Throws, breaking the pool, if one cannot start.
+   */
+  private start(): void {
+    const start = this.unstarted;
+    if (!start) return;
+    this.unstarted = undefined;
+    try {
+      start();
     } catch (e) {
+      this.broken = new OnyxError(
+        'RUNTIME_ERROR',
+        `thread pool failed: a worker could not start (${String(e)}); use intraOpNumThreads: 1`,
+        {},
+        { cause: e },
+      );
       void this.close();
-      throw e;
+      throw this.broken;
     }
   }
 
-  /** Workers that have started and can take part in a job now. */
+  /** Workers that have started and can take part in a job now (starting them, the first time). */
   get readyWorkers(): number {
+    if (this.broken) throw this.broken;
+    this.start();
     let n = 0;
     for (let i = 0; i < this.workers.length; i++) if (this.usable(i)) n++;
     return n;
@@ -296,6 +321,7 @@ export class ThreadPool {
     if (this.broken) throw this.broken;
     if (this.closed) throw new OnyxError('RUNTIME_ERROR', 'the thread pool was closed');
     if (args.length > MAX_ARGS) throw new OnyxError('INVALID_ARGUMENT', `at most ${MAX_ARGS} arguments`);
+    this.start();
     const { ctl } = this;
     const dead = this.deadWorker();
     if (dead >= 0) this.fail(dead, '');

@@ -172,15 +172,17 @@ export async function bench(
     const { inputs } = await inspectModel(model);
     const dims = { ...SUITE_DIMS, ...(SUITE_OVERRIDES[basename(model)] ?? {}), ...userDims };
     const feeds = writeFeeds(inputs, dims, dir);
-    for (const t of threads) {
-      const outFiles: Record<string, string> = {};
-      const results = new Map<string, WorkerResult[]>();
-      const errors = new Map<string, string>();
-      // Engines take turns, round after round, so that each samples the same quiet and busy spells
-      // of a shared machine; a cell pools the runs of every round.
-      for (let round = 1; round <= rounds; round++) {
+    const outFiles: Record<string, string> = {};
+    const results = new Map<string, WorkerResult[]>();
+    const errors = new Map<string, string>();
+    const key = (t: number, engine: string) => `${t}/${engine}`;
+    // Engines and thread counts take turns, round after round, so that each samples the same quiet
+    // and busy spells of a shared machine (and 2-thread speedups compare like with like); a cell
+    // pools the runs of every round.
+    for (let round = 1; round <= rounds; round++) {
+      for (const t of threads) {
         for (const engine of engines) {
-          if (errors.has(engine)) continue;
+          if (errors.has(key(t, engine))) continue;
           step++;
           const of = rounds > 1 ? ` round ${round}/${rounds}` : '';
           process.stderr.write(`[${step}/${total}] ${basename(model)} ${engine} threads=${t}${of} … `);
@@ -198,27 +200,26 @@ export async function bench(
               outFile,
               profile: !!o.profile && engine === 'onyx' && round === 1,
             });
-            results.set(engine, [...(results.get(engine) ?? []), result]);
-            outFiles[engine] = outFile;
+            results.set(key(t, engine), [...(results.get(key(t, engine)) ?? []), result]);
+            outFiles[key(t, engine)] = outFile;
             process.stderr.write(`median ${median(result.timesMs).toFixed(1)} ms\n`);
           } catch (e) {
-            errors.set(engine, (e as Error).message);
+            errors.set(key(t, engine), (e as Error).message);
             process.stderr.write(`failed: ${(e as Error).message}\n`);
           }
         }
       }
+    }
+    for (const t of threads) {
+      const reference = outFiles[key(t, 'ort-node')];
       for (const engine of engines) {
         const row: Row = { model: basename(model, '.onnx'), threads: t, engine };
-        const rs = results.get(engine);
+        const rs = results.get(key(t, engine));
         if (rs) row.result = pooled(rs);
-        else row.error = errors.get(engine);
+        else row.error = errors.get(key(t, engine));
+        const out = outFiles[key(t, engine)];
+        if (row.result && reference && out) row.maxDiff = maxDiff(out, reference);
         rows.push(row);
-      }
-      const reference = outFiles['ort-node'];
-      for (const r of rows.filter(
-        (x) => x.model === basename(model, '.onnx') && x.threads === t && x.result,
-      )) {
-        if (reference && outFiles[r.engine]) r.maxDiff = maxDiff(outFiles[r.engine], reference);
       }
     }
     if (o.profile) {
@@ -274,29 +275,34 @@ function reportHeader(o: {
     `Measured ${new Date().toISOString().slice(0, 10)} on ${cpu}, Node ${process.version}, by \`npm run bench\``,
     `(\`onyx bench --suite\`). Each cell: the median of ${o.rounds} round(s), each a fresh process per engine × model ×`,
     `thread count that warms up for at least ${o.warmup} run(s) and ${o.warmupMs} ms, then times at least ${o.runs} runs and`,
-    `${o.minMs} ms (at most 200 runs); the engines take turns round by round, with`,
-    "identical seeded inputs; load time and peak RSS are the median round's. Ratios are Onyx ÷ the other engine",
-    '(lower is better for Onyx). max |Δ| is the largest absolute output difference from onnxruntime-node.',
+    `${o.minMs} ms (at most 200 runs); engines and thread counts take turns round by round, with identical seeded`,
+    "inputs; load time and peak RSS are the median round's. Ratios are Onyx ÷ the other engine (lower is better",
+    'for Onyx); speedup × is an engine’s 1-thread median ÷ its median here. max |Δ| is the largest absolute output',
+    'difference from onnxruntime-node.',
   ].join('\n');
 }
 
 function render(rows: Row[], threads: number[], engines: string[]): string {
   const lines: string[] = [];
   for (const t of threads) {
+    // At more than one thread, each engine's speedup over its own 1-thread median.
+    const scaled = t > 1 && threads.includes(1) ? engines : [];
     const header = [
       'model',
       ...engines.flatMap((e) => [`${e} median ms`, `${e} p90`]),
       'onyx/ort-web',
       'onyx/ort-node',
+      ...scaled.map((e) => `${e} speedup ×`),
       'load ms (onyx/ort-node)',
       'peak RSS MB (onyx/ort-node)',
       'max |Δ| onyx',
     ];
     const body: string[][] = [];
     for (const model of [...new Set(rows.map((r) => r.model))]) {
-      const get = (e: string) => rows.find((r) => r.model === model && r.threads === t && r.engine === e);
-      const med = (e: string) => (get(e)?.result ? median(get(e)!.result!.timesMs) : NaN);
-      const cell = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '—');
+      const get = (e: string, at = t) =>
+        rows.find((r) => r.model === model && r.threads === at && r.engine === e);
+      const med = (e: string, at = t) => (get(e, at)?.result ? median(get(e, at)!.result!.timesMs) : NaN);
+      const cell = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
       const onyx = get('onyx');
       body.push([
         model,
@@ -305,8 +311,9 @@ function render(rows: Row[], threads: number[], engines: string[]): string {
             ? [cell(med(e)), cell(p90(get(e)!.result!.timesMs))]
             : [get(e)?.error ? 'error' : '—', '—'],
         ),
-        cell(med('onyx') / med('ort-web')),
-        cell(med('onyx') / med('ort-node')),
+        cell(med('onyx') / med('ort-web'), 2),
+        cell(med('onyx') / med('ort-node'), 2),
+        ...scaled.map((e) => cell(med(e, 1) / med(e), 2)),
         `${cell(onyx?.result?.loadMs ?? NaN)} / ${cell(get('ort-node')?.result?.loadMs ?? NaN)}`,
         `${cell((onyx?.result?.maxRssBytes ?? NaN) / 2 ** 20)} / ${cell((get('ort-node')?.result?.maxRssBytes ?? NaN) / 2 ** 20)}`,
         onyx?.maxDiff !== undefined ? onyx.maxDiff.toExponential(2) : '—',

@@ -10,6 +10,7 @@ import {
   newFloat32Array,
   newStorage,
   pooledStorageBytes,
+  poisonUninitialized,
   recycle,
   releaseStorage,
   releaseUnheld,
@@ -35,6 +36,49 @@ describe('storage pool', () => {
       'zeroed',
     );
     assert.equal(pooledStorageBytes(), 0);
+  });
+
+  it('skips zeroing storage a kernel overwrites whole, and poisons it with NaN in tests', () => {
+    const before = poisonUninitialized(false);
+    try {
+      clearStoragePool();
+      const arena = new WasmMemoryAllocator(1);
+      for (const where of ['heap', 'arena'] as const) {
+        useSharedArena(where === 'arena' ? arena : undefined);
+        const lease = new Lease();
+        const n = BIG / 4;
+        const a = withLease(lease, () => newFloat32Array(n));
+        a.fill(7);
+        releaseStorage(a, lease);
+        const b = withLease(lease, () => newFloat32Array(n, false));
+        assert.equal(b.byteOffset, a.byteOffset, `${where}: the dead storage comes back`);
+        assert.ok(
+          b.every((v) => v === 7),
+          `${where}: not zeroed`,
+        );
+        releaseStorage(b, lease);
+        poisonUninitialized(true);
+        const c = withLease(lease, () => newFloat32Array(n, false));
+        assert.ok(
+          c.every((v) => Number.isNaN(v)),
+          `${where}: poisoned`,
+        );
+        assert.ok(
+          new Float32Array(newStorage(64, false)).every((v) => Number.isNaN(v)),
+          'outside a run too',
+        );
+        releaseStorage(c, lease);
+        assert.ok(
+          withLease(lease, () => newFloat32Array(n)).every((v) => v === 0),
+          `${where}: zeroed`,
+        );
+        poisonUninitialized(false);
+        closeLease(lease);
+      }
+    } finally {
+      useSharedArena(undefined);
+      poisonUninitialized(before);
+    }
   });
 
   it('never takes storage made outside a run, by another run, after the run, or too small', () => {

@@ -16,8 +16,13 @@
  * the same open lease is taken. A run's lease closes when it ends, so its outputs, handed to the
  * caller (as exact-length copies when their storage was a longer pooled buffer, see `exactData`),
  * are never recycled; nor is storage made outside a run (initializers, constant folding, user
- * feeds). The part of a recycled buffer a request asks for is zeroed, as fresh storage is.
+ * feeds). The part of a recycled buffer a request asks for is zeroed, as fresh storage is — unless
+ * the kernel asks for storage it will overwrite whole (`zeroed = false`): then the zeroing pass, a
+ * write of every byte the kernel writes again (~10 ms per DenseNet-121 run), is skipped. Tests run
+ * with `poisonUninitialized(true)`, which fills such storage with NaN bytes instead, so that a
+ * kernel that reads or leaves any element of it shows.
  */
+import { envVar } from './env-var.js';
 
 /** One run's claim on the storage its kernels create. */
 export class Lease {
@@ -35,8 +40,8 @@ export class Lease {
  * run's outputs are copied out to the heap first (`exactData`).
  */
 export interface SharedArena {
-  /** A zero-filled view of n floats over a block of its own. */
-  allocFloat32(n: number): Float32Array;
+  /** A view of n floats over a block of its own, zero-filled unless `zeroed` is false. */
+  allocFloat32(n: number, zeroed?: boolean): Float32Array;
   /** The live block a view of the arena's memory lies in; undefined for other views. */
   blockOf(view: ArrayBufferView): object | undefined;
   releaseBlock(block: object): void;
@@ -60,6 +65,17 @@ const CLASSES_PER_DOUBLING = 8;
 export const REUSE_CLASSES = 4;
 
 let active: Lease | undefined;
+let poison = envVar('ONYX_POISON_UNINITIALIZED') === '1';
+
+/**
+ * Fills storage asked for with `zeroed = false` with 0xFF bytes (NaN floats), for tests (also on when
+ * ONYX_POISON_UNINITIALIZED=1 at load, as `npm test` sets it); returns the previous setting.
+ */
+export function poisonUninitialized(on: boolean): boolean {
+  const was = poison;
+  poison = on;
+  return was;
+}
 const leaseOf = new WeakMap<ArrayBuffer, Lease>();
 /** Free buffers by size class. */
 const free = new Map<number, ArrayBuffer[]>();
@@ -89,39 +105,45 @@ export function withLease<T>(lease: Lease, fn: () => T): T {
 }
 
 /**
- * Zero-filled storage of at least `bytes`: inside a run, leased and rounded up to its size class
- * (recycled when a free buffer fits); outside a run, fresh and exactly `bytes` long.
+ * Storage of at least `bytes`, zero-filled (unless `zeroed` is false: the caller overwrites all
+ * `bytes`): inside a run, leased and rounded up to its size class (recycled when a free buffer
+ * fits); outside a run, fresh and exactly `bytes` long.
  */
-export function newStorage(bytes: number): ArrayBuffer {
+export function newStorage(bytes: number, zeroed = true): ArrayBuffer {
   const lease = active;
-  if (!lease?.open || bytes < MIN_POOLED_BYTES) return new ArrayBuffer(bytes);
-  const c = classOf(bytes);
   let buffer: ArrayBuffer | undefined;
-  for (let k = c; k <= c + REUSE_CLASSES && !buffer; k++) buffer = free.get(k)?.pop();
-  if (buffer) {
-    pooledBytes -= buffer.byteLength;
-    new Uint8Array(buffer, 0, bytes).fill(0);
-  } else {
-    buffer = new ArrayBuffer(classBytes(c));
+  if (!lease?.open || bytes < MIN_POOLED_BYTES) buffer = new ArrayBuffer(bytes);
+  else {
+    const c = classOf(bytes);
+    for (let k = c; k <= c + REUSE_CLASSES && !buffer; k++) buffer = free.get(k)?.pop();
+    if (buffer) {
+      pooledBytes -= buffer.byteLength;
+      if (zeroed) new Uint8Array(buffer, 0, bytes).fill(0);
+    } else {
+      buffer = new ArrayBuffer(classBytes(c));
+    }
+    leaseOf.set(buffer, lease);
   }
-  leaseOf.set(buffer, lease);
+  if (!zeroed && poison) new Uint8Array(buffer, 0, bytes).fill(0xff);
   return buffer;
 }
 
 /**
- * Zero-filled float32 storage for n elements: inside a run, from the shared arena when there is one
- * (and the size is worth a block), else from `newStorage`.
+ * Float32 storage for n elements, zero-filled unless `zeroed` is false (the caller overwrites all n):
+ * inside a run, from the shared arena when there is one (and the size is worth a block), else from
+ * `newStorage`.
  */
-export function newFloat32Array(n: number): Float32Array {
+export function newFloat32Array(n: number, zeroed = true): Float32Array {
   const lease = active;
   if (arena && lease?.open && n * 4 >= MIN_POOLED_BYTES) {
-    const data = arena.allocFloat32(n);
+    const data = arena.allocFloat32(n, zeroed);
+    if (!zeroed && poison) new Uint8Array(data.buffer, data.byteOffset, n * 4).fill(0xff);
     const block = arena.blockOf(data)!;
     lease.blocks.add(block);
     lease.fresh.push(block);
     return data;
   }
-  return new Float32Array(newStorage(n * 4), 0, n);
+  return new Float32Array(newStorage(n * 4, zeroed), 0, n);
 }
 
 /**

@@ -174,13 +174,17 @@ export function allDTypes(): readonly DTypeInfo[] {
   return TABLE;
 }
 
-/** Allocates zero-filled storage for `n` elements of `type`. */
-export function allocData(type: TensorType, n: number): TensorData {
+/**
+ * Allocates storage for `n` elements of `type`, zero-filled unless `zeroed` is false (for a kernel
+ * that writes every element; see core/buffer-pool.ts).
+ */
+export function allocData(type: TensorType, n: number, zeroed = true): TensorData {
   const t = dtypeInfo(type);
   if (t.arrayType === Array) return new Array<string>(n).fill('');
   const Ctor = t.arrayType as Float32ArrayConstructor;
-  if (Ctor === Float32Array && t.lanes === 1) return newFloat32Array(n);
-  return new Ctor(newStorage(n * t.lanes * Ctor.BYTES_PER_ELEMENT), 0, n * t.lanes) as unknown as TypedArray;
+  if (Ctor === Float32Array && t.lanes === 1) return newFloat32Array(n, zeroed);
+  const bytes = n * t.lanes * Ctor.BYTES_PER_ELEMENT;
+  return new Ctor(newStorage(bytes, zeroed), 0, n * t.lanes) as unknown as TypedArray;
 }
 
 /** The tensor type that a typed array maps to when the user gives no type (onnxruntime-common rules). */

@@ -164,7 +164,7 @@ function withFloat32Kernel(def: OpDef, kernelFor: (node: NodeInfo) => Float32Ker
         if (!(x instanceof Tensor) || !(x.data instanceof Float32Array) || inputs.length !== 1) {
           return generic(inputs, ctx);
         }
-        const out = allocData('float32', x.data.length) as Float32Array;
+        const out = allocData('float32', x.data.length, false) as Float32Array; // written whole
         kernel(x.data, out);
         return [new Tensor('float32', out, x.dims)];
       };
@@ -413,7 +413,7 @@ function softmaxOp(opType: string, kind: SoftmaxKind): OpDef {
         const rowLen = coerce2d ? len * rest : rest === 1 ? len : 0;
         if (kind !== 'hardmax' && rowLen > 0 && x.type === 'float32' && x.data instanceof Float32Array) {
           if (kind === 'softmax' && fastFloat32()) {
-            const out = allocData('float32', x.size) as Float32Array;
+            const out = allocData('float32', x.size, false) as Float32Array; // written whole
             ssoftmax(x.data, out, rowLen);
             return [new Tensor('float32', out, x.dims)];
           }

@@ -664,7 +664,9 @@ export function buildConv(node: NodeInfo, fusion: ConvFusion = {}): Kernel {
     }
     // Z of the output's shape is added in the epilogue; one that broadcasts (Add's rule), after.
     const zInside = z && sameDims(z.dims, outDims) ? z : undefined;
-    const Y = computeArray(x.type, shapeSize(outDims));
+    // Every path of convForward writes every element, except the direct depthwise loops (one input
+    // channel per group), which accumulate.
+    const Y = computeArray(x.type, shapeSize(outDims), geo.C / geo.group === 1);
     convForward(computeOf(x), computeOf(w), b ? computeOf(b) : undefined, geo, Y, {
       packed: w === wConst ? packed : undefined,
       clip: z && !zInside ? undefined : fusion.clip,

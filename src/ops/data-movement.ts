@@ -249,7 +249,7 @@ const concat: OpDef = {
       if (xs.length === 1) return [first];
       const dims = first.dims.slice();
       dims[a] = total;
-      const out = ctx.alloc(first.type, dims);
+      const out = ctx.alloc(first.type, dims, false); // the inputs' copies below fill it
       const outStrides = stridesOf(dims);
       const lanes = lanesOf(first.type);
       let offset = 0;

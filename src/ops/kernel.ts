@@ -57,8 +57,11 @@ export interface RunContext {
    * enclosing scopes resolve to the values visible at this node.
    */
   runSubgraph(graph: Graph, inputs: readonly Value[]): Promise<Value[]>;
-  /** Allocates an output tensor from the session's allocator. */
-  alloc(type: TensorType, dims: Dims): Tensor;
+  /**
+   * Allocates an output tensor from the session's allocator, zero-filled unless `zeroed` is false
+   * (the kernel writes every element; see core/buffer-pool.ts).
+   */
+  alloc(type: TensorType, dims: Dims, zeroed?: boolean): Tensor;
   /**
    * The session's intra-op thread pool (absent when single-threaded): pass it to
    * ep/cpu/wasm/parallel-gemm.ts's `parallelSgemm`, which also takes `undefined`.

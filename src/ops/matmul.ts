@@ -126,7 +126,8 @@ const matMul: OpDef = {
         throw new OnyxError('TYPE_MISMATCH', `MatMul inputs must share a type, got ${a.type} and ${b.type}`);
       }
       const p = planMatMul(a.dims, b.dims);
-      const Y = computeArray(a.type, shapeSize(p.outDims));
+      // Written whole: every product below has beta = 0.
+      const Y = computeArray(a.type, shapeSize(p.outDims), false);
       const A = computeOf(a);
       if (
         packed &&

@@ -4,18 +4,24 @@
  * `WebAssembly.Memory` can reuse blocks and share bytes with WASM kernels without copies.
  * `HeapAllocator` is the plain-JS one: the GC reclaims released tensors.
  */
-import type { TensorType } from '../core/dtype.js';
-import { Tensor, type Dims } from '../core/tensor.js';
+import { allocData, type TensorType } from '../core/dtype.js';
+import { Tensor, shapeSize, type Dims } from '../core/tensor.js';
 
 export interface Allocator {
-  alloc(type: TensorType, dims: Dims): Tensor;
+  /**
+   * A tensor of `type` and `dims`, zero-filled — or, when `zeroed` is false (the kernel writes every
+   * element), possibly not.
+   */
+  alloc(type: TensorType, dims: Dims, zeroed?: boolean): Tensor;
   /** Gives back a tensor this allocator made (others are ignored); it must not be used afterwards. */
   release(tensor: Tensor): void;
 }
 
 export class HeapAllocator implements Allocator {
-  alloc(type: TensorType, dims: Dims): Tensor {
-    return Tensor.zeros(type, dims);
+  alloc(type: TensorType, dims: Dims, zeroed = true): Tensor {
+    // Tensor.zeros validates the dims (and reports bad ones); valid ones may skip the zeroing.
+    if (zeroed || !dims.every((d) => Number.isSafeInteger(d) && d >= 0)) return Tensor.zeros(type, dims);
+    return new Tensor(type, allocData(type, shapeSize(dims), false), dims);
   }
 
   release(): void {}

@@ -134,7 +134,7 @@ export class Executor {
         });
         return this.runGraph(g, bound, scope);
       },
-      alloc: (type, dims) => this.options.allocator.alloc(type, dims),
+      alloc: (type, dims, zeroed) => this.options.allocator.alloc(type, dims, zeroed),
       threads: this.options.threads,
     };
   }

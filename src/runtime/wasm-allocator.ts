@@ -59,9 +59,12 @@ export class WasmMemoryAllocator implements Allocator {
     return new Tensor(type, data, dims);
   }
 
-  /** A zero-filled float32 view of n elements over a block of its own (see `blockOf`, `releaseBlock`). */
-  allocFloat32(n: number): Float32Array {
-    const block = this.allocBlock(n * 4);
+  /**
+   * A float32 view of n elements over a block of its own (see `blockOf`, `releaseBlock`),
+   * zero-filled unless `zeroed` is false (a recycled block then keeps its old bytes).
+   */
+  allocFloat32(n: number, zeroed = true): Float32Array {
+    const block = this.allocBlock(n * 4, zeroed);
     return new Float32Array(this.memory.buffer, block.offset, n);
   }
 
@@ -111,14 +114,14 @@ export class WasmMemoryAllocator implements Allocator {
     return block && view.byteOffset + view.byteLength <= block.offset + block.size ? block : undefined;
   }
 
-  private allocBlock(bytes: number): MemoryBlock {
+  private allocBlock(bytes: number, zeroed = true): MemoryBlock {
     const c = classOf(Math.max(bytes, ALIGN));
     let block: MemoryBlock | undefined;
     for (let k = c; k <= c + REUSE_CLASSES && !block; k++) block = this.free.get(k)?.pop();
     if (block) {
       // Zero the part asked for of a recycled block (memory past the old top was never handed out
       // and is still zero).
-      this.zero(block.offset, Math.ceil(bytes / 8) * 8);
+      if (zeroed) this.zero(block.offset, Math.ceil(bytes / 8) * 8);
     } else {
       const size = Math.ceil(classBytes(c) / ALIGN) * ALIGN;
       block = { offset: this.grow(size), size };

@@ -19,11 +19,14 @@ export function computeArrayType(type: TensorType): Float32ArrayConstructor | Fl
   throw new OnyxError('TYPE_MISMATCH', `expected a numeric tensor, got tensor(${type})`);
 }
 
-/** A fresh zero-filled compute array for `n` elements of `type`. */
-export function computeArray(type: TensorType, n: number): FloatArray {
+/**
+ * A fresh compute array for `n` elements of `type`, zero-filled unless `zeroed` is false (the
+ * caller's kernel overwrites every element).
+ */
+export function computeArray(type: TensorType, n: number, zeroed = true): FloatArray {
   const Ctor = computeArrayType(type);
-  if (Ctor === Float32Array) return newFloat32Array(n);
-  return new Ctor(newStorage(n * Ctor.BYTES_PER_ELEMENT), 0, n);
+  if (Ctor === Float32Array) return newFloat32Array(n, zeroed);
+  return new Ctor(newStorage(n * Ctor.BYTES_PER_ELEMENT, zeroed), 0, n);
 }
 
 /** `t`'s elements in its compute array type: a view when no conversion is needed, else a copy. */

@@ -52,7 +52,7 @@ export function binary(
   const dims = broadcastShapes(a.dims, b.dims);
   const n = shapeSize(dims);
   if (float32Op && a.type === 'float32' && b.type === 'float32' && outType === 'float32') {
-    const out = allocData('float32', n) as Float32Array;
+    const out = allocData('float32', n, false) as Float32Array; // float32Binary writes every element
     float32Binary(float32Op, a.data as Float32Array, a.dims, b.data as Float32Array, b.dims, dims, out);
     return new Tensor('float32', out, dims);
   }

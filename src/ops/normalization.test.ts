@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor } from '../core/tensor.js';
 import { ops } from './normalization.js';
-import { assertClose, bindOps, f32, randomFloats } from './util/op-test-kit.js';
+import { heapRunContext, type NodeInfo } from './kernel.js';
+import { assertClose, bindOps, f32, opNode, randomFloats } from './util/op-test-kit.js';
 import { numbersOf } from './util/numeric.js';
 
 const { run } = bindOps(ops);
@@ -32,6 +33,31 @@ describe('BatchNormalization', () => {
       return ((v - M[c]) / Math.sqrt(V[c] + 1e-5)) * numbersOf(scale)[c] + numbersOf(bias)[c];
     });
     assertClose(numbersOf(y), ref);
+  });
+
+  it('computes the scale and shift of constant parameters once, and only for those', async () => {
+    const { def, node } = opNode(ops, 'BatchNormalization', 5, {}, { opset: 15 });
+    const names = ['x', 'scale', 'bias', 'mean', 'var'];
+    const params = [scale, bias, mean, vr];
+    const graph = {
+      inputs: [{ name: 'x' }],
+      initializers: new Map(names.slice(1).map((n, i) => [n, params[i]])),
+    };
+    const kernel = def.build({ ...node, inputNames: names, graph } as unknown as NodeInfo);
+    const expected = (xs: Float32Array, sc: Tensor) =>
+      Array.from(xs, (v, i) => {
+        const c = Math.floor(i / 4) % 3;
+        const [M, V] = [numbersOf(mean)[c], numbersOf(vr)[c]];
+        return ((v - M) / Math.sqrt(V + 1e-5)) * numbersOf(sc)[c] + numbersOf(bias)[c];
+      });
+    const run1 = async (xs: Float32Array, sc = scale) =>
+      numbersOf(((await kernel([f32(xs, [2, 3, 4]), sc, bias, mean, vr], heapRunContext)) as Tensor[])[0]);
+    const X2 = randomFloats(24, 2);
+    assertClose(await run1(X), expected(X, scale));
+    assertClose(await run1(X2), expected(X2, scale)); // the cached scale and shift
+    const other = f32([3, -1, 2], [3]);
+    assertClose(await run1(X2, other), expected(X2, other)); // not the constant: computed
+    assertClose(await run1(X), expected(X, scale));
   });
 
   it('training mode (15) uses batch statistics and updates the running ones', async () => {

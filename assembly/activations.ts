@@ -243,62 +243,68 @@ export function normRows(
 }
 
 /**
- * LRN with β = 0.75 over N images of C channels × S positions: y = x / (bias + k·Σ x²)^0.75, the sum
- * over the `before` channels before and `after` after, kept in float64 in `sq` (S doubles) as it
- * slides along the channels — one channel enters, one leaves — and t^0.75 as √(t·√t): the TypeScript
- * loop's float64 arithmetic in the same order, rounded once, so bit-identical to it.
+ * LRN with β = 0.75 over N images of C channels × S positions, for positions [lo, hi) of each plane:
+ * y = x / (bias + k·Σ x²)^0.75, the sum over the `before` channels before and `after` after, kept in
+ * float64 in `sq` (hi − lo doubles) as it slides along the channels — one channel enters, one leaves
+ * — and t^0.75 as √(t·√t): the TypeScript loop's float64 arithmetic in the same order, rounded once,
+ * so bit-identical to it. Positions are independent: any split of [0, S) gives the same result.
  */
 export function lrn075(
-  x: usize,
-  y: usize,
+  x0: usize,
+  y0: usize,
   N: i32,
   C: i32,
   S: i32,
+  lo: i32,
+  hi: i32,
   before: i32,
   after: i32,
   k: f64,
   bias: f64,
   sq: usize,
 ): void {
+  const x = x0 + <usize>lo * 4;
+  const y = y0 + <usize>lo * 4;
+  const W = hi - lo;
   for (let n = 0; n < N; n++) {
-    memory.fill(sq, 0, <usize>S * 8);
-    for (let c = 0; c <= after; c++) addSquares(x, n, c, C, S, 1, sq);
+    memory.fill(sq, 0, <usize>W * 8);
+    for (let c = 0; c <= after; c++) addSquares(x, n, c, C, S, W, 1, sq);
     for (let c = 0; c < C; c++) {
       const b = (<usize>n * C + c) * S * 4;
       const kv = f64x2.splat(k);
       const bv = f64x2.splat(bias);
       let s = 0;
-      for (; s + 2 <= S; s += 2) {
+      for (; s + 2 <= W; s += 2) {
         const v = f64x2.promote_low_f32x4(v128.load64_zero(x + b + <usize>s * 4));
         const t = f64x2.add(bv, f64x2.mul(kv, v128.load(sq + <usize>s * 8)));
         const r = f64x2.div(v, f64x2.sqrt(f64x2.mul(t, f64x2.sqrt(t))));
         v128.store64_lane(y + b + <usize>s * 4, f32x4.demote_f64x2_zero(r), 0);
       }
-      for (; s < S; s++) {
+      for (; s < W; s++) {
         const t = bias + k * load<f64>(sq + <usize>s * 8);
         store<f32>(
           y + b + <usize>s * 4,
           <f32>(<f64>load<f32>(x + b + <usize>s * 4) / Math.sqrt(t * Math.sqrt(t))),
         );
       }
-      addSquares(x, n, c + after + 1, C, S, 1, sq);
-      addSquares(x, n, c - before, C, S, -1, sq);
+      addSquares(x, n, c + after + 1, C, S, W, 1, sq);
+      addSquares(x, n, c - before, C, S, W, -1, sq);
     }
   }
 }
 
-/** sq[s] += sign·x[n, c, s]² for a channel inside [0, C), in float64 (LRN's sliding sum). */
-function addSquares(x: usize, n: i32, c: i32, C: i32, S: i32, sign: f64, sq: usize): void {
+/** sq[s] += sign·x[n, c, s]² for s < W, for a channel inside [0, C), in float64 (LRN's sliding sum). */
+function addSquares(x: usize, n: i32, c: i32, C: i32, S: i32, W: i32, sign: f64, sq: usize): void {
   if (c < 0 || c >= C) return;
   const b = x + (<usize>n * C + c) * S * 4;
   const g = f64x2.splat(sign);
   let s = 0;
-  for (; s + 2 <= S; s += 2) {
+  for (; s + 2 <= W; s += 2) {
     const v = f64x2.promote_low_f32x4(v128.load64_zero(b + <usize>s * 4));
     const q = sq + <usize>s * 8;
     v128.store(q, f64x2.add(v128.load(q), f64x2.mul(f64x2.mul(g, v), v)));
   }
-  for (; s < S; s++) {
+  for (; s < W; s++) {
     const v = <f64>load<f32>(b + <usize>s * 4);
     const q = sq + <usize>s * 8;
     store<f64>(q, load<f64>(q) + sign * v * v);

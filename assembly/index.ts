@@ -18,4 +18,11 @@ export {
 export { lstmSequence } from './lstm';
 export { zeroBytes } from './memory';
 export { binary2d, BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV } from './binary';
-export { activationRange, binaryRange, channelAffineRange, normRowsRange, softmaxRange } from './ranges';
+export {
+  activationRange,
+  binaryRange,
+  channelAffineRange,
+  lrnRange,
+  normRowsRange,
+  softmaxRange,
+} from './ranges';

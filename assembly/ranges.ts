@@ -2,10 +2,10 @@
  * Entry points for the thread pool (src/runtime/thread-pool.ts `parallelFor`): each runs one
  * elementwise or row-wise kernel on the part [lo, hi) of its work — elements, rows or planes, as
  * named — so that the pool can hand the chunks of one call to different threads. `_ws` (the
- * thread's workspace, which the pool passes to every entry) is unused. A chunk computes exactly
+ * thread's workspace, which the pool passes to every entry) is unused but by LRN. A chunk computes exactly
  * what the whole call computes for its part: results do not depend on how the work was split.
  */
-import { activation, channelAffine, normRows, softmaxRows } from './activations';
+import { activation, channelAffine, lrn075, normRows, softmaxRows } from './activations';
 import { binary2d } from './binary';
 
 /** `activation` on elements [lo, hi). */
@@ -93,4 +93,22 @@ export function binaryRange(
     bOuter,
     bInner,
   );
+}
+
+/** `lrn075` on positions [lo, hi) of every plane, its running sums in the thread's workspace. */
+export function lrnRange(
+  x: usize,
+  y: usize,
+  N: i32,
+  C: i32,
+  S: i32,
+  before: i32,
+  after: i32,
+  k: f64,
+  bias: f64,
+  lo: i32,
+  hi: i32,
+  ws: usize,
+): void {
+  lrn075(x, y, N, C, S, lo, hi, before, after, k, bias, ws);
 }

@@ -204,11 +204,13 @@ describe('float32 fast paths', () => {
   });
 
   it('LRN with beta 0.75 (WASM in fast mode) is bit-identical to the reference loop', async () => {
-    // Odd and even window sizes, a window wider than the channels, odd spatial sizes.
+    // Odd and even window sizes, a window wider than the channels, odd spatial sizes, and planes too
+    // large for the running sums to fit a thread's workspace (then not split by position).
     for (const [dims, size] of [
       [[1, 7, 5, 3], 5],
       [[2, 3, 4, 4], 4],
       [[1, 2, 9], 5],
+      [[1, 3, 300_001], 3],
     ] as [number[], number][]) {
       const n = dims.reduce((a, b) => a * b, 1);
       const x = f32(

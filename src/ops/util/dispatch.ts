@@ -165,6 +165,7 @@ const WORK_PER_ELEMENT: Record<Activation, number> = {
   relu: 8,
 };
 const SOFTMAX_WORK = 140;
+const LRN_WORK = 150; // GoogLeNet's LRN: ~5.7 ns per element
 const AFFINE_WORK = 36;
 
 /** out = f(src) elementwise on the WASM kernels. Callers check `fastFloat32()`. */
@@ -190,9 +191,10 @@ export function schannelAffine(...args: WithoutRunner<WasmKernels['channelAffine
   k.channelAffine(...args, rangeRunner(currentThreadPool(), k, 'channelAffineRange', X.length * AFFINE_WORK));
 }
 
-/** `WasmKernels.lrn075` on the process-wide kernels. Callers check `fastFloat32()`. */
-export function slrn075(...args: Parameters<WasmKernels['lrn075']>): void {
-  wasmKernels()!.lrn075(...args);
+/** `WasmKernels.lrn075` (LRN with β = 0.75). Callers check `fastFloat32()`. */
+export function slrn075(...args: WithoutRunner<WasmKernels['lrn075']>): void {
+  const [k, [X]] = [wasmKernels()!, args];
+  k.lrn075(...args, rangeRunner(currentThreadPool(), k, 'lrnRange', X.length * LRN_WORK));
 }
 
 /** `WasmKernels.normRows` (LayerNormalization's apply step). Callers check `fastFloat32()`. */

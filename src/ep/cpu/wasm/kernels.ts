@@ -101,11 +101,27 @@ export interface GemmExports {
     N: number,
     C: number,
     S: number,
+    lo: number,
+    hi: number,
     before: number,
     after: number,
     k: number,
     bias: number,
     sq: number,
+  ): void;
+  lrnRange(
+    x: number,
+    y: number,
+    N: number,
+    C: number,
+    S: number,
+    before: number,
+    after: number,
+    k: number,
+    bias: number,
+    lo: number,
+    hi: number,
+    ws: number,
   ): void;
   normRowsRange(
     x: number,
@@ -283,7 +299,7 @@ export interface LstmDirection {
 
 /** The exports that run an elementwise or row-wise kernel on part of its range (assembly/ranges.ts). */
 export type RangeExport =
-  'activationRange' | 'binaryRange' | 'channelAffineRange' | 'normRowsRange' | 'softmaxRange';
+  'activationRange' | 'binaryRange' | 'channelAffineRange' | 'lrnRange' | 'normRowsRange' | 'softmaxRange';
 
 /** The elementwise functions of `WasmKernels.activation`: gelu is the erf form, gelu-tanh the other. */
 export type Activation = 'sigmoid' | 'tanh' | 'gelu' | 'gelu-tanh' | 'relu';
@@ -877,18 +893,24 @@ export class WasmKernels {
     C: number,
     S: number,
     window: { before: number; after: number; k: number; bias: number },
+    runner?: PlaneRunner,
   ): void {
     const n = N * C * S;
     if (n <= 0) return;
     const { before, after, k, bias } = window;
+    // Split by position, each thread's running sums in its workspace, when they fit there.
+    const split = S * 8 <= this.workspace.size * 4;
     this.rowwise(
       X,
       0,
       Y,
       0,
       n,
-      (x, y, sq) => this.exports.lrn075(x, y, N, C, S, before, after, k, bias, sq),
-      S * 8,
+      (x, y, sq) =>
+        split
+          ? this.range('lrnRange', [x, y, N, C, S, before, after, k, bias, 0, S], runner)
+          : this.exports.lrn075(x, y, N, C, S, 0, S, before, after, k, bias, sq),
+      split ? 0 : S * 8,
     );
   }
 

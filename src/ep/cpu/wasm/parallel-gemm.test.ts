@@ -211,7 +211,7 @@ describe('parallelSgemm', { skip }, () => {
         parallelDepthwise(pool, { ...depthwise, Y: dwGot });
         assert.deepEqual(dwGot, dwWant, 'depthwise');
         for (const kind of ['max', 'average'] as const) {
-          const pg = { ...dw, kh: 3, kw: 3 }; // 2.1 MFLOP-equivalents: splits
+          const pg = { ...dw, kh: 3, kw: 3 }; // ~34 MFLOP-equivalents: splits
           const div = new Float32Array(60 * 61).fill(9);
           const pWant = new Float32Array(64 * 60 * 61);
           const pGot = new Float32Array(64 * 60 * 61);
@@ -259,6 +259,8 @@ describe('parallelSgemm', { skip }, () => {
         );
         const [N, C, P] = [3, 5, 67];
         const I = heap(N * C * P);
+        const window = { before: 2, after: 1, k: 1e-3, bias: 1.5 };
+        twice(N * C * P, (Y, s) => kernels.lrn075(I, Y, N, C, P, window, s ? split('lrnRange') : undefined));
         const [a, b] = [Float64Array.from(heap(C)), Float64Array.from(heap(C))];
         twice(N * C * P, (Y, s) =>
           kernels.channelAffine(I, Y, N, C, P, a, b, true, s ? split('channelAffineRange') : undefined),
@@ -274,7 +276,7 @@ describe('parallelSgemm', { skip }, () => {
         twice(rows * len, (Y, s) =>
           kernels.binary2d('mul', S, B, Y, rows, len, len, 1, 1, 0, s ? split('binaryRange') : undefined),
         );
-        assert.equal(jobs, 9);
+        assert.equal(jobs, 10);
         assert.equal(
           rangeRunner(pool, createWasmKernels(new WasmMemoryAllocator())!, 'softmaxRange', 1e12),
           undefined,

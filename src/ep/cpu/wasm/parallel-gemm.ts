@@ -33,6 +33,13 @@ import {
 /** Below this many FLOPs (2·M·N·K) a product runs on one thread (measured, bench/threads.ts). */
 export const PARALLEL_MIN_FLOPS = 2e6;
 
+/**
+ * Work of one window tap in FLOP-equivalents of time (GEMM FLOPs at ~30 GFLOP/s), measured at one
+ * thread: max pooling ~0.6 ns per tap, depthwise convolution ~0.45 ns (counting them as 1 and 2
+ * FLOPs kept GoogLeNet's 0.8 ms max pools on one thread).
+ */
+const POOL_TAP_WORK = 16;
+const DEPTHWISE_TAP_WORK = 12;
 const MR = 4;
 const NR = 8;
 /** Packing one element costs about this many FLOPs of micro-kernel time (7–25 measured: a strided copy). */
@@ -69,6 +76,7 @@ const POOL_EXPORTS = [
   'activationRange',
   'binaryRange',
   'channelAffineRange',
+  'lrnRange',
   'normRowsRange',
   'softmaxRange',
 ] as const;
@@ -304,12 +312,12 @@ export function rangeRunner(
 export function parallelDepthwise(pool: ThreadPool | undefined, call: DepthwiseCall): void {
   const k = kernelsFor(pool);
   const { C, oh, ow, kh, kw } = call.geo;
-  k.depthwise(call, rangeRunner(pool, k, 'depthwiseConv', 2 * C * oh * ow * kh * kw));
+  k.depthwise(call, rangeRunner(pool, k, 'depthwiseConv', DEPTHWISE_TAP_WORK * C * oh * ow * kh * kw));
 }
 
 /** `WasmKernels.pool2d` on `pool`'s threads, split by plane. */
 export function parallelPool2d(pool: ThreadPool | undefined, call: PoolCall): void {
   const k = kernelsFor(pool);
   const { C, oh, ow, kh, kw } = call.geo;
-  k.pool2d(call, rangeRunner(pool, k, 'pool2d', C * oh * ow * kh * kw));
+  k.pool2d(call, rangeRunner(pool, k, 'pool2d', POOL_TAP_WORK * C * oh * ow * kh * kw));
 }

@@ -52,14 +52,19 @@ const IM2COL_COST = 24;
  */
 const CHUNKS_PER_THREAD = 2;
 /**
- * When the operand every chunk shares is pre-packed (a convolution's or a Gemm's weights), a chunk
- * costs nothing extra, so chunks are sized by work instead: about this many FLOPs (~0.1 ms of one
- * thread), at least FINE_CHUNKS_PER_THREAD per thread. The last chunk to finish is what the other
- * threads wait for: at 2 threads ResNet-50's caller waited ~60 ms per run with 2 chunks per thread,
- * ~10 ms with 6 (before the pool spun, too), 5–8 ms with chunks of this size.
+ * Chunks per thread when the operand every chunk shares is pre-packed (a convolution's or a Gemm's
+ * weights), so that a chunk costs no extra packing: finer pieces leave less for the last thread to
+ * finish alone (at 2 threads ResNet-50's caller waited ~60 ms per run on its worker with two). Not
+ * finer, though: each chunk streams the whole shared operand again, and chunks of ~4 MFLOP made
+ * BERT's MatMuls (1 MB of packed weights, 128 rows) slower at 2 threads than six per thread (17–23
+ * vs 15–18 ms per run, alternating processes).
  */
-const CHUNK_FLOPS = 4e6;
 const FINE_CHUNKS_PER_THREAD = 6;
+/**
+ * The least work of a chunk: each costs ~1–2 µs of dispatch on its thread (a call into WASM, an
+ * atomic), which a 2 MFLOP product cut into 12 chunks of ~5 µs each did not repay.
+ */
+const MIN_CHUNK_FLOPS = 1e6;
 // Argument positions in GemmExports.sgemm.
 const I0 = 15;
 const I1 = 16;
@@ -187,11 +192,12 @@ export function splitC(
   const byRows = 2 * rows * N * K + K * ((packedB ? 0 : bCost * cpt * N) + (packedA ? 0 : PACK_COST * rows));
   const byCols = 2 * M * cols * K + K * ((packedA ? 0 : PACK_COST * cpt * M) + (packedB ? 0 : bCost * cols));
   const rowSplit = byRows < byCols;
-  const free = rowSplit ? packedB : packedA;
-  const units = rowSplit ? Math.ceil(M / MR) : Math.ceil(N / NR);
-  const chunks = free
-    ? Math.min(units, Math.max(threads * FINE_CHUNKS_PER_THREAD, Math.ceil((2 * M * N * K) / CHUNK_FLOPS)))
-    : threads * cpt;
+  const perThread = (rowSplit ? packedB : packedA) ? FINE_CHUNKS_PER_THREAD : cpt;
+  // No chunk under MIN_CHUNK_FLOPS, though at least one per thread.
+  const chunks = Math.max(
+    threads,
+    Math.min(threads * perThread, Math.floor((2 * M * N * K) / MIN_CHUNK_FLOPS)),
+  );
   return rowSplit
     ? { begin: 0, end: M, grain: MR, chunks, loSlot: I0, hiSlot: I1, wsSlot: WS }
     : { begin: 0, end: N, grain: NR, chunks, loSlot: J0, hiSlot: J1, wsSlot: WS };

@@ -273,9 +273,9 @@ function reportHeader(o: {
   })();
   return [
     `Measured ${new Date().toISOString().slice(0, 10)} on ${cpu}, Node ${process.version}, by \`npm run bench\``,
-    `(\`onyx bench --suite\`). Each cell: the median of ${o.rounds} round(s), each a fresh process per engine × model ×`,
-    `thread count that warms up for at least ${o.warmup} run(s) and ${o.warmupMs} ms, then times at least ${o.runs} runs and`,
-    `${o.minMs} ms (at most 200 runs); engines and thread counts take turns round by round, with identical seeded`,
+    `(\`onyx bench --suite\`). Each cell pools ${o.rounds} round(s), each a fresh process per engine × model × thread`,
+    `count that warms up for at least ${o.warmup} run(s) and ${o.warmupMs} ms, then times at least ${o.runs} runs and ${o.minMs} ms`,
+    `(at most 200 runs); median and p90 are over all timed runs. Engines and thread counts take turns round by round, with identical seeded`,
     "inputs; load time and peak RSS are the median round's. Ratios are Onyx ÷ the other engine (lower is better",
     'for Onyx); speedup × is an engine’s 1-thread median ÷ its median here. max |Δ| is the largest absolute output',
     'difference from onnxruntime-node.',

@@ -3,21 +3,12 @@ export * from './gemm';
 export * from './depthwise';
 export * from './pool';
 export { WINDOW_FIELDS } from './window';
-export {
-  activation,
-  channelAffine,
-  lrn075,
-  normRows,
-  softmaxRows,
-  ACT_GELU_ERF,
-  ACT_GELU_TANH,
-  ACT_RELU,
-  ACT_SIGMOID,
-  ACT_TANH,
-} from './activations';
+// The elementwise and row-wise kernels are called through their range entry points (ranges.ts);
+// lrn075 also directly, for planes whose running sums do not fit a thread's workspace.
+export { lrn075, ACT_GELU_ERF, ACT_GELU_TANH, ACT_RELU, ACT_SIGMOID, ACT_TANH } from './activations';
 export { lstmSequence } from './lstm';
 export { zeroBytes } from './memory';
-export { binary2d, BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV } from './binary';
+export { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV } from './binary';
 export {
   activationRange,
   binaryRange,

@@ -1,9 +1,9 @@
 /**
  * Entry points for the thread pool (src/runtime/thread-pool.ts `parallelFor`): each runs one
  * elementwise or row-wise kernel on the part [lo, hi) of its work — elements, rows or planes, as
- * named — so that the pool can hand the chunks of one call to different threads. `_ws` (the
- * thread's workspace, which the pool passes to every entry) is unused but by LRN. A chunk computes exactly
- * what the whole call computes for its part: results do not depend on how the work was split.
+ * named — so that the pool can hand the chunks of one call to different threads. The thread's
+ * workspace, which the pool passes to every entry, is used by LRN only (`_ws` elsewhere). A chunk
+ * computes exactly what the whole call computes for its part: results do not depend on the split.
  */
 import { activation, channelAffine, lrn075, normRows, softmaxRows } from './activations';
 import { binary2d } from './binary';

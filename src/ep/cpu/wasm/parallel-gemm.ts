@@ -279,8 +279,8 @@ export function parallelConvolve(pool: ThreadPool | undefined, call: ConvolveCal
 
 /**
  * A runner that splits a call of `fn` on `k` over its range (planes, rows or elements, in whole
- * `grain`s) on `pool`; with no pool (or one on other kernels), or under PARALLEL_MIN_FLOPS of `work` (FLOPs, or their equivalent in
- * time), undefined or the calling thread alone.
+ * `grain`s) on `pool`; with no pool (or one on other kernels), undefined; under PARALLEL_MIN_FLOPS
+ * of `work` (FLOPs, or their equivalent in time), the calling thread alone.
  */
 export function rangeRunner(
   pool: ThreadPool | undefined,

@@ -62,7 +62,7 @@ export const MAX_POOLED_BYTES = 512 * 1024 * 1024;
 /** Size classes per power of two: a class is at most 12.5% larger than the sizes it serves. */
 const CLASSES_PER_DOUBLING = 8;
 /** How many classes above its own a request may take a free buffer from (2^(4/8) ≈ 1.41×). */
-export const REUSE_CLASSES = 4;
+const REUSE_CLASSES = 4;
 
 let active: Lease | undefined;
 let poison = envVar('ONYX_POISON_UNINITIALIZED') === '1';
@@ -77,8 +77,6 @@ export function poisonUninitialized(on: boolean): boolean {
   return was;
 }
 const leaseOf = new WeakMap<ArrayBuffer, Lease>();
-/** Free buffers by size class. */
-const free = new Map<number, ArrayBuffer[]>();
 let pooledBytes = 0;
 
 /** The class of `bytes` (≥ 8): the smallest class size that holds it. */
@@ -92,6 +90,37 @@ export function classBytes(c: number): number {
   const e = Math.floor(c / CLASSES_PER_DOUBLING);
   return (CLASSES_PER_DOUBLING + (c % CLASSES_PER_DOUBLING)) * 2 ** (e - 3);
 }
+
+/**
+ * Free items by size class — this pool's buffers, the shared arena's memory blocks: a request for
+ * `bytes` takes one of its class or of up to REUSE_CLASSES above.
+ */
+export class FreeLists<T> {
+  private readonly lists = new Map<number, T[]>();
+
+  /** A free item for a request of `bytes` (taken off its list), or undefined. */
+  take(bytes: number): T | undefined {
+    const c = classOf(bytes);
+    let item: T | undefined;
+    for (let k = c; k <= c + REUSE_CLASSES && item === undefined; k++) item = this.lists.get(k)?.pop();
+    return item;
+  }
+
+  /** Files `item`, which holds `bytes`, under its size class. */
+  put(bytes: number, item: T): void {
+    const c = classOf(bytes);
+    const list = this.lists.get(c);
+    if (list) list.push(item);
+    else this.lists.set(c, [item]);
+  }
+
+  clear(): void {
+    this.lists.clear();
+  }
+}
+
+/** Free buffers of the pool. */
+const free = new FreeLists<ArrayBuffer>();
 
 /** Runs `fn` with storage leased to `lease` (restored afterwards; nests). */
 export function withLease<T>(lease: Lease, fn: () => T): T {
@@ -114,13 +143,12 @@ export function newStorage(bytes: number, zeroed = true): ArrayBuffer {
   let buffer: ArrayBuffer | undefined;
   if (!lease?.open || bytes < MIN_POOLED_BYTES) buffer = new ArrayBuffer(bytes);
   else {
-    const c = classOf(bytes);
-    for (let k = c; k <= c + REUSE_CLASSES && !buffer; k++) buffer = free.get(k)?.pop();
+    buffer = free.take(bytes);
     if (buffer) {
       pooledBytes -= buffer.byteLength;
       if (zeroed) new Uint8Array(buffer, 0, bytes).fill(0);
     } else {
-      buffer = new ArrayBuffer(classBytes(c));
+      buffer = new ArrayBuffer(classBytes(classOf(bytes)));
     }
     leaseOf.set(buffer, lease);
   }
@@ -191,10 +219,7 @@ export function recycle(buffer: ArrayBufferLike, lease: Lease): void {
   if (!(buffer instanceof ArrayBuffer) || !lease.open || leaseOf.get(buffer) !== lease) return;
   leaseOf.delete(buffer);
   if (pooledBytes + buffer.byteLength > MAX_POOLED_BYTES) return;
-  const c = classOf(buffer.byteLength);
-  const list = free.get(c);
-  if (list) list.push(buffer);
-  else free.set(c, [buffer]);
+  free.put(buffer.byteLength, buffer);
   pooledBytes += buffer.byteLength;
 }
 

@@ -3,13 +3,12 @@
  * with no copies between ops. The memory is shared (SharedArrayBuffer-backed) so that worker threads
  * can use the same bytes, and so growing it never detaches the views that live tensors hold.
  *
- * Blocks are 64-byte aligned (a cache line; SIMD loads want ≥16) and come in the storage pool's size
- * classes (core/buffer-pool.ts: eight per power of two); a released block goes on its class's free
- * list, and a request takes a free block of its class or up to REUSE_CLASSES above before the memory
- * grows. Tensors from this allocator must be released only once nothing references their storage
+ * Blocks are 64-byte aligned (a cache line; SIMD loads want ≥16) and recycled as the storage pool's
+ * buffers are (core/buffer-pool.ts `FreeLists`: size classes eight per power of two; a request takes
+ * a free block of its class or a few above) before the memory grows. Tensors from this allocator must be released only once nothing references their storage
  * (the executor's MemoryTracker guarantees that), and results handed to users are copied out.
  */
-import { classBytes, classOf, REUSE_CLASSES } from '../core/buffer-pool.js';
+import { classBytes, classOf, FreeLists } from '../core/buffer-pool.js';
 import { dtypeInfo, type TensorType, type TypedArray } from '../core/dtype.js';
 import { OnyxError } from '../core/errors.js';
 import { Tensor, shapeSize, type Dims } from '../core/tensor.js';
@@ -27,8 +26,7 @@ export interface MemoryBlock {
 export class WasmMemoryAllocator implements Allocator {
   readonly memory: WebAssembly.Memory;
   private top = ALIGN; // offset 0 is never handed out, so 0 can mean "null" to WASM code
-  /** Free blocks by size class. */
-  private readonly free = new Map<number, MemoryBlock[]>();
+  private readonly free = new FreeLists<MemoryBlock>();
   private readonly owned = new WeakMap<object, MemoryBlock>();
   /** Blocks handed out, by offset, and their offsets in order (to find the block of any view). */
   private readonly live = new Map<number, MemoryBlock>();
@@ -80,10 +78,7 @@ export class WasmMemoryAllocator implements Allocator {
     if (this.live.get(block.offset) !== block) return;
     this.live.delete(block.offset);
     this.liveOffsets.splice(this.insertionPoint(block.offset), 1);
-    const c = classOf(block.size);
-    const list = this.free.get(c);
-    if (list) list.push(block);
-    else this.free.set(c, [block]);
+    this.free.put(block.size, block);
     this.bytesInUse -= block.size;
   }
 
@@ -115,15 +110,14 @@ export class WasmMemoryAllocator implements Allocator {
   }
 
   private allocBlock(bytes: number, zeroed = true): MemoryBlock {
-    const c = classOf(Math.max(bytes, ALIGN));
-    let block: MemoryBlock | undefined;
-    for (let k = c; k <= c + REUSE_CLASSES && !block; k++) block = this.free.get(k)?.pop();
+    const want = Math.max(bytes, ALIGN);
+    let block = this.free.take(want);
     if (block) {
       // Zero the part asked for of a recycled block (memory past the old top was never handed out
       // and is still zero).
       if (zeroed) this.zero(block.offset, Math.ceil(bytes / 8) * 8);
     } else {
-      const size = Math.ceil(classBytes(c) / ALIGN) * ALIGN;
+      const size = Math.ceil(classBytes(classOf(want)) / ALIGN) * ALIGN;
       block = { offset: this.grow(size), size };
     }
     this.live.set(block.offset, block);

@@ -90,7 +90,8 @@ export function shapeSize(dims: Dims): number {
   return n;
 }
 
-function validateDims(dims: unknown): number[] {
+/** `dims` as a shape, or a typed error: not an array, rank or element count over the limits, bad dims. */
+export function validateDims(dims: unknown): number[] {
   if (!Array.isArray(dims)) throw new OnyxError('INVALID_ARGUMENT', 'tensor dims must be an array');
   if (dims.length > MAX_RANK)
     throw new OnyxError('LIMIT_EXCEEDED', `tensor rank ${dims.length} exceeds ${MAX_RANK}`);

@@ -5,7 +5,7 @@
  * `HeapAllocator` is the plain-JS one: the GC reclaims released tensors.
  */
 import { allocData, type TensorType } from '../core/dtype.js';
-import { Tensor, shapeSize, type Dims } from '../core/tensor.js';
+import { Tensor, shapeSize, validateDims, type Dims } from '../core/tensor.js';
 
 export interface Allocator {
   /**
@@ -19,9 +19,7 @@ export interface Allocator {
 
 export class HeapAllocator implements Allocator {
   alloc(type: TensorType, dims: Dims, zeroed = true): Tensor {
-    // Tensor.zeros validates the dims (and reports bad ones); valid ones may skip the zeroing.
-    if (zeroed || !dims.every((d) => Number.isSafeInteger(d) && d >= 0)) return Tensor.zeros(type, dims);
-    return new Tensor(type, allocData(type, shapeSize(dims), false), dims);
+    return new Tensor(type, allocData(type, shapeSize(validateDims(dims)), zeroed), dims);
   }
 
   release(): void {}

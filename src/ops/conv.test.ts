@@ -391,6 +391,10 @@ describe('Conv float32 depthwise fast path against the generic loop', () => {
     { x: [1, 3, 9, 11], k: [3, 2], s: [1, 2], d: [2, 1], pads: [2, 0, 1, 1], mult: 2 },
     { x: [2, 3, 8, 8], k: [3, 3], s: [1, 1], d: [1, 1], pads: [1, 2, 0, 1], mult: 1 },
     { x: [1, 2, 13, 5], k: [7, 3], s: [3, 1], d: [1, 2], pads: [3, 2, 3, 2], mult: 1 },
+    // Wide rows: the interior takes eight and four columns at a time, at strides 1, 2 and 3.
+    { x: [1, 3, 6, 41], k: [3, 3], s: [1, 1], d: [1, 1], pads: [1, 1, 1, 1], mult: 1 },
+    { x: [1, 2, 7, 53], k: [3, 3], s: [2, 2], d: [1, 1], pads: [0, 1, 1, 0], mult: 1 },
+    { x: [1, 2, 5, 62], k: [3, 5], s: [1, 3], d: [1, 2], pads: [1, 3, 1, 2], mult: 1 },
   ];
   for (const [i, c] of cases.entries()) {
     it(`k=${c.k} s=${c.s} d=${c.d} pads=${c.pads} x=${c.x} mult=${c.mult}`, async () => {

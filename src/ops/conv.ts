@@ -12,7 +12,13 @@ import { OnyxError } from '../core/errors.js';
 import { Tensor, shapeSize, type Dims } from '../core/tensor.js';
 import type { ThreadPool } from '../runtime/thread-pool.js';
 import { constantInput, type Kernel, type NodeInfo, type OpDef } from './kernel.js';
-import { computeArray, computeOf, tensorFromCompute } from './util/compute-array.js';
+import {
+  computeArray,
+  computeArrayType,
+  computeOf,
+  tensorFromCompute,
+  type ComputeArrayType,
+} from './util/compute-array.js';
 import type { FloatArray } from './util/gemm.js';
 import {
   applyEpilogue,
@@ -427,10 +433,44 @@ export interface ConvRunOptions {
   pool?: ThreadPool;
 }
 
+/** True when a convolution of these arrays (Y's compute type given) runs on the WASM kernels. */
+function fastFloat32Conv(X: FloatArray, Wt: FloatArray, yType: ComputeArrayType): boolean {
+  return X instanceof Float32Array && Wt instanceof Float32Array && yType === Float32Array && fastFloat32();
+}
+
+function isPointwise(win: Window): boolean {
+  return (
+    shapeSize(win.kernel) === 1 &&
+    win.strides.every((s) => s === 1) &&
+    win.padBegin.every((p) => p === 0) &&
+    win.padEnd.every((p) => p === 0)
+  );
+}
+
 /**
- * Y (N × M × P, zero-filled) = clip(conv(X, W) + bias + sum). Each (image, group) block is one GEMM
- * (or the depthwise loop), with bias and clip fused as its epilogue on either GEMM path; a sum is
- * copied into Y first and accumulated onto (beta = 1). Float32 2-D convolutions on the WASM kernels
+ * True when `convForward` runs this convolution as one WASM depthwise call per image (2-D, one input
+ * and one output channel per group, float32 on the WASM kernels), which writes every output element.
+ */
+export function wasmDepthwise(
+  geo: ConvGeometry,
+  X: FloatArray,
+  Wt: FloatArray,
+  yType: ComputeArrayType,
+): boolean {
+  const { C, M, group, spatial, win } = geo;
+  return (
+    C === group &&
+    M === group &&
+    !isPointwise(win) &&
+    as2d(spatial, win) !== undefined &&
+    fastFloat32Conv(X, Wt, yType)
+  );
+}
+
+/**
+ * Y (N × M × P; zero-filled, unless `wasmDepthwise`) = clip(conv(X, W) + bias + sum). Each (image,
+ * group) block is one GEMM (or the depthwise loop), with bias and clip fused as its epilogue on either
+ * GEMM path; a sum is copied into Y first and accumulated onto (beta = 1). Float32 2-D convolutions on the WASM kernels
  * unfold im2col inside the kernel (`parallelConvolve`); the im2col chunks here are the reference path.
  */
 export function convForward(
@@ -448,16 +488,12 @@ export function convForward(
   const Kg = Cg * kSize;
   const P = shapeSize(win.outSpatial);
   const inSize = shapeSize(spatial);
-  const pointwise =
-    kSize === 1 &&
-    win.strides.every((s) => s === 1) &&
-    win.padBegin.every((p) => p === 0) &&
-    win.padEnd.every((p) => p === 0);
+  const pointwise = isPointwise(win);
   const g2 = as2d(spatial, win);
   if (P <= 0 || Mg <= 0) return;
   const { clip, pool, sum } = opts;
-  const fast =
-    X instanceof Float32Array && Wt instanceof Float32Array && Y instanceof Float32Array && fastFloat32();
+  const yType = Y instanceof Float32Array ? Float32Array : Float64Array;
+  const fast = fastFloat32Conv(X, Wt, yType);
   const packed = opts.packed && fast ? opts.packed : undefined;
   const beta = sum ? 1 : 0;
   /** W_g · B (Mg × cols, B's rows `ldb` apart) into Y at yOff, rows P apart, with the epilogue. */
@@ -517,7 +553,7 @@ export function convForward(
     if (bias) epilogue.bias = { data: bias as Float32Array, offset: g * Mg, axis: 'row' };
     return epilogue;
   };
-  if (fast && g2 && Cg === 1 && Mg === 1 && !pointwise) {
+  if (g2 && wasmDepthwise(geo, X, Wt, yType)) {
     // Depthwise with one output per channel: all channels of an image in one WASM call, which adds
     // the sum itself (so Y is not pre-filled with it).
     const epilogue = epilogueOf(0);
@@ -664,10 +700,12 @@ export function buildConv(node: NodeInfo, fusion: ConvFusion = {}): Kernel {
     }
     // Z of the output's shape is added in the epilogue; one that broadcasts (Add's rule), after.
     const zInside = z && sameDims(z.dims, outDims) ? z : undefined;
-    // Every path of convForward writes every element, except the direct depthwise loops (one input
-    // channel per group), which accumulate.
-    const Y = computeArray(x.type, shapeSize(outDims), geo.C / geo.group === 1);
-    convForward(computeOf(x), computeOf(w), b ? computeOf(b) : undefined, geo, Y, {
+    // Every path of convForward writes every element, except the direct depthwise loops in
+    // TypeScript (one input channel per group), which accumulate.
+    const [X, Wt] = [computeOf(x), computeOf(w)];
+    const accumulates = geo.C / geo.group === 1 && !wasmDepthwise(geo, X, Wt, computeArrayType(x.type));
+    const Y = computeArray(x.type, shapeSize(outDims), accumulates);
+    convForward(X, Wt, b ? computeOf(b) : undefined, geo, Y, {
       packed: w === wConst ? packed : undefined,
       clip: z && !zInside ? undefined : fusion.clip,
       sum: zInside ? computeOf(zInside) : undefined,

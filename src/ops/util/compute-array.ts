@@ -11,8 +11,11 @@ import { Tensor, type Dims } from '../../core/tensor.js';
 import { numbersOf, tensorFromNumbers } from './numeric.js';
 import type { FloatArray } from './gemm.js';
 
+/** The typed array a kernel computes in: Float32Array or Float64Array. */
+export type ComputeArrayType = Float32ArrayConstructor | Float64ArrayConstructor;
+
 /** The array type that results of `type` are computed in. */
-export function computeArrayType(type: TensorType): Float32ArrayConstructor | Float64ArrayConstructor {
+export function computeArrayType(type: TensorType): ComputeArrayType {
   const c = dtypeInfo(type).numericClass;
   if (type === 'float32' || c === 'minifloat') return Float32Array;
   if (c === 'float' || c === 'int' || c === 'bigint') return Float64Array;

@@ -456,6 +456,9 @@ describe('WASM SIMD sgemm', { skip }, () => {
       [4, 12, 17, 5, 5, 3, 3, 1, 1, 2, 2, 2, 2],
       [2, 9, 14, 3, 3, 1, 2, 2, 2, 0, 3, 2, 1],
       [1, 1, 21, 1, 4, 1, 1, 1, 1, 0, 2, 0, 1],
+      [3, 6, 41, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1],
+      // Rows too wide for a padded band in the workspace: the per-element path.
+      [1, 3, 30000, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1],
     ];
     let seed = 2000;
     for (const [C, H, W, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr] of shapes) {

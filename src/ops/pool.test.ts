@@ -230,6 +230,10 @@ describeKernelModes(() => {
       { x: [1, 3, 9, 7], k: [3, 2], s: [2, 1], pads: [1, 0, 2, 1], ceil: 1 },
       { x: [1, 2, 1, 1], k: [3, 3], s: [1, 1], pads: [1, 1, 1, 1], ceil: 0 },
       { x: [1, 3, 12, 12], k: [5, 5], s: [3, 2], pads: [2, 2, 2, 2], ceil: 0 },
+      // Rows of several vectors; then a row too wide for the kernel's band (per-element path).
+      { x: [1, 2, 9, 41], k: [3, 3], s: [1, 1], pads: [1, 1, 1, 1], ceil: 0 },
+      { x: [1, 2, 10, 53], k: [3, 3], s: [2, 2], pads: [0, 1, 1, 0], ceil: 1 },
+      { x: [1, 1, 3, 12000], k: [3, 3], s: [1, 1], pads: [1, 1, 1, 1], ceil: 0 },
     ];
     const kinds: { op: string; extra: Record<string, number> }[] = [
       { op: 'MaxPool', extra: {} },
@@ -243,7 +247,7 @@ describeKernelModes(() => {
             c.x.reduce((a, b) => a * b, 1),
             20 + i,
           );
-          if (i === 0) data[5] = NaN;
+          if (i === 0 || c.x[3] > 1000) data[5] = NaN;
           const x = f32(data, c.x);
           const attrs = { kernel_shape: c.k, strides: c.s, pads: c.pads, ceil_mode: c.ceil, ...kd.extra };
           const saved = poolTuning.fast2d;

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { gemm } from '../../../ops/util/gemm.js';
 import { WasmMemoryAllocator } from '../../../runtime/wasm-allocator.js';
 import { createWasmKernels, wasmSimdVariant, type GemmEpilogue, type WasmKernels } from './kernels.js';
+import { relaxedSimdWasm, simdWasm } from './kernels-binary.js';
 
 /** Deterministic values in [-1, 1). */
 function rng(seed: number): () => number {
@@ -529,5 +530,33 @@ describe('WASM SIMD sgemm', { skip }, () => {
     const plain = createWasmKernels(undefined, 'simd')!;
     const c = makeCase(900, 21, 35, 270, true, true, 1, 0.5, 2);
     check(run(plain, c), c, undefined, 'simd build');
+  });
+});
+
+describe('WASM module layout', () => {
+  /** The ids of the sections of a WebAssembly binary, in order. */
+  const sectionIds = (bytes: Uint8Array): number[] => {
+    const ids: number[] = [];
+    let p = 8; // magic and version
+    while (p < bytes.length) {
+      ids.push(bytes[p++]);
+      let size = 0;
+      for (let shift = 0; ; shift += 7) {
+        const b = bytes[p++];
+        size += (b & 0x7f) * 2 ** shift;
+        if (b < 0x80) break;
+      }
+      p += size;
+    }
+    return ids;
+  };
+  it('has no data or element segments: the tensor allocator owns the memory from offset 64 up', () => {
+    // AssemblyScript puts static data (strings, function references) at the bottom of the memory,
+    // where the allocator places tensors; a kernel that needed any would read overwritten bytes.
+    for (const [name, b64] of Object.entries({ simdWasm, relaxedSimdWasm })) {
+      const ids = sectionIds(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+      assert.ok(!ids.includes(11), `${name} has a data section`);
+      assert.ok(!ids.includes(9), `${name} has an element section`);
+    }
   });
 });

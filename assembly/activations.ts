@@ -92,20 +92,40 @@ export const ACT_GELU_ERF: i32 = 3;
 export const ACT_GELU_TANH: i32 = 4;
 export const ACT_RELU: i32 = 5;
 
-function apply(f: i32, v: v128): v128 {
-  if (f == ACT_RELU) return reluV(v);
-  if (f == ACT_SIGMOID) return sigmoidV(v);
-  if (f == ACT_TANH) return tanhV(v);
-  return f == ACT_GELU_ERF ? geluErfV(v) : geluTanhV(v);
+/**
+ * y[i] = f(x[i]) for i < n, f one of the ACT_ codes (y may be x); the last n mod 4 go through 16
+ * bytes of the workspace `ws`, so nothing past element n − 1 is touched.
+ */
+export function activation(f: i32, x: usize, y: usize, n: i32, ws: usize): void {
+  const full = n & ~3;
+  vectors(f, x, y, full);
+  if (full == n) return;
+  v128.store(ws, f32x4.splat(0));
+  for (let i = full; i < n; i++) store<f32>(ws + <usize>(i - full) * 4, load<f32>(x + <usize>i * 4));
+  vectors(f, ws, ws, 4);
+  for (let i = full; i < n; i++) store<f32>(y + <usize>i * 4, load<f32>(ws + <usize>(i - full) * 4));
 }
 
-/** y[i] = f(x[i]) for i < n, f one of the ACT_ codes (y may be x). */
-export function activation(f: i32, x: usize, y: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(y + <usize>i * 4, apply(f, v128.load(x + <usize>i * 4)));
-  // The last n mod 4 one at a time (in lane 0), never touching memory past element n − 1.
-  for (; i < n; i++) {
-    store<f32>(y + <usize>i * 4, f32x4.extract_lane(apply(f, f32x4.splat(load<f32>(x + <usize>i * 4))), 0));
+/**
+ * y = f(x) on n floats, a multiple of 4: one loop per function, each the function's only caller, so
+ * that the optimizer inlines it. A call per vector (a shared `apply(f, v)` did that) leaves each
+ * vector's long dependency chain — GELU's polynomial, division and exp — to finish before the next
+ * starts. Measured per element (131072 floats in and out, one thread): GELU 9.7 → 6.9 ns, tanh-GELU
+ * 6.7 → 3.6, sigmoid 4.2 → 3.7, tanh 3.8 → 2.2, Relu 1.3 → 0.23; DenseNet-121's 62 Relu nodes
+ * 17.8 → 7.6 ms per run.
+ */
+function vectors(f: i32, x: usize, y: usize, n: i32): void {
+  const end = <usize>n * 4;
+  if (f == ACT_RELU) {
+    for (let i: usize = 0; i < end; i += 16) v128.store(y + i, reluV(v128.load(x + i)));
+  } else if (f == ACT_SIGMOID) {
+    for (let i: usize = 0; i < end; i += 16) v128.store(y + i, sigmoidV(v128.load(x + i)));
+  } else if (f == ACT_TANH) {
+    for (let i: usize = 0; i < end; i += 16) v128.store(y + i, tanhV(v128.load(x + i)));
+  } else if (f == ACT_GELU_ERF) {
+    for (let i: usize = 0; i < end; i += 16) v128.store(y + i, geluErfV(v128.load(x + i)));
+  } else {
+    for (let i: usize = 0; i < end; i += 16) v128.store(y + i, geluTanhV(v128.load(x + i)));
   }
 }
 

@@ -9,8 +9,8 @@ import { activation, channelAffine, lrn075, normRows, softmaxRows } from './acti
 import { binary2d } from './binary';
 
 /** `activation` on elements [lo, hi). */
-export function activationRange(f: i32, x: usize, y: usize, lo: i32, hi: i32, _ws: usize): void {
-  activation(f, x + <usize>lo * 4, y + <usize>lo * 4, hi - lo);
+export function activationRange(f: i32, x: usize, y: usize, lo: i32, hi: i32, ws: usize): void {
+  activation(f, x + <usize>lo * 4, y + <usize>lo * 4, hi - lo, ws);
 }
 
 /** `softmaxRows` on rows [lo, hi) of `len`. */

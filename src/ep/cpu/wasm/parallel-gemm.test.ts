@@ -245,7 +245,7 @@ describe('parallelSgemm', { skip }, () => {
           run(got, true);
           assert.deepEqual(got, want);
         };
-        const n = 4097; // odd: the tail of the last chunk runs one element at a time
+        const n = 4097; // odd: the last chunk ends with a partial vector (through the workspace)
         const X = heap(n);
         for (const f of ['gelu', 'sigmoid', 'relu'] as const) {
           twice(n, (Y, s) =>

@@ -31,8 +31,8 @@ import { Window } from './window';
 
 /** Workspace bytes the padded band may use (it stays in L2). */
 const BAND_BYTES: i32 = 256 * 1024;
-/** Workspace bytes after the band: a spill tile for partial vectors, then the tap offset table. */
-const TILE_BYTES: i32 = 16;
+/** Workspace bytes after the band: a spill tile for the eight accumulators, then the tap table. */
+const TILE_BYTES: i32 = 128;
 const MAX_TABLE_BYTES: i32 = WORKSPACE_BYTES - BAND_BYTES - TILE_BYTES;
 
 // The call's epilogue and workspace, for the helpers below (set by depthwiseConv).
@@ -190,32 +190,42 @@ function block8(
     }
     r += tapRows;
   }
-  put(q, zq, a0, n0);
-  put(q + 16, zq != 0 ? zq + 16 : 0, b0, n1);
-  if (rows < 2) return;
-  put(q + outStep, zq != 0 ? zq + outStep : 0, a1, n0);
-  put(q + outStep + 16, zq != 0 ? zq + outStep + 16 : 0, b1, n1);
-  if (rows < 3) return;
-  put(q + 2 * outStep, zq != 0 ? zq + 2 * outStep : 0, a2, n0);
-  put(q + 2 * outStep + 16, zq != 0 ? zq + 2 * outStep + 16 : 0, b2, n1);
-  if (rows < 4) return;
-  put(q + 3 * outStep, zq != 0 ? zq + 3 * outStep : 0, a3, n0);
-  put(q + 3 * outStep + 16, zq != 0 ? zq + 3 * outStep + 16 : 0, b3, n1);
+  // Spill the accumulators; one loop stores them (eight out-of-line calls, each passed a vector, cost
+  // more than the spill — as in gemm.ts).
+  const t = tile;
+  v128.store(t, a0);
+  v128.store(t, b0, 16);
+  v128.store(t, a1, 32);
+  v128.store(t, b1, 48);
+  v128.store(t, a2, 64);
+  v128.store(t, b2, 80);
+  v128.store(t, a3, 96);
+  v128.store(t, b3, 112);
+  for (let i = 0; i < rows; i++) {
+    const o = <usize>i * outStep;
+    const s = t + <usize>i * 32;
+    for (let h = 0; h < 2; h++) {
+      const n = h == 0 ? n0 : n1;
+      const dq = o + <usize>h * 16;
+      put(q + dq, zq != 0 ? zq + dq : 0, s + <usize>h * 16, n);
+    }
+  }
 }
 
-/** Stores n ≤ 4 lanes (0: none) of an accumulator at q, after adding Z (at zq; 0: none) and the clamp. */
-function put(q: usize, zq: usize, a: v128, n: i32): void {
+/**
+ * Stores n ≤ 4 lanes (0: none) of the accumulator spilled at `a` to q, after adding Z (at zq; 0:
+ * none) and the clamp.
+ */
+function put(q: usize, zq: usize, a: usize, n: i32): void {
   if (n == 4) {
-    let v = a;
+    let v = v128.load(a);
     if (zq != 0) v = f32x4.add(v, v128.load(zq));
     if (clip) v = f32x4.min(f32x4.max(v, loV), hiV);
     v128.store(q, v);
     return;
   }
-  if (n <= 0) return;
-  v128.store(tile, a);
   for (let j = 0; j < n; j++) {
-    let v = load<f32>(tile + <usize>j * 4);
+    let v = load<f32>(a + <usize>j * 4);
     if (zq != 0) v += load<f32>(zq + <usize>j * 4);
     store<f32>(q + <usize>j * 4, clip ? min(max(v, lo), hi) : v);
   }

@@ -4,7 +4,14 @@ import { Tensor } from '../core/tensor.js';
 import { OnyxError } from '../core/errors.js';
 import { gemm, type FloatArray } from './util/gemm.js';
 import { ops, determinant } from './matmul.js';
-import { assertClose, describeKernelModes, opRunner, randomFloats } from './util/op-test-kit.js';
+import {
+  assertClose,
+  buildOp,
+  describeKernelModes,
+  opRunner,
+  randomFloats,
+  runOp,
+} from './util/op-test-kit.js';
 import { numbersOf } from './util/numeric.js';
 
 const run = opRunner(ops);
@@ -160,6 +167,78 @@ describeKernelModes(() => {
         (e: OnyxError) => e.code === 'SHAPE_MISMATCH' && /\[2, 3\].*\[4, 2\]/.test(e.message),
       );
       await assert.rejects(run('MatMul', [f32([1], []), f32([1], [1])]), /rank >= 1/);
+    });
+  });
+
+  describe('com.microsoft.FusedMatMul', () => {
+    const fused = (inputs: Tensor[], attrs: Record<string, number | { float: number }>) =>
+      runOp(ops, 'FusedMatMul', inputs, attrs, { domain: 'com.microsoft', opset: 1 });
+    /** `t` with its last two dims swapped (a copy). */
+    const swapped = (t: Tensor): Tensor => {
+      const d = t.dims;
+      const [r, c] = [d[d.length - 2], d[d.length - 1]];
+      const batch = t.size / (r * c);
+      const src = numbersOf(t);
+      const out = new Float64Array(t.size);
+      for (let b = 0; b < batch; b++)
+        for (let i = 0; i < r; i++)
+          for (let j = 0; j < c; j++) out[b * r * c + j * r + i] = src[b * r * c + i * c + j];
+      return new Tensor(t.type, t.type === 'float32' ? Float32Array.from(out) : out, [
+        ...d.slice(0, -2),
+        c,
+        r,
+      ]);
+    };
+    it('is alpha · MatMul of the operands with the flagged ones transposed (batched, float32 and float64)', async () => {
+      for (const type of ['float32', 'float64'] as const) {
+        const mk = (dims: number[], seed: number) => {
+          const v = randomFloats(
+            dims.reduce((x, y) => x * y, 1),
+            seed,
+          );
+          return new Tensor(type, type === 'float32' ? Float32Array.from(v) : Float64Array.from(v), dims);
+        };
+        // Batched A against a shared 2-D B (folds into one product), and batch against batch.
+        for (const [aDims, bDims] of [
+          [
+            [2, 3, 5, 7],
+            [7, 6],
+          ],
+          [
+            [2, 3, 5, 7],
+            [2, 3, 7, 6],
+          ],
+          [
+            [5, 9],
+            [9, 1],
+          ],
+        ]) {
+          const [a, b] = [mk(aDims, 11), mk(bDims, 12)];
+          const want = numbersOf(await out0('MatMul', [a, b]));
+          for (const [transA, transB] of [
+            [0, 0],
+            [1, 0],
+            [0, 1],
+            [1, 1],
+          ]) {
+            const inputs = [transA ? swapped(a) : a, transB ? swapped(b) : b];
+            const [y] = await fused(inputs, { transA, transB, alpha: { float: 0.5 } });
+            assertClose(
+              numbersOf(y),
+              Array.from(want, (v) => v * 0.5),
+              1e-5,
+              1e-6,
+            );
+          }
+        }
+      }
+    });
+
+    it('rejects batch transposes with a typed error', () => {
+      assert.throws(
+        () => buildOp(ops, 'FusedMatMul', 2, { transBatchA: 1 }, { domain: 'com.microsoft', opset: 1 }),
+        (e: OnyxError) => e.code === 'NOT_IMPLEMENTED' && /transBatchA/.test(e.message),
+      );
     });
   });
 

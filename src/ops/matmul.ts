@@ -84,23 +84,68 @@ export function planMatMul(aDims: Dims, bDims: Dims): MatMulPlan {
   return { outDims, M, N, K, batch, aIndex, bIndex, foldIntoM };
 }
 
-/** Y = A·B for a plan, all as row-major compute arrays (float32 on the WASM GEMM, see dispatch.ts). */
+/**
+ * How a product reads its operands: A and/or B stored with their last two dims swapped (as
+ * com.microsoft.FusedMatMul's transA/transB), and a factor on the product.
+ */
+export interface MatMulForm {
+  transA: boolean;
+  transB: boolean;
+  alpha: number;
+}
+
+const PLAIN: MatMulForm = { transA: false, transB: false, alpha: 1 };
+
+/** `dims` with its last two swapped (rank ≥ 2; others as they are). */
+function swapLastTwo(dims: Dims): Dims {
+  if (dims.length < 2) return dims;
+  const d = [...dims];
+  [d[d.length - 2], d[d.length - 1]] = [d[d.length - 1], d[d.length - 2]];
+  return d;
+}
+
+/**
+ * Y = alpha·op(A)·op(B) for a plan (made from the operands' logical dims), all as row-major compute
+ * arrays (float32 on the WASM GEMM, see dispatch.ts).
+ */
 export function runMatMul(
   p: MatMulPlan,
   A: FloatArray,
   B: FloatArray,
   Y: FloatArray,
   pool?: ThreadPool,
+  form: MatMulForm = PLAIN,
 ): void {
   const { M, N, K } = p;
-  if (p.foldIntoM) {
-    sgemm(false, false, p.batch * M, N, K, 1, A, 0, K, B, 0, N, 0, Y, 0, N, undefined, pool);
+  const { transA, transB, alpha } = form;
+  const [lda, ldb] = [transA ? M : K, transB ? K : N];
+  if (p.foldIntoM && !transA) {
+    sgemm(false, transB, p.batch * M, N, K, alpha, A, 0, lda, B, 0, ldb, 0, Y, 0, N, undefined, pool);
     return;
   }
   for (let b = 0; b < p.batch; b++) {
     const ai = p.aIndex ? p.aIndex[b] : b;
     const bi = p.bIndex ? p.bIndex[b] : b;
-    sgemm(false, false, M, N, K, 1, A, ai * M * K, K, B, bi * K * N, N, 0, Y, b * M * N, N, undefined, pool);
+    sgemm(
+      transA,
+      transB,
+      M,
+      N,
+      K,
+      alpha,
+      A,
+      ai * M * K,
+      lda,
+      B,
+      bi * K * N,
+      ldb,
+      0,
+      Y,
+      b * M * N,
+      N,
+      undefined,
+      pool,
+    );
   }
 }
 
@@ -111,53 +156,86 @@ function packedRight(w: Tensor | undefined, trans: boolean): PackedWeights | und
   return packConstant('B', trans, K, N, w.data as Float32Array, 0, w.dims[1]);
 }
 
+/** The MatMul kernel of a node, reading its operands in `form` (MatMul: as they are). */
+function buildMatMul(node: NodeInfo, form: MatMulForm): Kernel {
+  const what = node.opType;
+  // A constant 2-D B (the usual weight) is packed once; A's batches then fold into M.
+  const bConst = constantInput(node, 1);
+  const packed = packedRight(bConst, form.transB);
+  const kernel: Kernel = (inputs, ctx) => {
+    const a = tensorInput(inputs[0], `${what} input A`);
+    const b = tensorInput(inputs[1], `${what} input B`);
+    requireNumeric(a, `${what} input A`);
+    if (a.type !== b.type) {
+      throw new OnyxError('TYPE_MISMATCH', `${what} inputs must share a type, got ${a.type} and ${b.type}`);
+    }
+    const p = planMatMul(
+      form.transA ? swapLastTwo(a.dims) : a.dims,
+      form.transB ? swapLastTwo(b.dims) : b.dims,
+    );
+    // Written whole: every product below has beta = 0.
+    const Y = computeArray(a.type, shapeSize(p.outDims), false);
+    const A = computeOf(a);
+    if (
+      packed &&
+      b === bConst &&
+      fastFloat32() &&
+      ((p.foldIntoM && !form.transA) || p.batch === 1) &&
+      A instanceof Float32Array
+    ) {
+      parallelSgemmWithPacked(
+        ctx.threads,
+        packed,
+        form.transA,
+        p.batch * p.M,
+        p.N,
+        p.K,
+        form.alpha,
+        A,
+        0,
+        form.transA ? p.M : p.K,
+        0,
+        Y as Float32Array,
+        0,
+        p.N,
+      );
+    } else {
+      runMatMul(p, A, computeOf(b), Y, ctx.threads, form);
+    }
+    return [tensorFromCompute(a.type, Y, p.outDims)];
+  };
+  return packed ? ownPacked(kernel, [packed]) : kernel;
+}
+
 const matMul: OpDef = {
   opType: 'MatMul',
   versions: [1, 9, 13],
+  build: (node) => buildMatMul(node, PLAIN),
+};
+
+/**
+ * com.microsoft.FusedMatMul (onnxruntime's contrib op, which the optimizer's MatMul + Transpose and
+ * MatMul + scale fusions emit): alpha·op(A)·op(B), transA/transB swapping an operand's last two
+ * dims. transBatchA/transBatchB (batch dims moved next to the matrix dims) are not supported.
+ */
+const fusedMatMul: OpDef = {
+  domain: 'com.microsoft',
+  opType: 'FusedMatMul',
+  versions: [1],
   build(node) {
-    // A constant 2-D B (the usual weight) is packed once; A's batches then fold into M.
-    const bConst = constantInput(node, 1);
-    const packed = packedRight(bConst, false);
-    const kernel: Kernel = (inputs, ctx) => {
-      const a = tensorInput(inputs[0], 'MatMul input A');
-      const b = tensorInput(inputs[1], 'MatMul input B');
-      requireNumeric(a, 'MatMul input A');
-      if (a.type !== b.type) {
-        throw new OnyxError('TYPE_MISMATCH', `MatMul inputs must share a type, got ${a.type} and ${b.type}`);
-      }
-      const p = planMatMul(a.dims, b.dims);
-      // Written whole: every product below has beta = 0.
-      const Y = computeArray(a.type, shapeSize(p.outDims), false);
-      const A = computeOf(a);
-      if (
-        packed &&
-        b === bConst &&
-        fastFloat32() &&
-        (p.foldIntoM || p.batch === 1) &&
-        A instanceof Float32Array
-      ) {
-        parallelSgemmWithPacked(
-          ctx.threads,
-          packed,
-          false,
-          p.batch * p.M,
-          p.N,
-          p.K,
-          1,
-          A,
-          0,
-          p.K,
-          0,
-          Y as Float32Array,
-          0,
-          p.N,
+    for (const attr of ['transBatchA', 'transBatchB']) {
+      if (node.attrs.int(attr, 0) !== 0) {
+        throw new OnyxError(
+          'NOT_IMPLEMENTED',
+          `FusedMatMul node '${node.name}': ${attr} = ${node.attrs.int(attr, 0)} is not supported (only 0)`,
         );
-      } else {
-        runMatMul(p, A, computeOf(b), Y, ctx.threads);
       }
-      return [tensorFromCompute(a.type, Y, p.outDims)];
-    };
-    return packed ? ownPacked(kernel, [packed]) : kernel;
+    }
+    return buildMatMul(node, {
+      transA: node.attrs.int('transA', 0) !== 0,
+      transB: node.attrs.int('transB', 0) !== 0,
+      alpha: node.attrs.float('alpha', 1),
+    });
   },
 };
 
@@ -600,4 +678,4 @@ const det: OpDef = {
   },
 };
 
-export const ops: OpDef[] = [matMul, gemmOp, matMulInteger, einsumOp, det];
+export const ops: OpDef[] = [matMul, fusedMatMul, gemmOp, matMulInteger, einsumOp, det];

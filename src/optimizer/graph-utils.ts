@@ -181,6 +181,8 @@ export function elemTypeOf(
   if (SAME_TYPE_AS_INPUT0.has(p.opType) && p.outputs[0] === name && p.inputs[0]) {
     return elemTypeOf(g, p.inputs[0], producers, depth + 1);
   }
+  // Every output of a Split has its input's type.
+  if (p.opType === 'Split' && p.inputs[0]) return elemTypeOf(g, p.inputs[0], producers, depth + 1);
   return undefined;
 }
 

@@ -56,6 +56,11 @@ export function useSharedArena(a: SharedArena | undefined): void {
 
 /** Buffers below this size are left to the GC (pooling them saves nothing measurable). */
 export const MIN_POOLED_BYTES = 16384;
+/**
+ * Float32 run storage of at least this many elements comes from the shared arena: the WASM kernels
+ * then read and write it in place, where smaller heap arrays are copied in and out per call.
+ */
+export const MIN_ARENA_FLOATS = 1024;
 /** Pooled bytes kept at most (beyond this, released buffers go to the GC). */
 export const MAX_POOLED_BYTES = 512 * 1024 * 1024;
 
@@ -163,7 +168,7 @@ export function newStorage(bytes: number, zeroed = true): ArrayBuffer {
  */
 export function newFloat32Array(n: number, zeroed = true): Float32Array {
   const lease = active;
-  if (arena && lease?.open && n * 4 >= MIN_POOLED_BYTES) {
+  if (arena && lease?.open && n >= MIN_ARENA_FLOATS) {
     const data = arena.allocFloat32(n, zeroed);
     if (!zeroed && poison) new Uint8Array(data.buffer, data.byteOffset, n * 4).fill(0xff);
     const block = arena.blockOf(data)!;

@@ -8,6 +8,7 @@ import { OnyxError } from '../core/errors.js';
 import { forEachSubgraph, implicitInputs, type Graph, type Node } from '../ir/graph.js';
 import type { ExecutionProvider } from '../ep/provider.js';
 import type { Kernel, NodeInfo } from '../ops/kernel.js';
+import { isMemoizable, memoizeShapeKernel } from './shape-memo.js';
 
 export interface Step {
   node: Node;
@@ -77,6 +78,13 @@ export function buildPlans(root: Graph, providers: readonly ExecutionProvider[])
         continue;
       }
       steps.push({ node, ...chosen, release: [] });
+    }
+    const outputs = new Set(graph.outputs.map((o) => o.name));
+    for (const step of steps) {
+      const { node } = step;
+      if (isMemoizable(node.domain, node.opType) && !node.outputs.some((o) => outputs.has(o))) {
+        step.kernel = memoizeShapeKernel(step.kernel, node.opType);
+      }
     }
     computeReleases(graph, steps);
     plans.set(graph, { graph, steps });

@@ -15,6 +15,7 @@ import { Executor } from './executor.js';
 import { MemoryTracker } from './memory.js';
 import { buildPlans, disposePlans, nodeInfo, type Plans } from './plan.js';
 import { Profiler } from './profiler.js';
+import { isKeptOutput } from './shape-memo.js';
 import type { ThreadPool } from './thread-pool.js';
 
 export interface SessionCoreOptions {
@@ -111,6 +112,8 @@ export class SessionCore {
 /** `v` with every tensor's storage exactly its data (see `exactData`): outputs may be pooled buffers. */
 function exactValue(v: Value, lease: Lease): Value {
   if (v instanceof Tensor) {
+    // A memoized node's output is reused by later runs: the caller gets its own copy.
+    if (isKeptOutput(v)) return new Tensor(v.type, v.data.slice(), v.dims);
     if (Array.isArray(v.data)) return v;
     const data = exactData(v.data, lease);
     return data === v.data ? v : new Tensor(v.type, data, v.dims);

@@ -78,7 +78,11 @@ export class Executor {
         }
       }
       const start = profiler ? performance.now() : 0;
-      const { lease, memory } = this.options;
+      const { memory } = this.options;
+      // A step that makes an output of the run (read by no later step) writes it to storage of its
+      // own, not run storage: the caller then gets it as it is, where run storage would be copied
+      // out (exactData).
+      const lease = step.makesOutput && outer === null ? undefined : this.options.lease;
       const mark = lease?.fresh.length ?? 0;
       let outs: Value[];
       try {
@@ -109,7 +113,8 @@ export class Executor {
         if (!scope.values.has(name)) continue;
         memory.drop(scope.values.get(name), (t) => {
           this.options.allocator.release(t);
-          if (lease && !Array.isArray(t.data)) releaseStorage(t.data, lease);
+          const runLease = this.options.lease;
+          if (runLease && !Array.isArray(t.data)) releaseStorage(t.data, runLease);
         });
         scope.values.delete(name);
       }

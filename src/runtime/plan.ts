@@ -16,6 +16,8 @@ export interface Step {
   ep: string;
   /** Values whose last reader is this step (never graph outputs). */
   release: string[];
+  /** The step makes one of its graph's outputs, and nothing of the graph reads what it makes. */
+  makesOutput: boolean;
 }
 
 export interface GraphPlan {
@@ -77,9 +79,14 @@ export function buildPlans(root: Graph, providers: readonly ExecutionProvider[])
         unsupported.push(`${node.opType} (domain ${domain}, opset ${info.opset}) at node '${node.name}'`);
         continue;
       }
-      steps.push({ node, ...chosen, release: [] });
+      steps.push({ node, ...chosen, release: [], makesOutput: false });
     }
     const outputs = new Set(graph.outputs.map((o) => o.name));
+    const read = new Set(steps.flatMap((st) => [...st.node.inputs, ...implicitInputs(st.node)]));
+    for (const step of steps) {
+      const outs = step.node.outputs;
+      step.makesOutput = outs.some((o) => outputs.has(o)) && !outs.some((o) => read.has(o));
+    }
     for (const step of steps) {
       const { node } = step;
       if (isMemoizable(node.domain, node.opType) && !node.outputs.some((o) => outputs.has(o))) {

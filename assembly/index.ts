@@ -17,3 +17,4 @@ export {
   normRowsRange,
   softmaxRange,
 } from './ranges';
+export * from './permute';

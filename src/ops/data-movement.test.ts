@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { Tensor } from '../core/tensor.js';
 import type { Value } from '../core/value.js';
 import { ops } from './data-movement.js';
+import { setKernelMode } from './util/dispatch.js';
 import { bindOps, f32, i32, i64, throwsOnyx, vals } from './util/op-test-kit.js';
 
 const { runSync: run, run1Sync: one } = bindOps(ops, { exact: true });
@@ -301,11 +302,24 @@ test('CenterCropPad crops and pads around the centre', () => {
   );
 });
 
-test('Transpose float32 tiled fast path matches the generic strided copy on random shapes and perms', () => {
+test('Transpose: the WASM copy (4-byte types) and the tiled float32 loop match the generic strided copy', () => {
   let seed = 7;
   const rand = () => {
     seed = (seed * 16807) % 2147483647;
     return seed / 2147483647;
+  };
+  const bitsOf = (t: Tensor) => {
+    const d = t.data as Float32Array | Int32Array | Uint32Array;
+    return [...new Uint32Array(d.buffer, d.byteOffset, d.length)];
+  };
+  /** Transpose in a kernel mode ('reference': the TypeScript loops). */
+  const inMode = (mode: 'fast' | 'reference', x: Tensor, perm: number[]) => {
+    const saved = setKernelMode(mode);
+    try {
+      return one('Transpose', [x], { perm }, 21);
+    } finally {
+      setKernelMode(saved);
+    }
   };
   for (let trial = 0; trial < 60; trial++) {
     const rank = 2 + Math.floor(rand() * 4);
@@ -318,16 +332,18 @@ test('Transpose float32 tiled fast path matches the generic strided copy on rand
     }
     const bits = Uint32Array.from({ length: n }, (_, i) => (i * 2654435761) >>> 0);
     bits[0] = 0x7fa00001; // a NaN payload must survive
-    const x = new Tensor('float32', new Float32Array(bits.buffer), dims);
-    const ref = one('Transpose', [new Tensor('uint32', bits, dims)], { perm }, 21);
-    const fast = one('Transpose', [x], { perm }, 21);
-    assert.deepEqual(fast.dims, ref.dims);
-    const got = new Uint32Array(
-      (fast.data as Float32Array).buffer,
-      (fast.data as Float32Array).byteOffset,
-      n,
-    );
-    assert.deepEqual([...got], [...(ref.data as Uint32Array)], `dims [${dims}] perm [${perm}]`);
+    const ref = inMode('reference', new Tensor('uint32', bits, dims), perm);
+    const want = [...(ref.data as Uint32Array)];
+    const where = `dims [${dims}] perm [${perm}]`;
+    const floats = new Tensor('float32', new Float32Array(bits.buffer), dims);
+    for (const [label, got] of [
+      ['tiled float32', inMode('reference', floats, perm)],
+      ['WASM float32', inMode('fast', floats, perm)],
+      ['WASM int32', inMode('fast', new Tensor('int32', new Int32Array(bits.buffer), dims), perm)],
+    ] as const) {
+      assert.deepEqual(got.dims, ref.dims);
+      assert.deepEqual(bitsOf(got), want, `${label}: ${where}`);
+    }
   }
   // The attention shapes: [1,4,128,64] → [1,4,64,128] and back.
   const big = Float32Array.from({ length: 4 * 128 * 64 }, (_, i) => i);

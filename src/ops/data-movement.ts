@@ -14,6 +14,7 @@ import type { Value } from '../core/value.js';
 import type { OpDef, RunContext } from './kernel.js';
 import { axesInput, normalizeAxes, normalizeAxis } from './util/axes.js';
 import { stridesOf } from './util/broadcast.js';
+import { fastFloat32, spermute } from './util/dispatch.js';
 import { intsOf, scalarOf, tensorInput, fmt } from './util/numeric.js';
 import { axisGather, copyElements, fillElements, stridedCopy } from './util/strided-copy.js';
 
@@ -76,10 +77,14 @@ export interface TiledTransposePlan {
 }
 
 /**
- * The plan for the float32 tiled transpose, or undefined where the generic strided copy is as good
- * (the innermost output run is contiguous in the source, or the tensor is empty).
+ * Transpose of `dims` by `perm` as loops in output order: sizes `n`, destination strides `ds`, source
+ * strides `ss` (elements), size-1 dims dropped and dims contiguous in both merged; undefined for an
+ * empty tensor.
  */
-export function tiledTransposePlan(dims: Dims, perm: readonly number[]): TiledTransposePlan | undefined {
+export function permutePlan(
+  dims: Dims,
+  perm: readonly number[],
+): { n: number[]; ds: number[]; ss: number[] } | undefined {
   const inStrides = stridesOf(dims);
   const outDims = perm.map((p) => dims[p]);
   const outStrides = stridesOf(outDims);
@@ -104,6 +109,17 @@ export function tiledTransposePlan(dims: Dims, perm: readonly number[]): TiledTr
       ss = [...ss.slice(0, i + 1), ...ss.slice(i + 2)];
     }
   }
+  return { n, ds, ss };
+}
+
+/**
+ * The plan for the float32 tiled transpose, or undefined where the generic strided copy is as good
+ * (the innermost output run is contiguous in the source, or the tensor is empty).
+ */
+export function tiledTransposePlan(dims: Dims, perm: readonly number[]): TiledTransposePlan | undefined {
+  const plan = permutePlan(dims, perm);
+  if (!plan) return undefined;
+  const { n, ds, ss } = plan;
   const r = n.length;
   if (r < 2 || ss[r - 1] === 1) return undefined;
   const k = ss.indexOf(1);
@@ -169,6 +185,17 @@ export function tiledTranspose(dstF: Float32Array, srcF: Float32Array, plan: Til
   }
 }
 
+/** One-lane 4-byte element types (complex64's Float32Array holds two lanes per element). */
+const FOUR_BYTE = new Set<TensorType>(['float32', 'int32', 'uint32']);
+
+/** A float32 view of the storage of a 4-byte numeric typed array; undefined for other data. */
+function asFloatWords(d: TensorData): Float32Array | undefined {
+  if (d instanceof Float32Array) return d;
+  if (d instanceof Int32Array || d instanceof Uint32Array)
+    return new Float32Array(d.buffer, d.byteOffset, d.length);
+  return undefined;
+}
+
 const transpose: OpDef = {
   opType: 'Transpose',
   versions: [1, 13, 21, 23, 24, 25],
@@ -190,6 +217,15 @@ const transpose: OpDef = {
         perm = normalizeAxes(permAttr, r, 'Transpose perm');
       }
       if (perm.every((p, i) => p === i)) return [x];
+      const outDims = perm.map((p) => x.dims[p]);
+      const words = FOUR_BYTE.has(x.type) ? asFloatWords(x.data) : undefined;
+      const plan = words && fastFloat32() ? permutePlan(x.dims, perm) : undefined;
+      if (words && plan) {
+        // 4-byte elements on the WASM kernels (a float view carries int32 bit for bit).
+        const out = ctx.alloc(x.type, outDims, false);
+        spermute(words, asFloatWords(out.data)!, plan);
+        return [out];
+      }
       if (x.type === 'float32' && x.data instanceof Float32Array) {
         const plan = tiledTransposePlan(x.dims, perm);
         if (plan) {

@@ -168,6 +168,11 @@ const SOFTMAX_WORK = 140;
 const LRN_WORK = 150; // GoogLeNet's LRN: ~5.7 ns per element
 const AFFINE_WORK = 36;
 
+/** `WasmKernels.permute` (Transpose of 4-byte elements). Callers check `fastFloat32()`. */
+export function spermute(...args: Parameters<WasmKernels['permute']>): void {
+  wasmKernels()!.permute(...args);
+}
+
 /** out = f(src) elementwise on the WASM kernels. Callers check `fastFloat32()`. */
 export function sactivation(f: Activation, src: Float32Array, out: Float32Array): void {
   const [k, n] = [wasmKernels()!, src.length];

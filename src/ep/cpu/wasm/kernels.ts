@@ -50,6 +50,7 @@ export interface GemmExports {
     ws: number,
     im2col: number,
   ): void;
+  permuteCopy(dst: number, src: number, rank: number, plan: number, ws: number): void;
   depthwiseConv(
     geometry: number,
     x: number,
@@ -192,6 +193,13 @@ export interface GemmExports {
  * `'row'` adds bias[i] to row i (Conv computed as W[Cout×K]·col[K×HW]); `clip` clamps to [min, max]
  * (ReLU is [0, Infinity]).
  */
+/** A permuting copy as loops: sizes, destination strides, source strides (elements; innermost last). */
+export interface PermutePlan {
+  n: readonly number[];
+  ds: readonly number[];
+  ss: readonly number[];
+}
+
 export interface GemmEpilogue {
   bias?: { data: Float32Array; offset?: number; axis: 'col' | 'row' };
   clip?: { min: number; max: number };
@@ -648,6 +656,29 @@ export class WasmKernels {
     ];
     if (runner) runner(args, 6, 7, 11);
     else this.exports.depthwiseConv(...(args as Parameters<GemmExports['depthwiseConv']>));
+    copyOut();
+  }
+
+  /**
+   * Y = X permuted: the loops of `plan` (sizes n, destination and source strides in elements,
+   * innermost last; see ops/data-movement.ts `permutePlan`) over 4-byte elements, which these
+   * float views carry bit for bit (assembly/permute.ts).
+   */
+  permute(X: Float32Array, Y: Float32Array, plan: PermutePlan): void {
+    const [count, out, rank] = [X.length, Y.length, plan.n.length];
+    if (count === 0 || out === 0) return;
+    this.begin(
+      [
+        [X, 1, count, count],
+        [Y, 1, out, out],
+      ],
+      rank * 12,
+    );
+    const x = this.place(X, 0, 1, count, count);
+    const { ptr: y, copyOut } = this.output(Y, 0, out);
+    const p = this.reserve(rank * 12);
+    new Int32Array(this.memory.buffer, p, rank * 3).set([...plan.n, ...plan.ds, ...plan.ss]);
+    this.exports.permuteCopy(y, x, rank, p, (this.workspace.data as Float32Array).byteOffset);
     copyOut();
   }
 

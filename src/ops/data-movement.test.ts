@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Tensor } from '../core/tensor.js';
 import type { Value } from '../core/value.js';
+import { buildModel } from '../../test/helpers/build-model.js';
+import { InferenceSession } from '../index.js';
 import { ops } from './data-movement.js';
 import { setKernelMode } from './util/dispatch.js';
 import { bindOps, f32, i32, i64, throwsOnyx, vals } from './util/op-test-kit.js';
@@ -351,4 +353,45 @@ test('Transpose: the WASM copy (4-byte types) and the tiled float32 loop match t
   const back = one('Transpose', [kt], { perm: [0, 1, 3, 2] }, 21);
   assert.deepEqual([...(back.data as Float32Array)], [...big]);
   assert.equal((kt.data as Float32Array)[1], 64);
+});
+
+test('Concat in a session (run storage on the WASM memory: block copies) on every axis, float32 and int32', async () => {
+  // ≥ 1024 elements each: run storage on the WASM memory (core/buffer-pool.ts MIN_ARENA_FLOATS);
+  // the second input smaller along the axis, or (odd axes) under 1024 and on the heap.
+  const a = [2, 3, 16, 32];
+  for (const type of ['float32', 'int32'] as const) {
+    for (let axis = 0; axis < 4; axis++) {
+      const bDims = a.map((d, i) => (i === axis ? (axis % 2 ? 1 : d - 1) : d));
+      // Negated inputs and a Neg reading the Concat: its operands and output are all run storage
+      // (not feeds, not a final output).
+      const model = buildModel({
+        nodes: [
+          { op: 'Neg', inputs: ['x'], outputs: ['xn'] },
+          { op: 'Neg', inputs: ['y'], outputs: ['yn'] },
+          { op: 'Concat', inputs: ['xn', 'yn'], outputs: ['c'], attrs: { axis } },
+          { op: 'Neg', inputs: ['c'], outputs: ['z'] },
+        ],
+        inputs: [
+          { name: 'x', type, dims: a },
+          { name: 'y', type, dims: bDims },
+        ],
+        outputs: [{ name: 'z', type }],
+      });
+      const mk = (dims: number[], base: number) => {
+        const n = dims.reduce((p, q) => p * q, 1);
+        const v = Array.from({ length: n }, (_, i) => base + i + 1);
+        return new Tensor(type, type === 'float32' ? Float32Array.from(v) : Int32Array.from(v), dims);
+      };
+      const [x, y] = [mk(a, 0), mk(bDims, 1000)];
+      const s = await InferenceSession.create(model);
+      const { z } = await s.run({ x, y });
+      const want = one('Concat', [x, y], { axis }, 13);
+      assert.deepEqual(z.dims, want.dims);
+      assert.deepEqual(
+        Array.from(z.data as ArrayLike<number>),
+        Array.from(want.data as ArrayLike<number>),
+        `${type} axis ${axis}`,
+      );
+    }
+  }
 });

@@ -9,12 +9,12 @@
 import { allocData, dtypeFromCode, dtypeInfo, type TensorData, type TensorType } from '../core/dtype.js';
 import { OnyxError } from '../core/errors.js';
 import { encodeMinifloats, isMinifloat } from '../core/float-formats.js';
-import type { Tensor, Dims } from '../core/tensor.js';
+import { shapeSize, type Tensor, type Dims } from '../core/tensor.js';
 import type { Value } from '../core/value.js';
 import type { OpDef, RunContext } from './kernel.js';
 import { axesInput, normalizeAxes, normalizeAxis } from './util/axes.js';
 import { stridesOf } from './util/broadcast.js';
-import { fastFloat32, spermute } from './util/dispatch.js';
+import { fastFloat32, inWasmMemory, spermute } from './util/dispatch.js';
 import { intsOf, scalarOf, tensorInput, fmt } from './util/numeric.js';
 import { axisGather, copyElements, fillElements, stridedCopy } from './util/strided-copy.js';
 
@@ -288,18 +288,23 @@ const concat: OpDef = {
       const out = ctx.alloc(first.type, dims, false); // the inputs' copies below fill it
       const outStrides = stridesOf(dims);
       const lanes = lanesOf(first.type);
+      // Inputs and output of 4-byte elements in the WASM memory: each input is `outer` blocks of
+      // its own, placed `total` axis steps apart, copied by the kernels (from the heap, a copy into
+      // the memory first would cost what it saves).
+      const words = FOUR_BYTE.has(first.type) ? asFloatWords(out.data) : undefined;
+      const wasm = words !== undefined && inWasmMemory(words);
+      const rest = outStrides[a];
+      const outer = shapeSize(dims.slice(0, a));
       let offset = 0;
       for (const t of xs) {
-        stridedCopy(
-          out.data,
-          offset * outStrides[a],
-          outStrides,
-          t.data,
-          0,
-          stridesOf(t.dims),
-          t.dims,
-          lanes,
-        );
+        const src = wasm ? asFloatWords(t.data) : undefined;
+        const block = t.dims[a] * rest;
+        if (src && inWasmMemory(src)) {
+          const plan = { n: [outer, block], ds: [total * rest, 1], ss: [block, 1] };
+          if (block > 0 && outer > 0) spermute(src, words!.subarray(offset * rest), plan);
+        } else {
+          stridedCopy(out.data, offset * rest, outStrides, t.data, 0, stridesOf(t.dims), t.dims, lanes);
+        }
         offset += t.dims[a];
       }
       return [out];

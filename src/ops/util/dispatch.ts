@@ -168,9 +168,15 @@ const SOFTMAX_WORK = 140;
 const LRN_WORK = 150; // GoogLeNet's LRN: ~5.7 ns per element
 const AFFINE_WORK = 36;
 
-/** `WasmKernels.permute` (Transpose of 4-byte elements). Callers check `fastFloat32()`. */
+/** `WasmKernels.permute` (Transpose, Concat of 4-byte elements). Callers check `fastFloat32()`. */
 export function spermute(...args: Parameters<WasmKernels['permute']>): void {
   wasmKernels()!.permute(...args);
+}
+
+/** True when `x` views the WASM kernels' memory (run storage from the arena). */
+export function inWasmMemory(x: Float32Array): boolean {
+  const k = fastFloat32() ? wasmKernels() : undefined;
+  return k !== undefined && k.inMemory(x);
 }
 
 /** out = f(src) elementwise on the WASM kernels. Callers check `fastFloat32()`. */

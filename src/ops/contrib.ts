@@ -3,7 +3,8 @@
  * optimized graph runs here and a written optimized model runs in onnxruntime too:
  * - FusedConv: Conv (+ optional Z added) then an activation (`activation`, `activation_params`);
  * - FusedGemm: Gemm then an activation (`activation`, `activation_alpha`, `activation_beta`);
- * - Gelu: the exact GELU, as ai.onnx Gelu-20.
+ * - Gelu: the exact GELU, as ai.onnx Gelu-20;
+ * - FusedMatMul (alpha·op(A)·op(B)): in matmul.ts, beside MatMul, whose code it shares.
  * Each composes the existing kernel and applies the activation in place on its fresh output. A fused
  * epilogue inside the GEMM loop comes with the WASM kernels; the results are the same.
  */

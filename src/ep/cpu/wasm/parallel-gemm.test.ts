@@ -5,6 +5,7 @@ import type { ThreadPool } from '../../../runtime/thread-pool.js';
 import { WasmMemoryAllocator } from '../../../runtime/wasm-allocator.js';
 import { createWasmKernels, wasmSimdVariant, type GemmEpilogue, type WasmKernels } from './kernels.js';
 import {
+  GEMM_PARALLEL_MIN_FLOPS,
   PARALLEL_MIN_FLOPS,
   createGemmThreadPool,
   parallelConvolve,
@@ -286,6 +287,33 @@ describe('parallelSgemm', { skip }, () => {
           rangeRunner(pool, createWasmKernels(new WasmMemoryAllocator())!, 'softmaxRange', 1e12),
           undefined,
         );
+      });
+
+      it('splits products of several rows from GEMM_PARALLEL_MIN_FLOPS, one-row products from PARALLEL_MIN_FLOPS', () => {
+        const next = rng(5);
+        let splits = 0;
+        const parallelFor = pool.parallelFor.bind(pool);
+        pool.parallelFor = (...a: Parameters<typeof pool.parallelFor>) => {
+          splits++;
+          return parallelFor(...a);
+        };
+        try {
+          const product = (M: number, N: number, K: number) => {
+            const A = random(kernels, M * K, next, true);
+            const B = random(kernels, K * N, next, true);
+            const [want, got] = [new Float32Array(M * N), new Float32Array(M * N)];
+            kernels.sgemm(false, false, M, N, K, 1, A, 0, K, B, 0, N, 0, want, 0, N);
+            parallelSgemm(pool, false, false, M, N, K, 1, A, 0, K, B, 0, N, 0, got, 0, N);
+            assert.deepEqual(got, want);
+          };
+          product(68, 196, 68); // 1.8 MFLOP: ShuffleNet's per-group 1×1 convolution
+          assert.ok(2 * 68 * 196 * 68 >= GEMM_PARALLEL_MIN_FLOPS && 2 * 68 * 196 * 68 < PARALLEL_MIN_FLOPS);
+          assert.equal(splits, 1);
+          product(1, 1024, 256); // 0.5 MFLOP, one row: stays on the calling thread
+          assert.equal(splits, 1);
+        } finally {
+          pool.parallelFor = parallelFor;
+        }
       });
 
       it('sees memory that grew after the workers started', () => {

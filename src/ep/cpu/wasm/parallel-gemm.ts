@@ -30,8 +30,17 @@ import {
   type WasmKernels,
 } from './kernels.js';
 
-/** Below this many FLOPs (2·M·N·K) a product runs on one thread (measured, bench/threads.ts). */
+/** Below this much work (FLOP-equivalents) a kernel runs on one thread (measured, bench/threads.ts). */
 export const PARALLEL_MIN_FLOPS = 2e6;
+
+/**
+ * Below this many FLOPs (2·M·N·K) a product of several rows runs on one thread. With the workers
+ * spinning between back-to-back jobs a ~15 µs product already gains from a second thread:
+ * ShuffleNet's per-group 1×1 convolutions (68×196×68, 1.8 MFLOP each) at 2 threads, median 31 →
+ * 26 ms per run (same process, alternating). A one-row product (a memory-bound GEMV) keeps
+ * PARALLEL_MIN_FLOPS: at 0.4 MFLOP the GPT step's were slower split (3.8 → 5.0 ms).
+ */
+export const GEMM_PARALLEL_MIN_FLOPS = 4e5;
 
 /**
  * Work of one window tap in FLOP-equivalents of time (GEMM FLOPs at ~30 GFLOP/s), measured at one
@@ -162,7 +171,7 @@ function runnerFor(pool: ThreadPool | undefined, kernels: WasmKernels): SgemmRun
     const im2col = args[IM2COL] !== 0;
     const flops = 2 * M * N * K;
     const threads = 1 + pool.readyWorkers;
-    if (threads === 1 || flops < PARALLEL_MIN_FLOPS) {
+    if (threads === 1 || flops < (M === 1 ? PARALLEL_MIN_FLOPS : GEMM_PARALLEL_MIN_FLOPS)) {
       kernels.exports.sgemm(...args);
       return;
     }

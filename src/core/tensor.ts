@@ -84,6 +84,13 @@ export class Tensor {
   }
 }
 
+/** True when two shapes are the same: same rank, same dims. */
+export function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export function shapeSize(dims: Dims): number {
   let n = 1;
   for (const d of dims) n *= d;

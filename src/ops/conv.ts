@@ -9,7 +9,7 @@
  * ConvTranspose is the adjoint: col = W_gᵀ · X_g, then col2im scatters into the output.
  */
 import { OnyxError } from '../core/errors.js';
-import { Tensor, shapeSize, type Dims } from '../core/tensor.js';
+import { Tensor, sameDims, shapeSize, type Dims } from '../core/tensor.js';
 import type { ThreadPool } from '../runtime/thread-pool.js';
 import { constantInput, type Kernel, type NodeInfo, type OpDef } from './kernel.js';
 import {
@@ -718,10 +718,6 @@ export function buildConv(node: NodeInfo, fusion: ConvFusion = {}): Kernel {
     return [clip ? unary(added, x.type, (v: number) => Math.min(Math.max(v, clip.min), clip.max)) : added];
   };
   return packed ? ownPacked(kernel, packed) : kernel;
-}
-
-function sameDims(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 const conv: OpDef = {

@@ -7,7 +7,7 @@
  */
 import { dtypeInfo } from '../core/dtype.js';
 import { OnyxError } from '../core/errors.js';
-import { Tensor, shapeSize, type Dims } from '../core/tensor.js';
+import { Tensor, sameDims, shapeSize, type Dims } from '../core/tensor.js';
 import type { OpDef } from './kernel.js';
 import { axesInput, normalizeAxes } from './util/axes.js';
 import { broadcastShapes, broadcastStrides, stridesOf } from './util/broadcast.js';
@@ -16,7 +16,7 @@ import { stridedCopy } from './util/strided-copy.js';
 
 /** The same storage under new dims (the element count must match; callers check it). */
 function withDims(x: Tensor, dims: Dims): Tensor {
-  if (dims.length === x.dims.length && dims.every((d, i) => d === x.dims[i])) return x;
+  if (sameDims(dims, x.dims)) return x;
   return new Tensor(x.type, x.data, dims);
 }
 
@@ -231,7 +231,7 @@ const unsqueeze: OpDef = {
 
 /** Broadcasts `x` to `dims` (which must be a broadcast of x.dims) with one strided copy. */
 export function broadcastTo(x: Tensor, dims: Dims, alloc: (t: Tensor['type'], d: Dims) => Tensor): Tensor {
-  if (dims.length === x.dims.length && dims.every((d, i) => d === x.dims[i])) return x;
+  if (sameDims(dims, x.dims)) return x;
   const out = alloc(x.type, dims);
   stridedCopy(
     out.data,

@@ -14,7 +14,7 @@
  * is handed over as a copy, since the caller may modify it.
  */
 import { MIN_POOLED_BYTES } from '../core/buffer-pool.js';
-import { Tensor } from '../core/tensor.js';
+import { Tensor, sameDims } from '../core/tensor.js';
 import type { Value } from '../core/value.js';
 import type { Kernel, KernelInputs } from '../ops/kernel.js';
 
@@ -155,12 +155,6 @@ function same(seen: Seen[], inputs: KernelInputs, dimsOnly: boolean): boolean {
     const was = s.data!;
     for (let j = 0; j < was.length; j++) if (!Object.is(d[j], was[j])) return false;
   }
-  return true;
-}
-
-function sameDims(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 

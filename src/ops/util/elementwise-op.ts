@@ -7,7 +7,7 @@
  */
 import { dtypeInfo, type TensorType } from '../../core/dtype.js';
 import { OnyxError } from '../../core/errors.js';
-import type { Tensor } from '../../core/tensor.js';
+import { sameDims, type Tensor } from '../../core/tensor.js';
 import type { KernelInputs, NodeInfo, OpDef } from '../kernel.js';
 import { normalizeAxis } from './axes.js';
 import { binary, unary, type Element } from './elementwise.js';
@@ -87,8 +87,7 @@ export function legacyBroadcast(
   broadcast: number,
   axis?: number,
 ): Tensor {
-  const same = a.dims.length === b.dims.length && a.dims.every((d, i) => d === b.dims[i]);
-  if (same) return b;
+  if (sameDims(a.dims, b.dims)) return b;
   if (!broadcast) {
     throw new OnyxError(
       'SHAPE_MISMATCH',

@@ -84,12 +84,10 @@ export function buildPlans(root: Graph, providers: readonly ExecutionProvider[])
     const outputs = new Set(graph.outputs.map((o) => o.name));
     const read = new Set(steps.flatMap((st) => [...st.node.inputs, ...implicitInputs(st.node)]));
     for (const step of steps) {
-      const outs = step.node.outputs;
-      step.makesOutput = outs.some((o) => outputs.has(o)) && !outs.some((o) => read.has(o));
-    }
-    for (const step of steps) {
       const { node } = step;
-      if (isMemoizable(node.domain, node.opType) && !node.outputs.some((o) => outputs.has(o))) {
+      const graphOutput = node.outputs.some((o) => outputs.has(o));
+      step.makesOutput = graphOutput && !node.outputs.some((o) => read.has(o));
+      if (!graphOutput && isMemoizable(node.domain, node.opType)) {
         step.kernel = memoizeShapeKernel(step.kernel, node.opType);
       }
     }

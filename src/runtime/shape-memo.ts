@@ -80,13 +80,8 @@ export function isMemoizable(domain: string, opType: string): boolean {
   return domain === '' && MEMOIZABLE.has(opType);
 }
 
-/** What an input was at the last call: its type, dims and (when compared) values. */
-interface Seen {
-  value: Value | undefined;
-  type?: string;
-  dims?: readonly number[];
-  data?: unknown[];
-}
+/** What an input was at the last call: its type, dims and (when compared) values; undefined: absent. */
+type Seen = { type: string; dims: readonly number[]; data?: unknown[] } | undefined;
 
 /** Outputs kept for reuse: a run hands copies of these to its caller (see session-core.ts). */
 const kept = new WeakSet<Tensor>();
@@ -101,7 +96,7 @@ export function memoizeShapeKernel(kernel: Kernel, opType: string): Kernel {
   let seen: Seen[] | undefined;
   let outputs: Value[] | undefined;
   const memo: Kernel = (inputs, ctx) => {
-    if (seen && outputs && same(seen, inputs, dimsOnly)) return outputs;
+    if (seen && outputs && same(seen, inputs)) return outputs;
     const snapshot = snap(inputs, dimsOnly);
     const r = kernel(inputs, ctx);
     const keep = (outs: Value[]) => {
@@ -115,45 +110,40 @@ export function memoizeShapeKernel(kernel: Kernel, opType: string): Kernel {
   return memo;
 }
 
-/** The inputs as `Seen` entries, or undefined when one is too large or not a tensor. */
+/** The inputs as `Seen` entries, or undefined when one is too large, of another type or not a tensor. */
 function snap(inputs: KernelInputs, dimsOnly: boolean): Seen[] | undefined {
   // Sizes first: a large operand (Add of activations) costs no copy of the small ones.
   for (let i = 0; i < inputs.length; i++) {
     const v = inputs[i];
-    if (v === undefined || (dimsOnly && i === 0)) continue;
-    if (!(v instanceof Tensor) || v.size > MEMO_MAX_ELEMENTS || !SHAPE_TYPES.has(v.type)) return undefined;
-  }
-  const out: Seen[] = [];
-  for (let i = 0; i < inputs.length; i++) {
-    const v = inputs[i];
-    if (v === undefined) {
-      out.push({ value: undefined });
-      continue;
-    }
+    if (v === undefined) continue;
     if (!(v instanceof Tensor)) return undefined;
-    if (dimsOnly && i === 0) {
-      out.push({ value: v, type: v.type, dims: [...v.dims] });
-      continue;
-    }
-    out.push({ value: v, type: v.type, dims: [...v.dims], data: Array.from(v.data as ArrayLike<unknown>) });
+    if (dimsOnly && i === 0) continue;
+    if (v.size > MEMO_MAX_ELEMENTS || !SHAPE_TYPES.has(v.type)) return undefined;
   }
-  return out;
+  return (inputs as readonly (Tensor | undefined)[]).map((v, i) =>
+    v === undefined
+      ? undefined
+      : {
+          type: v.type,
+          dims: [...v.dims],
+          data: dimsOnly && i === 0 ? undefined : Array.from(v.data as ArrayLike<unknown>),
+        },
+  );
 }
 
-function same(seen: Seen[], inputs: KernelInputs, dimsOnly: boolean): boolean {
+function same(seen: Seen[], inputs: KernelInputs): boolean {
   if (seen.length !== inputs.length) return false;
   for (let i = 0; i < seen.length; i++) {
     const s = seen[i];
     const v = inputs[i];
-    if (v === undefined || s.value === undefined) {
-      if (v !== s.value) return false;
+    if (s === undefined || v === undefined) {
+      if (s !== v) return false;
       continue;
     }
-    if (!(v instanceof Tensor) || v.type !== s.type || !sameDims(v.dims, s.dims!)) return false;
-    if (dimsOnly && i === 0) continue;
+    if (!(v instanceof Tensor) || v.type !== s.type || !sameDims(v.dims, s.dims)) return false;
+    if (!s.data) continue; // compared by dims only
     const d = v.data as ArrayLike<unknown>;
-    const was = s.data!;
-    for (let j = 0; j < was.length; j++) if (!Object.is(d[j], was[j])) return false;
+    for (let j = 0; j < s.data.length; j++) if (!Object.is(d[j], s.data[j])) return false;
   }
   return true;
 }

@@ -38,6 +38,26 @@ function requireNumeric(t: Tensor, what: string): void {
 // ---------------------------------------------------------------------------------------------
 // MatMul core: numpy matmul semantics on compute arrays.
 
+/**
+ * How a product reads its operands: A and/or B stored with their last two dims swapped (as
+ * com.microsoft.FusedMatMul's transA/transB), and a factor on the product.
+ */
+export interface MatMulForm {
+  transA: boolean;
+  transB: boolean;
+  alpha: number;
+}
+
+const PLAIN: MatMulForm = { transA: false, transB: false, alpha: 1 };
+
+/** `dims` with its last two swapped (rank ≥ 2; others as they are). */
+function swapLastTwo(dims: Dims): Dims {
+  if (dims.length < 2) return dims;
+  const d = [...dims];
+  [d[d.length - 2], d[d.length - 1]] = [d[d.length - 1], d[d.length - 2]];
+  return d;
+}
+
 export interface MatMulPlan {
   outDims: number[];
   M: number;
@@ -47,12 +67,17 @@ export interface MatMulPlan {
   /** Per batch index, the matrix index into A and B (null: identity). */
   aIndex: Int32Array | null;
   bIndex: Int32Array | null;
-  /** B is one matrix shared by every batch and A's batches are contiguous: fold batch into M. */
+  /** B is one matrix shared by every batch and A's batches are contiguous rows: fold batch into M. */
   foldIntoM: boolean;
 }
 
-/** Shapes and batch broadcasting of numpy `matmul(A, B)`. */
-export function planMatMul(aDims: Dims, bDims: Dims): MatMulPlan {
+/**
+ * Shapes and batch broadcasting of numpy `matmul(op(A), op(B))`, from the stored dims of A and B
+ * and how the product reads them (MatMul: as they are).
+ */
+export function planMatMul(storedA: Dims, storedB: Dims, form: MatMulForm = PLAIN): MatMulPlan {
+  const aDims = form.transA ? swapLastTwo(storedA) : storedA;
+  const bDims = form.transB ? swapLastTwo(storedB) : storedB;
   if (aDims.length === 0 || bDims.length === 0) {
     throw new OnyxError(
       'SHAPE_MISMATCH',
@@ -80,33 +105,14 @@ export function planMatMul(aDims: Dims, bDims: Dims): MatMulPlan {
   if (!bVec) outDims.push(N);
   const [aIndex, bIndex] = broadcastOffsets([aBatch, bBatch], batchDims);
   const bShared = shapeSize(bBatch) === 1;
-  const foldIntoM = batch > 1 && bShared && aIndex === null;
+  // A transposed A's batches are not rows of one matrix.
+  const foldIntoM = batch > 1 && bShared && aIndex === null && !form.transA;
   return { outDims, M, N, K, batch, aIndex, bIndex, foldIntoM };
 }
 
 /**
- * How a product reads its operands: A and/or B stored with their last two dims swapped (as
- * com.microsoft.FusedMatMul's transA/transB), and a factor on the product.
- */
-export interface MatMulForm {
-  transA: boolean;
-  transB: boolean;
-  alpha: number;
-}
-
-const PLAIN: MatMulForm = { transA: false, transB: false, alpha: 1 };
-
-/** `dims` with its last two swapped (rank ≥ 2; others as they are). */
-function swapLastTwo(dims: Dims): Dims {
-  if (dims.length < 2) return dims;
-  const d = [...dims];
-  [d[d.length - 2], d[d.length - 1]] = [d[d.length - 1], d[d.length - 2]];
-  return d;
-}
-
-/**
- * Y = alpha·op(A)·op(B) for a plan (made from the operands' logical dims), all as row-major compute
- * arrays (float32 on the WASM GEMM, see dispatch.ts).
+ * Y = alpha·op(A)·op(B) for a plan made with the same `form`, all as row-major compute arrays
+ * (float32 on the WASM GEMM, see dispatch.ts).
  */
 export function runMatMul(
   p: MatMulPlan,
@@ -119,7 +125,7 @@ export function runMatMul(
   const { M, N, K } = p;
   const { transA, transB, alpha } = form;
   const [lda, ldb] = [transA ? M : K, transB ? K : N];
-  if (p.foldIntoM && !transA) {
+  if (p.foldIntoM) {
     sgemm(false, transB, p.batch * M, N, K, alpha, A, 0, lda, B, 0, ldb, 0, Y, 0, N, undefined, pool);
     return;
   }
@@ -169,10 +175,7 @@ function buildMatMul(node: NodeInfo, form: MatMulForm): Kernel {
     if (a.type !== b.type) {
       throw new OnyxError('TYPE_MISMATCH', `${what} inputs must share a type, got ${a.type} and ${b.type}`);
     }
-    const p = planMatMul(
-      form.transA ? swapLastTwo(a.dims) : a.dims,
-      form.transB ? swapLastTwo(b.dims) : b.dims,
-    );
+    const p = planMatMul(a.dims, b.dims, form);
     // Written whole: every product below has beta = 0.
     const Y = computeArray(a.type, shapeSize(p.outDims), false);
     const A = computeOf(a);
@@ -180,7 +183,7 @@ function buildMatMul(node: NodeInfo, form: MatMulForm): Kernel {
       packed &&
       b === bConst &&
       fastFloat32() &&
-      ((p.foldIntoM && !form.transA) || p.batch === 1) &&
+      (p.foldIntoM || p.batch === 1) &&
       A instanceof Float32Array
     ) {
       parallelSgemmWithPacked(

@@ -15,8 +15,9 @@
  *
  * The kernel this replaced swept each tap over a whole output row in place (a load and a store of
  * the row per tap) and found each tap's column range with two integer divisions per row. Measured
- * (kernel alone, same process, µs old → new): 480×7×7 323 → 140, 192×14×14 356 → 214, 272×14×14
- * 543 → 325, 96×28×28 356 → 243; the wide layers stay where they were (96×56×56 ~1.0 ms either
+ * (kernel alone, same process, µs old → new, before the accumulator spill that took the first two to
+ * 129 and 154): 480×7×7 323 → 140, 192×14×14 356 → 214, 272×14×14 543 → 325, 96×28×28 356 → 243;
+ * the wide layers stay where they were (96×56×56 ~1.0 ms either
  * way; 48×112×112 at stride 2 635 → 766). This machine's vector loads (~1 per cycle measured on
  * a plain FMA loop) bound both: each tap here is one load per accumulator. A first version read
  * strided columns through a branch on the stride per load, which V8 does not hoist out of the

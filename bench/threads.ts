@@ -2,7 +2,7 @@
  * Intra-op threads: GFLOP/s of the WASM SIMD GEMM at 1 and N threads (parallelSgemm on a worker
  * pool), with the speedup, on a 512³ product and on ResNet-50-like conv GEMMs (weights pre-packed as
  * A = W[Cout×K], B = im2col[K×HW] unpacked, fused bias per row + ReLU, as Conv calls it); then small
- * cubes forced parallel, to place PARALLEL_MIN_FLOPS (the size below which one thread is faster).
+ * cubes forced parallel, to place GEMM_PARALLEL_MIN_FLOPS (the size below which one thread is faster).
  *
  *   node --import tsx bench/threads.ts [--quick] [--threads N]
  *
@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { createWasmKernels, wasmSimdVariant, type WasmKernels } from '../src/ep/cpu/wasm/kernels.js';
 import {
-  PARALLEL_MIN_FLOPS,
+  GEMM_PARALLEL_MIN_FLOPS,
   createGemmThreadPool,
   parallelSgemm,
   parallelSgemmWithPacked,
@@ -141,7 +141,9 @@ for (const [name, M, N, K, conv] of shapes) {
   console.log(`${name.padEnd(24)} ${fmt(r1)} ${fmt(rN)}  ${speedup(r1, rN)}`);
 }
 
-console.log(`\nsmall cubes, forced parallel (PARALLEL_MIN_FLOPS = ${PARALLEL_MIN_FLOPS / 1e6} MFLOP)`);
+console.log(
+  `\nsmall cubes, forced parallel (GEMM_PARALLEL_MIN_FLOPS = ${GEMM_PARALLEL_MIN_FLOPS / 1e6} MFLOP)`,
+);
 for (const n of [32, 64, 80, 100, 128, 160, 256]) {
   const A = random(kernels, n * n);
   const C = random(kernels, n * n);

@@ -470,8 +470,9 @@ export function wasmDepthwise(
 /**
  * Y (N × M × P; zero-filled, unless `wasmDepthwise`) = clip(conv(X, W) + bias + sum). Each (image,
  * group) block is one GEMM (or the depthwise loop), with bias and clip fused as its epilogue on either
- * GEMM path; a sum is copied into Y first and accumulated onto (beta = 1). Float32 2-D convolutions on the WASM kernels
- * unfold im2col inside the kernel (`parallelConvolve`); the im2col chunks here are the reference path.
+ * GEMM path; a sum is copied into Y first and accumulated onto (beta = 1). Float32 2-D convolutions
+ * on the WASM kernels unfold im2col inside the kernel (`parallelConvolve`); the im2col chunks here
+ * are the reference path.
  */
 export function convForward(
   X: FloatArray,

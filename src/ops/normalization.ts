@@ -361,9 +361,8 @@ function tailNorm(node: NodeInfo, rms: boolean): Kernel {
       }
     }
     const y = tensorFromCompute(x.type, Y, x.dims);
-    if (rms) return [y];
-    // Mean and InvStdDev only when the node has those outputs.
-    if (node.outputCount === 1) return [y];
+    // Mean and InvStdDev only for LayerNormalization nodes that output them.
+    if (rms || node.outputCount === 1) return [y];
     const statDims = x.dims.map((d, i) => (i < axis ? d : 1));
     return [y, tensorFromCompute(stash, mean, statDims), tensorFromCompute(stash, invStd, statDims)];
   };

@@ -7,9 +7,9 @@
  * `memoizeShapeKernel` wraps the kernel of such a node: when every input equals (dims, type and
  * values, compared with Object.is) what the previous call was given — for Shape and Size, input 0's
  * dims and type — the previous outputs are returned again instead of recomputed. Only small int64,
- * int32 and bool inputs are compared (MEMO_MAX_ELEMENTS each) and only small outputs on the plain JS heap are kept
- * (storage the run-storage pool never recycles, see core/buffer-pool.ts), so a reused output is
- * never overwritten. The plan does not wrap nodes whose outputs are graph outputs, nor ops outside a
+ * int32 and bool inputs are compared (MEMO_MAX_ELEMENTS each) and only small outputs on the plain JS
+ * heap are kept (storage the run-storage pool never recycles, see core/buffer-pool.ts), so a reused
+ * output is never overwritten. The plan does not wrap nodes whose outputs are graph outputs, nor ops outside a
  * list of pure, deterministic ones; a kept tensor that still reaches the caller (through an Identity)
  * is handed over as a copy, since the caller may modify it.
  */

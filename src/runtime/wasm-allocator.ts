@@ -5,8 +5,9 @@
  *
  * Blocks are 64-byte aligned (a cache line; SIMD loads want ≥16) and recycled as the storage pool's
  * buffers are (core/buffer-pool.ts `FreeLists`: size classes eight per power of two; a request takes
- * a free block of its class or a few above) before the memory grows. Tensors from this allocator must be released only once nothing references their storage
- * (the executor's MemoryTracker guarantees that), and results handed to users are copied out.
+ * a free block of its class or a few above) before the memory grows. Tensors from this allocator
+ * must be released only once nothing references their storage (the executor's MemoryTracker
+ * guarantees that), and results handed to users are copied out.
  */
 import { classBytes, classOf, FreeLists } from '../core/buffer-pool.js';
 import { dtypeInfo, type TensorType, type TypedArray } from '../core/dtype.js';

@@ -188,11 +188,6 @@ export interface GemmExports {
   BIAS_ROW: WebAssembly.Global;
 }
 
-/**
- * Fused after the product: C = act(C + bias). `axis: 'col'` adds bias[j] to column j (Gemm/MatMul),
- * `'row'` adds bias[i] to row i (Conv computed as W[Cout×K]·col[K×HW]); `clip` clamps to [min, max]
- * (ReLU is [0, Infinity]).
- */
 /** A permuting copy as loops: sizes, destination strides, source strides (elements; innermost last). */
 export interface PermutePlan {
   n: readonly number[];
@@ -200,6 +195,11 @@ export interface PermutePlan {
   ss: readonly number[];
 }
 
+/**
+ * Fused after the product: C = act(C + bias). `axis: 'col'` adds bias[j] to column j (Gemm/MatMul),
+ * `'row'` adds bias[i] to row i (Conv computed as W[Cout×K]·col[K×HW]); `clip` clamps to [min, max]
+ * (ReLU is [0, Infinity]).
+ */
 export interface GemmEpilogue {
   bias?: { data: Float32Array; offset?: number; axis: 'col' | 'row' };
   clip?: { min: number; max: number };

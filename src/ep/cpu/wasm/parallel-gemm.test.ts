@@ -68,7 +68,8 @@ describe('parallelSgemm', { skip }, () => {
     assert.equal(splitC(512, 196, 4608, true, false, 2).loSlot, 15);
     assert.equal(splitC(512, 196, 4608, true, false, 2, 24).loSlot, 17);
     for (const s of SHAPES) assert.ok(2 * s.M * s.N * s.K >= PARALLEL_MIN_FLOPS, JSON.stringify(s));
-    // Six chunks per thread over pre-packed weights, two otherwise; none under ~1 MFLOP, one per thread at least.
+    // Six chunks per thread over pre-packed weights, two otherwise; none under ~1 MFLOP, one per
+    // thread at least.
     assert.equal(splitC(64, 3136, 576, true, false, 2).chunks, 12);
     assert.equal(splitC(512, 512, 512, false, false, 2).chunks, 4);
     assert.equal(splitC(32, 100, 400, true, false, 2).chunks, 2); // 2.6 MFLOP

@@ -8,8 +8,9 @@
  * convolution and pooling split by plane; the elementwise and row-wise kernels (`rangeRunner`) by
  * element, row or plane.
  *
- * Problems under PARALLEL_MIN_FLOPS run on the calling thread alone: waking a worker costs tens of
- * microseconds (measured in bench/threads.ts), more than such a product takes.
+ * Work under PARALLEL_MIN_FLOPS (products of several rows: GEMM_PARALLEL_MIN_FLOPS) runs on the
+ * calling thread alone: waking a sleeping worker costs tens of microseconds (measured in
+ * bench/threads.ts), more than such work takes.
  */
 import { OnyxError } from '../../../core/errors.js';
 import {

@@ -30,6 +30,7 @@ import {
   wasmSimdVariant,
   type Activation,
   type GemmEpilogue,
+  type ImageWindow,
   type Window2D,
   type LstmDirection,
   type PackedWeights,
@@ -47,7 +48,7 @@ import { currentThreadPool, type ThreadPool } from '../../runtime/thread-pool.js
 import type { Kernel } from '../kernel.js';
 import { gemm, type FloatArray } from './gemm.js';
 
-export type { Activation, GemmEpilogue, LstmDirection, PackedWeights, Window2D };
+export type { Activation, GemmEpilogue, ImageWindow, LstmDirection, PackedWeights, Window2D };
 /**
  * The window kernels on the session's pool, for float32 in fast mode (callers check `fastFloat32()`
  * first; their reference paths are their own): a convolution image as one GEMM with im2col packed

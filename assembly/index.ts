@@ -1,4 +1,7 @@
-/** The WebAssembly kernels, one module: GEMM (with im2col packing), depthwise convolution, pooling. */
+/**
+ * The WebAssembly kernels, one module: GEMM (with im2col packing), Winograd transforms, depthwise
+ * convolution, pooling.
+ */
 export * from './gemm';
 export * from './depthwise';
 export * from './pool';
@@ -18,3 +21,4 @@ export {
   softmaxRange,
 } from './ranges';
 export * from './permute';
+export { winogradInput, winogradOutput } from './winograd';

@@ -28,6 +28,7 @@ import {
   packConstant,
   parallelConvolve,
   parallelDepthwise,
+  parallelWinograd,
   sgemm,
   parallelSgemmWithPacked,
   type GemmEpilogue,
@@ -38,6 +39,7 @@ import {
 import { binary, unary } from './util/elementwise.js';
 import { tensorInput, fmt } from './util/numeric.js';
 import { readWindowAttrs, resolveWindow, type Window, type WindowAttrs } from './util/window.js';
+import { winogradApplies, winogradWeights } from './winograd.js';
 import { minusZeroPoint } from './util/zero-point.js';
 
 /** Everything one forward convolution needs to know about its shapes. */
@@ -106,6 +108,8 @@ export const convTuning = {
   chunkElements: 1 << 19,
   /** Float32 2-D depthwise convolutions take the bounds-precomputed direct loop (tests turn it off). */
   depthwiseFast: true,
+  /** Eligible 3×3 convolutions built from now on take Winograd (ops/winograd.ts); tests compare. */
+  winograd: true,
 };
 
 /**
@@ -433,6 +437,8 @@ function depthwise2dF32(
 export interface ConvRunOptions {
   /** W_g (Mg × Kg) of each group packed by `packConvWeights`; used only while `fastFloat32()`. */
   packed?: readonly PackedWeights[];
+  /** W transformed by `winogradWeights` (a 3×3 stride-1 convolution); used only while `fastFloat32()`. */
+  winograd?: readonly PackedWeights[];
   /** Fused Relu/Clip: the output is clamped to [min, max] after the bias (and the sum). */
   clip?: { min: number; max: number };
   /** FusedConv's Z: added to the convolution (N × M × P, Y's layout) before the clamp. */
@@ -443,6 +449,10 @@ export interface ConvRunOptions {
 /** True when a convolution of these arrays (Y's compute type given) runs on the WASM kernels. */
 function fastFloat32Conv(X: FloatArray, Wt: FloatArray, yType: ComputeArrayType): boolean {
   return X instanceof Float32Array && Wt instanceof Float32Array && yType === Float32Array && fastFloat32();
+}
+
+function isUnitStep(g: Window2D): boolean {
+  return g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1;
 }
 
 function isPointwise(win: Window): boolean {
@@ -574,6 +584,17 @@ export function convForward(
     }
     return;
   }
+  const winograd = opts.winograd && fast ? opts.winograd : undefined;
+  if (winograd && g2 && group === 1 && g2.kh === 3 && g2.kw === 3 && isUnitStep(g2)) {
+    // Winograd F(2×2, 3×3), one image at a time; it adds the sum itself.
+    const [x, y, s] = [X as Float32Array, Y as Float32Array, sum as Float32Array | undefined];
+    const epilogue = epilogueOf(0);
+    for (let n = 0; n < N; n++) {
+      const [xOff, yOff] = [n * C * inSize, n * M * P];
+      parallelWinograd(pool, { X: x, xOff, weights: winograd, M, geo: g2, Y: y, yOff, epilogue, sum: s });
+    }
+    return;
+  }
   // The GEMM paths and the generic depthwise loop accumulate onto the sum (beta = 1).
   if (sum) Y.set(sum);
   const dwPlan =
@@ -688,7 +709,11 @@ export function buildConv(node: NodeInfo, fusion: ConvFusion = {}): Kernel {
   const attrs = readWindowAttrs(node.attrs, 'Conv');
   const group = node.attrs.int('group', 1);
   const wConst = constantInput(node, 1);
-  const packed = wConst ? packConvWeights(wConst, group) : undefined;
+  const winograd =
+    wConst && convTuning.winograd && winogradApplies(attrs, group, wConst)
+      ? winogradWeights(wConst)
+      : undefined;
+  const packed = wConst && !winograd ? packConvWeights(wConst, group) : undefined;
   const kernel: Kernel = (inputs, ctx) => {
     const x = tensorInput(inputs[0], 'Conv input X');
     const w = tensorInput(inputs[1], 'Conv input W');
@@ -716,6 +741,7 @@ export function buildConv(node: NodeInfo, fusion: ConvFusion = {}): Kernel {
     const Y = computeArray(x.type, shapeSize(outDims), accumulates);
     convForward(X, Wt, b ? computeOf(b) : undefined, geo, Y, {
       packed: w === wConst ? packed : undefined,
+      winograd: w === wConst ? winograd : undefined,
       clip: z && !zInside ? undefined : fusion.clip,
       sum: zInside ? computeOf(zInside) : undefined,
       pool: ctx.threads,
@@ -726,7 +752,7 @@ export function buildConv(node: NodeInfo, fusion: ConvFusion = {}): Kernel {
     const clip = fusion.clip;
     return [clip ? unary(added, x.type, (v: number) => Math.min(Math.max(v, clip.min), clip.max)) : added];
   };
-  return packed ? ownPacked(kernel, packed) : kernel;
+  return ownPacked(kernel, [...(packed ?? []), ...(winograd ?? [])]);
 }
 
 const conv: OpDef = {

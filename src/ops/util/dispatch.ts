@@ -40,6 +40,7 @@ import {
   parallelConvolve,
   parallelDepthwise,
   parallelPool2d,
+  parallelWinograd,
   parallelSgemm,
   parallelSgemmWithPacked,
   rangeRunner,
@@ -54,7 +55,7 @@ export type { Activation, GemmEpilogue, ImageWindow, LstmDirection, PackedWeight
  * first; their reference paths are their own): a convolution image as one GEMM with im2col packed
  * from the image, depthwise convolution, max/average pooling.
  */
-export { parallelConvolve, parallelDepthwise, parallelPool2d };
+export { parallelConvolve, parallelDepthwise, parallelPool2d, parallelWinograd };
 /**
  * `sgemm` with one operand pre-packed by `packConstant` (`WasmKernels.sgemmWithPacked`'s arguments
  * after the pool): `w` is op(B) and X is A, or `w` is op(A) and X is B. Callers check

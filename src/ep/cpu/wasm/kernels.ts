@@ -75,6 +75,39 @@ export interface GemmExports {
     p1: number,
     ws: number,
   ): void;
+  winogradInput(
+    x: number,
+    C: number,
+    H: number,
+    W: number,
+    padTop: number,
+    padLeft: number,
+    ty0: number,
+    ty1: number,
+    twp: number,
+    v: number,
+    c0: number,
+    c1: number,
+    ws: number,
+  ): void;
+  winogradOutput(
+    p: number,
+    M: number,
+    ty0: number,
+    ty1: number,
+    twp: number,
+    oh: number,
+    ow: number,
+    y: number,
+    bias: number,
+    z: number,
+    clip: number,
+    lo: number,
+    hi: number,
+    m0: number,
+    m1: number,
+    ws: number,
+  ): void;
   lstmSequence(
     S: number,
     Bt: number,
@@ -267,6 +300,31 @@ export interface DepthwiseCall {
 }
 
 /**
+ * One image of a 3×3, stride-1, dilation-1 convolution by Winograd F(2×2, 3×3) for
+ * `WasmKernels.winograd`: Y (M × oh × ow at Y[yOff]) from X (geo.C × H × W at X[xOff]); `weights` are
+ * the 16 transformed weight matrices U_ξ (M × C each, packed as A: ops/winograd.ts); bias (per output
+ * channel, axis 'row') and clamp from the epilogue; `sum` (FusedConv's Z) laid out as Y.
+ */
+export interface WinogradCall {
+  X: Float32Array;
+  xOff: number;
+  weights: readonly PackedWeights[];
+  M: number;
+  geo: ImageWindow;
+  Y: Float32Array;
+  yOff: number;
+  epilogue?: GemmEpilogue;
+  sum?: Float32Array;
+}
+
+/** How `WasmKernels.winograd` splits its three stages over threads (each absent: this thread). */
+export interface WinogradRunners {
+  input?: PlaneRunner;
+  gemm?: SgemmRunner;
+  output?: PlaneRunner;
+}
+
+/**
  * 2-D max or average pooling of geo.C planes (dilation 1) for `WasmKernels.pool2d`: Y (C × oh·ow at
  * Y[yOff]) from X (C × H × W at X[xOff]); `divisors` (oh·ow, average only) is each position's count.
  */
@@ -402,6 +460,11 @@ function biasSpan(epilogue: GemmEpilogue | undefined, M: number, N: number): Spa
 }
 
 const ALIGN = 64;
+/**
+ * Floats of transformed tiles (V) and products (P) one Winograd chunk may hold: a few MiB, so that a
+ * large image (VGG's 224×224×64) does not take hundreds of MiB of scratch.
+ */
+const WINOGRAD_CHUNK_FLOATS = 1 << 21;
 /** Target size of one slab of heap weights copied in for packing. */
 const SLAB_BYTES = 1 << 20;
 const alignUp = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
@@ -748,6 +811,94 @@ export class WasmKernels {
       ow,
     ]);
     return g;
+  }
+
+  /**
+   * A Winograd F(2×2, 3×3) convolution of one image (see `WinogradCall`): for each chunk of tile
+   * rows, the input transform (V = Bᵀ d B per tile and channel), the 16 products P_ξ = U_ξ · V_ξ on
+   * the GEMM, then the output transform (Y = Aᵀ P A, bias, Z, clamp). Chunks keep V and P within
+   * WINOGRAD_CHUNK_FLOATS (whole rows of tiles, at least one) and the padded input rows of a chunk
+   * within a thread's workspace.
+   */
+  winograd(call: WinogradCall, runners: WinogradRunners = {}): void {
+    const { X, xOff, weights, M, geo, Y, yOff, epilogue, sum } = call;
+    const { C, H, W, padTop, padLeft, oh, ow } = geo;
+    if (weights.length !== 16) throw new Error(`Winograd needs 16 weight matrices, got ${weights.length}`);
+    for (const w of weights) this.checkPacked(w, 'A', M, C);
+    if (M <= 0 || oh <= 0 || ow <= 0) return;
+    const th = Math.ceil(oh / 2);
+    const twp = Math.ceil(Math.ceil(ow / 2) / 4) * 4;
+    const e = this.exports;
+    const wsBytes = e.WORKSPACE_BYTES.value as number;
+    const planeRows = Math.floor((wsBytes / ((2 * twp + 4) * 4) - 2) / 2);
+    if (planeRows < 1) throw new Error(`Winograd: an output row of ${ow} does not fit the workspace`);
+    const rows = Math.max(
+      1,
+      Math.min(th, planeRows, Math.floor(WINOGRAD_CHUNK_FLOATS / (16 * (C + M) * twp))),
+    );
+    const vFloats = 16 * C * rows * twp;
+    const pFloats = 16 * M * rows * twp;
+    const image = C * H * W;
+    const out = M * oh * ow;
+    const spans: Span[] = [[X, 1, image, image], [Y, 1, out, out], ...biasSpan(epilogue, M, 0)];
+    if (sum) spans.push([sum, 1, out, out]);
+    this.begin(spans, (vFloats + pFloats) * 4 + 2 * ALIGN);
+    const x = this.place(X, xOff, 1, image, image);
+    const bias = epilogue?.bias;
+    const b = bias ? this.place(bias.data, bias.offset ?? 0, 1, M, M) : 0;
+    const z = sum ? this.place(sum, yOff, 1, out, out) : 0;
+    const { ptr: y, copyOut } = this.output(Y, yOff, out);
+    const v = this.reserve(vFloats * 4);
+    const p = this.reserve(pFloats * 4);
+    const products = new Float32Array(this.memory.buffer, p, pFloats);
+    const ws = (this.workspace.data as Float32Array).byteOffset;
+    const clip = epilogue?.clip;
+    for (let ty0 = 0; ty0 < th; ty0 += rows) {
+      const ty1 = Math.min(th, ty0 + rows);
+      const T = (ty1 - ty0) * twp;
+      const inArgs = [x, C, H, W, padTop, padLeft, ty0, ty1, twp, v, 0, C, ws];
+      if (runners.input) runners.input(inArgs, 10, 11, 12);
+      else e.winogradInput(...(inArgs as Parameters<GemmExports['winogradInput']>));
+      for (let xi = 0; xi < 16; xi++) {
+        const ops: ResolvedOperands = {
+          transA: false,
+          transB: false,
+          M,
+          N: T,
+          K: C,
+          alpha: 1,
+          a: 0,
+          lda: 0,
+          packedA: weights[xi].ptr,
+          b: v + xi * C * T * 4,
+          ldb: T,
+          packedB: 0,
+          im2col: 0,
+        };
+        this.run(ops, 0, products, xi * M * T, T, undefined, runners.gemm);
+      }
+      const outArgs = [
+        p,
+        M,
+        ty0,
+        ty1,
+        twp,
+        oh,
+        ow,
+        y,
+        b,
+        z,
+        clip ? 1 : 0,
+        clip?.min ?? 0,
+        clip?.max ?? 0,
+        0,
+        M,
+        ws,
+      ];
+      if (runners.output) runners.output(outArgs, 13, 14, 15);
+      else e.winogradOutput(...(outArgs as Parameters<GemmExports['winogradOutput']>));
+    }
+    copyOut();
   }
 
   /** Runs one LSTM direction over its whole sequence in WebAssembly (assembly/lstm.ts). */

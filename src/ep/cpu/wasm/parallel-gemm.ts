@@ -29,6 +29,7 @@ import {
   type PlaneRunner,
   type SgemmRunner,
   type WasmKernels,
+  type WinogradCall,
 } from './kernels.js';
 
 /** Below this much work (FLOP-equivalents) a kernel runs on one thread (measured, bench/threads.ts). */
@@ -49,6 +50,8 @@ export const GEMM_PARALLEL_MIN_FLOPS = 4e5;
  * FLOPs kept GoogLeNet's 0.8 ms max pools on one thread).
  */
 const POOL_TAP_WORK = 16;
+/** Work of transforming one tile of one channel, either way (16 values; ~2 ns measured). */
+const WINOGRAD_TILE_WORK = 60;
 const DEPTHWISE_TAP_WORK = 12;
 const MR = 4;
 const NR = 8;
@@ -94,6 +97,8 @@ const POOL_EXPORTS = [
   'lrnRange',
   'normRowsRange',
   'softmaxRange',
+  'winogradInput',
+  'winogradOutput',
 ] as const;
 type SplitExport = Exclude<(typeof POOL_EXPORTS)[number], 'sgemm'>;
 const SGEMM = 0;
@@ -329,6 +334,21 @@ export function parallelDepthwise(pool: ThreadPool | undefined, call: DepthwiseC
   const k = kernelsFor(pool);
   const { C, oh, ow, kh, kw } = call.geo;
   k.depthwise(call, rangeRunner(pool, k, 'depthwiseConv', DEPTHWISE_TAP_WORK * C * oh * ow * kh * kw));
+}
+
+/**
+ * `WasmKernels.winograd` on `pool`'s threads: the transforms split by channel, the products as
+ * GEMMs.
+ */
+export function parallelWinograd(pool: ThreadPool | undefined, call: WinogradCall): void {
+  const k = kernelsFor(pool);
+  const { geo, M } = call;
+  const tiles = Math.ceil(geo.oh / 2) * Math.ceil(geo.ow / 2);
+  k.winograd(call, {
+    input: rangeRunner(pool, k, 'winogradInput', WINOGRAD_TILE_WORK * geo.C * tiles),
+    gemm: runnerFor(pool, k),
+    output: rangeRunner(pool, k, 'winogradOutput', WINOGRAD_TILE_WORK * M * tiles),
+  });
 }
 
 /** `WasmKernels.pool2d` on `pool`'s threads, split by plane. */

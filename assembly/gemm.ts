@@ -224,6 +224,66 @@ export function sgemm(
 }
 
 /**
+ * Products [b0, b1) of a batch of equal-shaped ones, C_i = alpha·op(A_i)·op(B_i) (beta = 0, no
+ * epilogue), matrix i at a + i·strideA, b + i·strideB, c + i·strideC (strides in elements): a thread
+ * pool splits a batch of small products (attention heads) by whole products, each packing its own.
+ */
+export function sgemmStrided(
+  transA: bool,
+  transB: bool,
+  M: i32,
+  N: i32,
+  K: i32,
+  alpha: f32,
+  a: usize,
+  lda: i32,
+  strideA: i32,
+  b: usize,
+  ldb: i32,
+  strideB: i32,
+  c: usize,
+  ldc: i32,
+  strideC: i32,
+  b0: i32,
+  b1: i32,
+  ws: usize,
+): void {
+  for (let i = b0; i < b1; i++) {
+    const ai = a + <usize>i * strideA * 4;
+    const bi = b + <usize>i * strideB * 4;
+    const ci = c + <usize>i * strideC * 4;
+    sgemm(
+      transA,
+      transB,
+      M,
+      N,
+      K,
+      alpha,
+      ai,
+      lda,
+      bi,
+      ldb,
+      0,
+      ci,
+      ldc,
+      0,
+      0,
+      0,
+      M,
+      0,
+      N,
+      0,
+      0,
+      false,
+      0,
+      0,
+      ws,
+      0,
+    );
+  }
+}
+
+/**
  * Packs op(B) (K×N, element (k, j) at b + (k·bRow + j·bCol)·4 with bRow/bCol from transB) into the
  * layout sgemm reads with `packedB`: KC blocks one after another, each kc × nPad, made of NR-wide
  * k-major panels. `dst` needs packedBBytes(K, N).

@@ -22,6 +22,7 @@ import {
   ownPacked,
   packConstant,
   sgemm,
+  sgemmBatch,
   parallelSgemmWithPacked,
   type GemmEpilogue,
   type PackedWeights,
@@ -127,6 +128,16 @@ export function runMatMul(
   const [lda, ldb] = [transA ? M : K, transB ? K : N];
   if (p.foldIntoM) {
     sgemm(false, transB, p.batch * M, N, K, alpha, A, 0, lda, B, 0, ldb, 0, Y, 0, N, undefined, pool);
+    return;
+  }
+  const threads = pool?.size ?? 1;
+  if (p.aIndex === null && p.bIndex === null && (p.batch % threads === 0 || p.batch >= 4 * threads)) {
+    // Whole products per thread (attention's heads): splitting each small product instead repacked
+    // its shared operand per chunk, and BERT's QKᵀ got slower at 2 threads (0.68 → 1.19 ms per run).
+    const [strideA, strideB, strideC] = [M * K, K * N, M * N];
+    const [aOff, bOff, cOff, ldc, count] = [0, 0, 0, N, p.batch];
+    const call = { transA, transB, M, N, K, alpha, A, aOff, lda, strideA, B, bOff, ldb, strideB };
+    sgemmBatch(Object.assign(call, { C: Y, cOff, ldc, strideC, count }), pool);
     return;
   }
   for (let b = 0; b < p.batch; b++) {

@@ -29,6 +29,7 @@ import {
   wasmKernels,
   wasmSimdVariant,
   type Activation,
+  type BatchedGemmCall,
   type GemmEpilogue,
   type ImageWindow,
   type Window2D,
@@ -40,6 +41,7 @@ import {
   parallelConvolve,
   parallelDepthwise,
   parallelPool2d,
+  parallelSgemmBatch,
   parallelWinograd,
   parallelSgemm,
   parallelSgemmWithPacked,
@@ -134,6 +136,28 @@ export function sgemm(
   }
   gemm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
   applyEpilogue(C, cOff, ldc, M, N, epilogue);
+}
+
+/**
+ * `count` products C_i = alpha·op(A_i)·op(B_i) of one shape, back to back in C (see
+ * `BatchedGemmCall`; here on any compute arrays): float32 on the WASM GEMM, split over `pool` by
+ * whole products; otherwise one reference GEMM each.
+ */
+export function sgemmBatch(
+  call: Omit<BatchedGemmCall, 'A' | 'B' | 'C'> & { A: FloatArray; B: FloatArray; C: FloatArray },
+  pool?: ThreadPool,
+): void {
+  const { A, B, C } = call;
+  if (A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array && fastFloat32()) {
+    // The same record, its arrays now known to be float32 (a spread copy costs V8 microseconds).
+    parallelSgemmBatch(pool, call as BatchedGemmCall);
+    return;
+  }
+  const { transA, transB, M, N, K, alpha, aOff, lda, strideA, bOff, ldb, strideB, cOff, ldc, strideC } = call;
+  for (let i = 0; i < call.count; i++) {
+    const [a, b, c] = [aOff + i * strideA, bOff + i * strideB, cOff + i * strideC];
+    gemm(transA, transB, M, N, K, alpha, A, a, lda, B, b, ldb, 0, C, c, ldc);
+  }
 }
 
 /**

@@ -51,6 +51,26 @@ export interface GemmExports {
     im2col: number,
   ): void;
   permuteCopy(dst: number, src: number, rank: number, plan: number, ws: number): void;
+  sgemmStrided(
+    transA: number,
+    transB: number,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    a: number,
+    lda: number,
+    strideA: number,
+    b: number,
+    ldb: number,
+    strideB: number,
+    c: number,
+    ldc: number,
+    strideC: number,
+    b0: number,
+    b1: number,
+    ws: number,
+  ): void;
   depthwiseConv(
     geometry: number,
     x: number,
@@ -317,6 +337,29 @@ export interface WinogradCall {
   sum?: Float32Array;
 }
 
+/** A batch of equal-shaped products for `WasmKernels.sgemmBatch` (strides in elements). */
+export interface BatchedGemmCall {
+  transA: boolean;
+  transB: boolean;
+  M: number;
+  N: number;
+  K: number;
+  alpha: number;
+  A: Float32Array;
+  aOff: number;
+  lda: number;
+  strideA: number;
+  B: Float32Array;
+  bOff: number;
+  ldb: number;
+  strideB: number;
+  C: Float32Array;
+  cOff: number;
+  ldc: number;
+  strideC: number;
+  count: number;
+}
+
 /** How `WasmKernels.winograd` splits its three stages over threads (each absent: this thread). */
 export interface WinogradRunners {
   input?: PlaneRunner;
@@ -548,6 +591,56 @@ export class WasmKernels {
     const b = this.place(B, bOff, transB ? N : k, transB ? k : N, ldb);
     const ops = { transA, transB, M, N, K, alpha, a, lda, packedA: 0, b, ldb, packedB: 0, im2col: 0 };
     this.run(ops, beta, C, cOff, ldc, epilogue, runner);
+  }
+
+  /**
+   * `count` products C_i = alpha·op(A_i)·op(B_i) of one shape (beta = 0), A_i at A[aOff + i·strideA]
+   * and likewise B_i, C_i; leading dimensions as in `sgemm`. `runner` may split the batch.
+   */
+  sgemmBatch(call: BatchedGemmCall, runner?: PlaneRunner): void {
+    const { transA, transB, M, N, K, alpha, A, aOff, lda, strideA, B, bOff, ldb, strideB } = call;
+    const { C, cOff, ldc, strideC, count } = call;
+    if (M <= 0 || N <= 0 || count <= 0) return;
+    // C is written whole (copied back whole when outside the memory): its products must tile it.
+    if (ldc !== N || strideC !== M * N) throw new Error('sgemmBatch: C must hold its products back to back');
+    const k = Math.max(K, 0);
+    const last = (stride: number, rows: number, cols: number, ld: number) =>
+      (count - 1) * stride + (rows - 1) * ld + cols;
+    const aLen = last(strideA, transA ? k : M, transA ? M : k, lda);
+    const bLen = last(strideB, transB ? N : k, transB ? k : N, ldb);
+    const cLen = last(strideC, M, N, ldc);
+    this.begin([
+      [A, 1, aLen, aLen],
+      [B, 1, bLen, bLen],
+      [C, 1, cLen, cLen],
+    ]);
+    const a = k > 0 ? this.place(A, aOff, 1, aLen, aLen) : 0;
+    const b = k > 0 ? this.place(B, bOff, 1, bLen, bLen) : 0;
+    const { ptr: c, copyOut } = this.output(C, cOff, cLen);
+    const ws = (this.workspace.data as Float32Array).byteOffset;
+    const args = [
+      +transA,
+      +transB,
+      M,
+      N,
+      K,
+      alpha,
+      a,
+      lda,
+      strideA,
+      b,
+      ldb,
+      strideB,
+      c,
+      ldc,
+      strideC,
+      0,
+      count,
+      ws,
+    ];
+    if (runner) runner(args, 15, 16, 17);
+    else this.exports.sgemmStrided(...(args as Parameters<GemmExports['sgemmStrided']>));
+    copyOut();
   }
 
   /** One image of a convolution as a GEMM, im2col packed from the image (see `ConvolveCall`). */

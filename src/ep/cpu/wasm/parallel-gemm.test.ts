@@ -7,12 +7,15 @@ import { createWasmKernels, wasmSimdVariant, type GemmEpilogue, type WasmKernels
 import {
   GEMM_PARALLEL_MIN_FLOPS,
   PARALLEL_MIN_FLOPS,
+  WINOGRAD_TILE_WORK,
   createGemmThreadPool,
   parallelConvolve,
   parallelDepthwise,
   parallelPool2d,
   parallelSgemm,
+  parallelSgemmBatch,
   parallelSgemmWithPacked,
+  parallelWinograd,
   rangeRunner,
   splitC,
 } from './parallel-gemm.js';
@@ -228,6 +231,54 @@ describe('parallelSgemm', { skip }, () => {
           assert.deepEqual(pGot, pWant, `${kind} pool`);
         }
         assert.ok(2 * 64 * 60 * 61 * 9 >= PARALLEL_MIN_FLOPS, 'the depthwise case really splits');
+      });
+
+      it('splits a batch of products by whole products and Winograd by channel, equal to one thread', () => {
+        const next = rng(400);
+        const [M, N, K, count] = [33, 70, 45, 12];
+        const A = random(kernels, count * K * M, next, false);
+        const B = random(kernels, count * K * N, next, true);
+        const batch = {
+          transA: true,
+          transB: false,
+          M,
+          N,
+          K,
+          alpha: 0.5,
+          A,
+          aOff: 0,
+          lda: M,
+          strideA: K * M,
+        };
+        const call = { ...batch, B, bOff: 0, ldb: N, strideB: K * N, cOff: 0, ldc: N, strideC: M * N, count };
+        const want = new Float32Array(count * M * N);
+        const got = new Float32Array(count * M * N);
+        kernels.sgemmBatch({ ...call, C: want });
+        parallelSgemmBatch(pool, { ...call, C: got });
+        assert.deepEqual(got, want, 'batched products');
+        assert.ok(2 * M * N * K * count >= PARALLEL_MIN_FLOPS, 'the batch really splits');
+        for (let i = 0; i < count; i++) {
+          const one = new Float32Array(M * N);
+          kernels.sgemm(true, false, M, N, K, 0.5, A, i * K * M, M, B, i * K * N, N, 0, one, 0, N);
+          assert.deepEqual(got.subarray(i * M * N, (i + 1) * M * N), one, `product ${i}`);
+        }
+        const [C, Mw, H, W, oh, ow] = [64, 64, 60, 58, 60, 56];
+        const geo = { C, H, W, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 0, oh, ow };
+        const X = random(kernels, C * H * W, next, false);
+        const weights = Array.from({ length: 16 }, () => {
+          const u = random(kernels, Mw * C, next, false);
+          return kernels.packWeights('A', false, Mw, C, u, 0, C);
+        });
+        const epilogue: GemmEpilogue = { bias: { data: random(kernels, Mw, next, false), axis: 'row' } };
+        const sum = random(kernels, Mw * oh * ow, next, false);
+        const wino = { X, xOff: 0, weights, M: Mw, geo, yOff: 0, epilogue, sum };
+        const wWant = new Float32Array(Mw * oh * ow);
+        const wGot = new Float32Array(Mw * oh * ow);
+        kernels.winograd({ ...wino, Y: wWant });
+        parallelWinograd(pool, { ...wino, Y: wGot });
+        assert.deepEqual(wGot, wWant, 'winograd');
+        assert.ok(WINOGRAD_TILE_WORK * C * 30 * 28 >= PARALLEL_MIN_FLOPS, 'the transforms really split');
+        for (const w of weights) kernels.releaseWeights(w);
       });
 
       it('splits the elementwise and row-wise kernels by range, equal to one thread', () => {

@@ -30,6 +30,7 @@ import {
   type SgemmRunner,
   type WasmKernels,
   type WinogradCall,
+  type BatchedGemmCall,
 } from './kernels.js';
 
 /** Below this much work (FLOP-equivalents) a kernel runs on one thread (measured, bench/threads.ts). */
@@ -50,8 +51,11 @@ export const GEMM_PARALLEL_MIN_FLOPS = 4e5;
  * FLOPs kept GoogLeNet's 0.8 ms max pools on one thread).
  */
 const POOL_TAP_WORK = 16;
-/** Work of transforming one tile of one channel, either way (16 values; ~2 ns measured). */
-const WINOGRAD_TILE_WORK = 60;
+/**
+ * Work of transforming one tile of one channel, either way (16 values): ~15–20 ns measured at one
+ * thread (the 16 positions are 16 separate streams of V or P).
+ */
+export const WINOGRAD_TILE_WORK = 500;
 const DEPTHWISE_TAP_WORK = 12;
 const MR = 4;
 const NR = 8;
@@ -99,6 +103,7 @@ const POOL_EXPORTS = [
   'softmaxRange',
   'winogradInput',
   'winogradOutput',
+  'sgemmStrided',
 ] as const;
 type SplitExport = Exclude<(typeof POOL_EXPORTS)[number], 'sgemm'>;
 const SGEMM = 0;
@@ -334,6 +339,13 @@ export function parallelDepthwise(pool: ThreadPool | undefined, call: DepthwiseC
   const k = kernelsFor(pool);
   const { C, oh, ow, kh, kw } = call.geo;
   k.depthwise(call, rangeRunner(pool, k, 'depthwiseConv', DEPTHWISE_TAP_WORK * C * oh * ow * kh * kw));
+}
+
+/** `WasmKernels.sgemmBatch` on `pool`'s threads, split by whole products. */
+export function parallelSgemmBatch(pool: ThreadPool | undefined, call: BatchedGemmCall): void {
+  const k = kernelsFor(pool);
+  const flops = 2 * call.M * call.N * call.K * call.count;
+  k.sgemmBatch(call, rangeRunner(pool, k, 'sgemmStrided', flops));
 }
 
 /**

@@ -230,6 +230,7 @@ export interface GemmExports {
   NR: WebAssembly.Global;
   KC: WebAssembly.Global;
   WINDOW_FIELDS: WebAssembly.Global;
+  WINOGRAD_SKEW: WebAssembly.Global;
   POOL_MAX: WebAssembly.Global;
   ACT_SIGMOID: WebAssembly.Global;
   ACT_TANH: WebAssembly.Global;
@@ -929,8 +930,9 @@ export class WasmKernels {
       1,
       Math.min(th, planeRows, Math.floor(WINOGRAD_CHUNK_FLOATS / (16 * (C + M) * twp))),
     );
-    const vFloats = 16 * C * rows * twp;
-    const pFloats = 16 * M * rows * twp;
+    const skew = e.WINOGRAD_SKEW.value as number;
+    const vFloats = 16 * (C * rows * twp + skew);
+    const pFloats = 16 * (M * rows * twp + skew);
     const image = C * H * W;
     const out = M * oh * ow;
     const spans: Span[] = [[X, 1, image, image], [Y, 1, out, out], ...biasSpan(epilogue, M, 0)];
@@ -963,12 +965,12 @@ export class WasmKernels {
           a: 0,
           lda: 0,
           packedA: weights[xi].ptr,
-          b: v + xi * C * T * 4,
+          b: v + xi * (C * T + skew) * 4,
           ldb: T,
           packedB: 0,
           im2col: 0,
         };
-        this.run(ops, 0, products, xi * M * T, T, undefined, runners.gemm);
+        this.run(ops, 0, products, xi * (M * T + skew), T, undefined, runners.gemm);
       }
       const outArgs = [
         p,

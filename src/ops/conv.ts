@@ -30,6 +30,7 @@ import {
   parallelDepthwise,
   parallelWinograd,
   sgemm,
+  winogradFits,
   parallelSgemmWithPacked,
   type GemmEpilogue,
   type ImageWindow,
@@ -585,7 +586,7 @@ export function convForward(
     return;
   }
   const winograd = opts.winograd && fast ? opts.winograd : undefined;
-  if (winograd && g2 && group === 1 && g2.kh === 3 && g2.kw === 3 && isUnitStep(g2)) {
+  if (winograd && g2 && group === 1 && g2.kh === 3 && g2.kw === 3 && isUnitStep(g2) && winogradFits(g2.ow)) {
     // Winograd F(2×2, 3×3), one image at a time; it adds the sum itself.
     const [x, y, s] = [X as Float32Array, Y as Float32Array, sum as Float32Array | undefined];
     const epilogue = epilogueOf(0);

@@ -5,7 +5,7 @@ import { wasmSimdVariant } from '../ep/cpu/wasm/kernels.js';
 import { ops as contribOps } from './contrib.js';
 import { convTuning, ops as convOps } from './conv.js';
 import type { OpDef } from './kernel.js';
-import { setKernelMode, type KernelMode } from './util/dispatch.js';
+import { setKernelMode, winogradFits, type KernelMode } from './util/dispatch.js';
 import { graph, node, runGraph } from './util/graph-harness.js';
 import { assertClose, attributes, randomFloats, type AttrInit } from './util/op-test-kit.js';
 import { readWindowAttrs } from './util/window.js';
@@ -97,6 +97,12 @@ describe('Winograd F(2×2, 3×3) convolution against the reference kernels', { s
         assertClose(fast, ref, 1e-4, 1e-4, `FusedConv ${attrs.activation} z=${zIn !== undefined}`);
       }
     }
+  });
+
+  it('leaves rows too wide for a thread workspace to the direct convolution', () => {
+    assert.equal(winogradFits(224), true);
+    assert.equal(winogradFits(100_000), true);
+    assert.equal(winogradFits(150_000), false);
   });
 
   it('applies to 3×3, stride 1, dilation 1, one group, float32, 16+ channels only', () => {

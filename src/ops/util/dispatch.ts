@@ -138,6 +138,12 @@ export function sgemm(
   applyEpilogue(C, cOff, ldc, M, N, epilogue);
 }
 
+/** True when a convolution with output rows `ow` wide can run by Winograd on the WASM kernels. */
+export function winogradFits(ow: number): boolean {
+  const k = fastFloat32() ? wasmKernels() : undefined;
+  return k !== undefined && k.winogradPlaneRows(ow) >= 1;
+}
+
 /**
  * `count` products C_i = alpha·op(A_i)·op(B_i) of one shape, back to back in C (see
  * `BatchedGemmCall`; here on any compute arrays): float32 on the WASM GEMM, split over `pool` by

@@ -504,6 +504,8 @@ function biasSpan(epilogue: GemmEpilogue | undefined, M: number, N: number): Spa
 }
 
 const ALIGN = 64;
+/** Tiles in a row of Winograd's layout: ⌈ow / 2⌉ rounded up to whole f32x4 groups. */
+const winogradRowTiles = (ow: number): number => Math.ceil(Math.ceil(ow / 2) / 4) * 4;
 /**
  * Floats of transformed tiles (V) and products (P) one Winograd chunk may hold: a few MiB, so that a
  * large image (VGG's 224×224×64) does not take hundreds of MiB of scratch.
@@ -921,10 +923,9 @@ export class WasmKernels {
     for (const w of weights) this.checkPacked(w, 'A', M, C);
     if (M <= 0 || oh <= 0 || ow <= 0) return;
     const th = Math.ceil(oh / 2);
-    const twp = Math.ceil(Math.ceil(ow / 2) / 4) * 4;
+    const twp = winogradRowTiles(ow);
     const e = this.exports;
-    const wsBytes = e.WORKSPACE_BYTES.value as number;
-    const planeRows = Math.floor((wsBytes / ((2 * twp + 4) * 4) - 2) / 2);
+    const planeRows = this.winogradPlaneRows(ow);
     if (planeRows < 1) throw new Error(`Winograd: an output row of ${ow} does not fit the workspace`);
     const rows = Math.max(
       1,
@@ -994,6 +995,15 @@ export class WasmKernels {
       else e.winogradOutput(...(outArgs as Parameters<GemmExports['winogradOutput']>));
     }
     copyOut();
+  }
+
+  /**
+   * Rows of tiles whose padded input rows fit a thread's workspace, for output rows `ow` wide; under
+   * 1 (rows over ~137 000 wide) a convolution cannot take `winograd`.
+   */
+  winogradPlaneRows(ow: number): number {
+    const wsBytes = this.exports.WORKSPACE_BYTES.value as number;
+    return Math.floor((wsBytes / ((2 * winogradRowTiles(ow) + 4) * 4) - 2) / 2);
   }
 
   /** Runs one LSTM direction over its whole sequence in WebAssembly (assembly/lstm.ts). */

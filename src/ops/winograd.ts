@@ -57,7 +57,7 @@ export function winogradWeights(w: Tensor): PackedWeights[] | undefined {
   const n = M * C;
   // U_ξ at U[ξ·stride …]: one array written in one pass over W, then packed from in place: in the
   // WASM memory, planes a cache line off a multiple of 4 KiB (sixteen store streams). Session load
-  // time: VGG-19's 3×3 layers took 700 ms more with a plain layout on the JS heap, ~150 now.
+  // time: VGG-19 loaded ~1 s slower with plain planes on the JS heap, ~0.1–0.2 s now.
   const stride = n + 16;
   const U = operandScratch(16 * stride) ?? new Float32Array(16 * stride);
   for (let mc = 0, o = 0; mc < n; mc++, o += 9) {

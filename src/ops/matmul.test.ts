@@ -150,6 +150,37 @@ describeKernelModes(() => {
       assert.deepEqual((await out0('MatMul', [f32(randomFloats(12, 3), [3, 1, 4]), v])).dims, [3, 1]);
     });
 
+    it('computes a batch of same-shaped products (split by whole products) against the naive GEMM', async () => {
+      for (const [batch, M, N, K] of [
+        [6, 5, 7, 9],
+        [4, 1, 128, 64],
+        [3, 17, 1, 33],
+      ]) {
+        const a = f32(randomFloats(batch * M * K, 21), [batch, M, K]);
+        const b = f32(randomFloats(batch * K * N, 22), [batch, K, N]);
+        const y = numbersOf(await out0('MatMul', [a, b]));
+        const [A, B] = [numbersOf(a), numbersOf(b)];
+        for (let i = 0; i < batch; i++) {
+          const ref = naiveGemm(
+            false,
+            false,
+            M,
+            N,
+            K,
+            1,
+            A.subarray(i * M * K),
+            K,
+            B.subarray(i * K * N),
+            N,
+            0,
+            [],
+            N,
+          );
+          assertClose(y.subarray(i * M * N, (i + 1) * M * N), ref);
+        }
+      }
+    });
+
     it('computes integer and float16 products', async () => {
       const a = new Tensor('int32', Int32Array.from([1, 2, 3, 4]), [2, 2]);
       const y = await out0('MatMul', [a, a]);

@@ -127,6 +127,27 @@ describeKernelModes(() => {
       }
     });
 
+    it('com.microsoft.FastGelu: the tanh GELU of X, or of X + bias', async () => {
+      const xs = randomTensor([2, 6], 10);
+      const bias = randomTensor([6], 11);
+      const gelu = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+      const d = xs.data as Float32Array;
+      const b = bias.data as Float32Array;
+      for (const withBias of [false, true]) {
+        const inputs = withBias ? ['x', 'bias'] : ['x'];
+        const inits = withBias ? [{ name: 'bias', tensor: bias }] : [];
+        const node = { op: 'FastGelu', domain: 'com.microsoft', inputs, outputs: ['y'] };
+        const got = (await run([node], inits, xs, [2, 6])).y.data as Float32Array;
+        for (let i = 0; i < d.length; i++) {
+          const want = gelu(withBias ? d[i] + b[i % 6] : d[i]);
+          assert.ok(Math.abs(got[i] - want) < 1e-5, `element ${i}: ${got[i]} vs ${want}`);
+        }
+      }
+      const badBias = [{ name: 'bias', tensor: randomTensor([5], 12) }];
+      const bad = { op: 'FastGelu', domain: 'com.microsoft', inputs: ['x', 'bias'], outputs: ['y'] };
+      await assert.rejects(run([bad], badBias, xs, [2, 6]), /bias must be float32 \[6\]/);
+    });
+
     it('the fused activations and their parameter checks', () => {
       const f = (name: string, p: number[] = []) => fusedActivation(name, p, 'test')!;
       assert.equal(fusedActivation('', [], 'test'), undefined);

@@ -4,19 +4,23 @@
  * - FusedConv: Conv (+ optional Z added) then an activation (`activation`, `activation_params`);
  * - FusedGemm: Gemm then an activation (`activation`, `activation_alpha`, `activation_beta`);
  * - Gelu: the exact GELU, as ai.onnx Gelu-20;
+ * - FastGelu: the tanh-approximated GELU (+ an optional bias), as Gelu-20 with approximate = "tanh";
  * - FusedMatMul (alpha·op(A)·op(B)): in matmul.ts, beside MatMul, whose code it shares.
  * Each composes the existing kernel and applies the activation in place on its fresh output. A fused
  * epilogue inside the GEMM loop comes with the WASM kernels; the results are the same.
  */
 import { OnyxError } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
+import { Attributes, type AttrValue } from '../ir/attributes.js';
 import type { Kernel, NodeInfo, OpDef } from './kernel.js';
 import { ops as activationOps } from './activations.js';
 import { buildConv, ops as convOps } from './conv.js';
 import { buildGemm, ops as matmulOps } from './matmul.js';
-import { numbersOf, tensorFromNumbers } from './util/numeric.js';
+import { binary } from './util/elementwise.js';
+import { fmt, numbersOf, tensorFromNumbers, tensorInput } from './util/numeric.js';
 
 const MS = 'com.microsoft';
+const TANH = new TextEncoder().encode('tanh');
 
 function baseOp(family: readonly OpDef[], opType: string): OpDef {
   const def = family.find((d) => (d.domain ?? '') === '' && d.opType === opType);
@@ -166,4 +170,33 @@ const gelu: OpDef = {
   build: (node) => baseOp(activationOps, 'Gelu').build({ ...node, sinceVersion: 20 }),
 };
 
-export const ops: OpDef[] = [fusedConv, fusedGemm, gelu];
+/**
+ * FastGelu: the tanh-approximated GELU of X (+ bias, a 1-D tensor of X's last dim), as ai.onnx
+ * Gelu-20 with approximate = "tanh".
+ */
+const fastGelu: OpDef = {
+  domain: MS,
+  opType: 'FastGelu',
+  versions: [1],
+  build(node) {
+    const approximate: [string, AttrValue] = ['approximate', { kind: 'string', value: 'tanh', bytes: TANH }];
+    const attrs = new Attributes(new Map([approximate]), `FastGelu node '${node.name}'`);
+    const one = { inputCount: 1, inputPresent: [true], inputNames: node.inputNames?.slice(0, 1) };
+    const gelu = baseOp(activationOps, 'Gelu').build({ ...node, ...one, attrs, sinceVersion: 20 });
+    return (inputs, ctx) => {
+      const x = tensorInput(inputs[0], 'FastGelu input X');
+      const bias = inputs[1] === undefined ? undefined : tensorInput(inputs[1], 'FastGelu input bias');
+      if (!bias) return gelu([x], ctx);
+      const last = x.dims[x.dims.length - 1];
+      if (bias.dims.length !== 1 || bias.dims[0] !== last || bias.type !== x.type) {
+        throw new OnyxError(
+          'SHAPE_MISMATCH',
+          `FastGelu node '${node.name}': bias must be ${x.type} [${last}] (X's last dim), got ${bias.type} ${fmt(bias.dims)}`,
+        );
+      }
+      return gelu([binary(x, bias, x.type, (a: number, b: number) => a + b, 'add')], ctx);
+    };
+  },
+};
+
+export const ops: OpDef[] = [fusedConv, fusedGemm, gelu, fastGelu];

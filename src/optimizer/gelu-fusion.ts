@@ -1,12 +1,19 @@
 /**
- * GELU pattern fusion: the exact GELU that exporters spell out, 0.5·x·(1 + erf(x/√2)), becomes one
- * Gelu node — ai.onnx Gelu (opset ≥ 20) or else onnxruntime's com.microsoft Gelu. Matched forms
- * (every intermediate read only inside the pattern, x/√2 also written x·(1/√2)):
- *   Div(x, √2) → Erf → Add(1) → Mul(x, ·) → Mul(·, 0.5)
- *   Div(x, √2) → Erf → Add(1) → Mul(Mul(x, 0.5), ·)
- *   Div(x, √2) → Erf → Add(1) → Mul(·, 0.5) → Mul(x, ·)
+ * GELU pattern fusion: the GELUs that exporters spell out become one node.
+ * - The exact form, 0.5·x·(1 + erf(x/√2)): ai.onnx Gelu (opset ≥ 20) or else onnxruntime's
+ *   com.microsoft Gelu.
+ * - The tanh approximation (GPT-2's), 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))): ai.onnx Gelu with
+ *   approximate = "tanh" (opset ≥ 20) or else onnxruntime's com.microsoft FastGelu (its
+ *   FastGeluFusion), which also takes in a preceding bias Add of a MatMul's columns. In a GPT
+ *   step, eleven nodes of a few microseconds each became one.
+ * Matched forms (every intermediate read only inside the pattern, operands of Add/Mul either way
+ * round, x/√2 also written x·(1/√2), x³ as Pow(x, 3), x·(x·x) or (x·x)·x):
+ *   Div(x, √2) → Erf → Add(1) → TAIL
+ *   Mul(√(2/π), Add(x, Mul(0.044715, x³))) → Tanh → Add(1) → TAIL
+ * where TAIL is Mul(x, ·) → Mul(·, 0.5), Mul(Mul(x, 0.5), ·), or Mul(·, 0.5) → Mul(x, ·).
  * float32 only (onnxruntime's CPU Gelu kernels).
  */
+import type { AttrValue } from '../ir/attributes.js';
 import type { Graph, Model, Node } from '../ir/graph.js';
 import {
   constantOf,
@@ -21,6 +28,7 @@ import {
   useCounts,
 } from './graph-utils.js';
 
+const TANH = new TextEncoder().encode('tanh');
 const near = (a: number | undefined, b: number) => a !== undefined && Math.abs(a - b) <= 1e-4 * Math.abs(b);
 
 interface Ctx {
@@ -46,22 +54,32 @@ const constScalar = (c: Ctx, name: string) => {
   return t?.type === 'float32' ? scalarOf(t) : undefined;
 };
 
-/** The nodes of a GELU pattern around one Erf, its input x and final output. */
-function match(c: Ctx, erf: Node): { nodes: Node[]; x: string; out: string } | undefined {
-  const div = c.producers.get(erf.inputs[0]);
-  if (!div || div.domain !== '' || c.uses.get(erf.inputs[0]) !== 1 || div.inputs.length !== 2)
+/** The node producing `value` when it is read only once and has op `op` (two inputs). */
+function soleProducer(c: Ctx, value: string, op: string): Node | undefined {
+  const p = c.producers.get(value);
+  if (!p || p.domain !== '' || p.opType !== op || p.inputs.length !== 2 || c.uses.get(value) !== 1)
     return undefined;
-  let x: string;
-  if (div.opType === 'Div' && near(constScalar(c, div.inputs[1]), Math.SQRT2)) x = div.inputs[0];
-  else if (div.opType === 'Mul' && near(constScalar(c, div.inputs[1]), Math.SQRT1_2)) x = div.inputs[0];
-  else if (div.opType === 'Mul' && near(constScalar(c, div.inputs[0]), Math.SQRT1_2)) x = div.inputs[1];
-  else return undefined;
-  const add = soleReader(c, erf.outputs[0], 'Add');
-  if (!add || !near(constScalar(c, otherInput(add, erf.outputs[0])), 1)) return undefined;
+  return p;
+}
+
+/** Of a binary node, the operand that is a float32 constant near `v` and the other one. */
+function withConstant(c: Ctx, n: Node, v: number): string | undefined {
+  if (near(constScalar(c, n.inputs[1]), v)) return n.inputs[0];
+  if (near(constScalar(c, n.inputs[0]), v)) return n.inputs[1];
+  return undefined;
+}
+
+/** The GELU pattern after its Add(1) node `add` (the tail forms above), or undefined. */
+function tail(
+  c: Ctx,
+  x: string,
+  head: Node[],
+  add: Node,
+): { nodes: Node[]; x: string; out: string } | undefined {
   const m1 = soleReader(c, add.outputs[0], 'Mul');
   if (!m1) return undefined;
   const other = otherInput(m1, add.outputs[0]);
-  const head = [div, erf, add, m1];
+  head = [...head, add, m1];
   if (other === x) {
     const m2 = soleReader(c, m1.outputs[0], 'Mul');
     if (m2 && near(constScalar(c, otherInput(m2, m1.outputs[0])), 0.5))
@@ -81,20 +99,101 @@ function match(c: Ctx, erf: Node): { nodes: Node[]; x: string; out: string } | u
   return undefined;
 }
 
+/** The Add(1) reading `value` alone. */
+function addOne(c: Ctx, value: string): Node | undefined {
+  const add = soleReader(c, value, 'Add');
+  return add && near(constScalar(c, otherInput(add, value)), 1) ? add : undefined;
+}
+
+/** The nodes of an exact GELU around one Erf, its input x and final output. */
+function matchErf(c: Ctx, erf: Node): { nodes: Node[]; x: string; out: string } | undefined {
+  const div = c.producers.get(erf.inputs[0]);
+  if (!div || div.domain !== '' || c.uses.get(erf.inputs[0]) !== 1 || div.inputs.length !== 2)
+    return undefined;
+  let x: string;
+  if (div.opType === 'Div' && near(constScalar(c, div.inputs[1]), Math.SQRT2)) x = div.inputs[0];
+  else if (div.opType === 'Mul' && near(constScalar(c, div.inputs[1]), Math.SQRT1_2)) x = div.inputs[0];
+  else if (div.opType === 'Mul' && near(constScalar(c, div.inputs[0]), Math.SQRT1_2)) x = div.inputs[1];
+  else return undefined;
+  const add = addOne(c, erf.outputs[0]);
+  return add ? tail(c, x, [div, erf], add) : undefined;
+}
+
+/** The nodes computing `cube` = x³ from `x` (each read once), or undefined. */
+function cubeOf(c: Ctx, cube: string, x: string): Node[] | undefined {
+  const pow = soleProducer(c, cube, 'Pow');
+  if (pow) return pow.inputs[0] === x && near(constScalar(c, pow.inputs[1]), 3) ? [pow] : undefined;
+  const mul = soleProducer(c, cube, 'Mul');
+  if (!mul || !mul.inputs.includes(x)) return undefined;
+  const sq = soleProducer(c, otherInput(mul, x), 'Mul');
+  return sq && sq.inputs[0] === x && sq.inputs[1] === x ? [sq, mul] : undefined;
+}
+
+/** The nodes of a tanh-approximated GELU around one Tanh, its input x and final output. */
+function matchTanh(c: Ctx, tanh: Node): { nodes: Node[]; x: string; out: string } | undefined {
+  const scale = soleProducer(c, tanh.inputs[0], 'Mul');
+  const inner = scale && withConstant(c, scale, Math.sqrt(2 / Math.PI));
+  const sum = inner !== undefined ? soleProducer(c, inner, 'Add') : undefined;
+  if (!scale || !sum) return undefined;
+  for (const side of [0, 1]) {
+    const x = sum.inputs[side];
+    const term = soleProducer(c, sum.inputs[1 - side], 'Mul');
+    const cube = term && withConstant(c, term, 0.044715);
+    const cubeNodes = cube !== undefined ? cubeOf(c, cube, x) : undefined;
+    if (!term || !cubeNodes) continue;
+    const add = addOne(c, tanh.outputs[0]);
+    return add ? tail(c, x, [...cubeNodes, term, sum, scale, tanh], add) : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * When `x` is a MatMul's product plus a constant bias over its columns (MatMul with a constant K × N
+ * B, Add of a 1-D float32 [N]) read only by the pattern's `nodes`: that Add, which FastGelu's bias
+ * input absorbs (as onnxruntime's BiasGelu fusion does).
+ */
+function biasAdd(c: Ctx, x: string, nodes: Node[]): { add: Node; x: string; bias: string } | undefined {
+  const add = c.producers.get(x);
+  if (!add || add.domain !== '' || add.opType !== 'Add' || add.inputs.length !== 2) return undefined;
+  const readers = c.consumers.get(x) ?? [];
+  if (c.uses.get(x) !== readers.length || !readers.every((r) => nodes.includes(r))) return undefined;
+  for (const side of [0, 1]) {
+    const bias = constantOf(c.g, add.inputs[1 - side]);
+    const mm = c.producers.get(add.inputs[side]);
+    const N = mm?.domain === '' && mm.opType === 'MatMul' ? constantOf(c.g, mm.inputs[1])?.dims : undefined;
+    if (bias?.type === 'float32' && bias.dims.length === 1 && N?.length === 2 && N[1] === bias.dims[0]) {
+      return { add, x: add.inputs[side], bias: add.inputs[1 - side] };
+    }
+  }
+  return undefined;
+}
+
 export function fuseGelu(model: Model): boolean {
   let changed = false;
   forEachGraph(model.graph, (g) => {
     const c: Ctx = { g, producers: producerMap(g), consumers: consumerMap(g), uses: useCounts(g) };
     const dead = new Set<Node>();
     const added: Node[] = [];
-    for (const erf of g.nodes) {
-      if (erf.domain !== '' || erf.opType !== 'Erf') continue;
-      const m = match(c, erf);
+    for (const core of g.nodes) {
+      if (core.domain !== '' || (core.opType !== 'Erf' && core.opType !== 'Tanh')) continue;
+      const exact = core.opType === 'Erf';
+      const m = exact ? matchErf(c, core) : matchTanh(c, core);
       // Intermediates have one reader each (graph outputs count as readers), so only `out` escapes.
       if (!m || m.nodes.some((n) => dead.has(n))) continue;
-      const onnx = (erf.opsets.get('') ?? 1) >= 20;
-      const opsets = onnx ? erf.opsets : importDomain(model, erf);
-      added.push(newNode(`${erf.name}_gelu`, 'Gelu', onnx ? '' : MS_DOMAIN, [m.x], [m.out], [], opsets));
+      const onnx = (core.opsets.get('') ?? 1) >= 20;
+      const opsets = onnx ? core.opsets : importDomain(model, core);
+      const name = `${core.name}_gelu`;
+      if (onnx) {
+        const tanh: [string, AttrValue][] = [['approximate', { kind: 'string', value: 'tanh', bytes: TANH }]];
+        added.push(newNode(name, 'Gelu', '', [m.x], [m.out], exact ? [] : tanh, opsets));
+      } else if (exact) {
+        added.push(newNode(name, 'Gelu', MS_DOMAIN, [m.x], [m.out], [], opsets));
+      } else {
+        const biased = biasAdd(c, m.x, m.nodes);
+        if (biased) dead.add(biased.add);
+        const inputs = biased ? [biased.x, biased.bias] : [m.x];
+        added.push(newNode(name, 'FastGelu', MS_DOMAIN, inputs, [m.out], [], opsets));
+      }
       for (const n of m.nodes) dead.add(n);
       changed = true;
     }

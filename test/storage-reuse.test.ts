@@ -105,4 +105,41 @@ describe('storage reuse between runs', () => {
     }
     await s.release();
   });
+
+  it('makes an output that later steps also read on the heap, and keeps it intact across runs', async () => {
+    // r = Relu(x) is an output and Mul's input (a decoder's present key/value cache is both).
+    const n = 4096;
+    const s = await InferenceSession.create(
+      buildModel({
+        opset: 17,
+        nodes: [
+          { op: 'Relu', inputs: ['x'], outputs: ['r'] },
+          { op: 'Mul', inputs: ['r', 'r'], outputs: ['y'] },
+        ],
+        inputs: [{ name: 'x', type: 'float32', dims: [1, n] }],
+        outputs: [
+          { name: 'r', type: 'float32', dims: [1, n] },
+          { name: 'y', type: 'float32', dims: [1, n] },
+        ],
+      }),
+    );
+    const kept = [];
+    for (let v = 1; v <= 3; v++) {
+      const out = await s.run({ x: new Tensor('float32', new Float32Array(n).fill(v), [1, n]) });
+      const r = out.r.data as Float32Array;
+      assert.ok(
+        r.buffer instanceof ArrayBuffer && r.buffer.byteLength === r.byteLength,
+        'r: exact, on the heap',
+      );
+      assert.ok((out.y.data as Float32Array).every((e) => e === v * v));
+      kept.push(r);
+    }
+    kept.forEach((r, i) =>
+      assert.ok(
+        r.every((e) => e === i + 1),
+        `r of run ${i + 1} kept`,
+      ),
+    );
+    await s.release();
+  });
 });

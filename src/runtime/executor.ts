@@ -79,7 +79,7 @@ export class Executor {
       }
       const start = profiler ? performance.now() : 0;
       const { memory } = this.options;
-      // A step that makes an output of the run (read by no later step) writes it to storage of its
+      // A step that makes an output of the run (see Step.makesOutput) writes it to storage of its
       // own, not run storage: the caller then gets it as it is, where run storage would be copied
       // out (exactData).
       const lease = step.makesOutput && outer === null ? undefined : this.options.lease;

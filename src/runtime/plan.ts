@@ -16,7 +16,13 @@ export interface Step {
   ep: string;
   /** Values whose last reader is this step (never graph outputs). */
   release: string[];
-  /** The step makes one of its graph's outputs, and nothing of the graph reads what it makes. */
+  /**
+   * The step makes one of its graph's outputs, and every other value it makes is read by no later
+   * step: it then runs outside the run's storage lease, making its outputs on the JS heap, where the
+   * caller gets them without a copy. A graph output that later steps read too (a decoder's present
+   * key/value cache, read by its attention) is copied into a kernel's memory by each WASM reader
+   * instead of out once at the end with a fresh allocation: GPT step 1–8% faster (same process).
+   */
   makesOutput: boolean;
 }
 
@@ -86,7 +92,7 @@ export function buildPlans(root: Graph, providers: readonly ExecutionProvider[])
     for (const step of steps) {
       const { node } = step;
       const graphOutput = node.outputs.some((o) => outputs.has(o));
-      step.makesOutput = graphOutput && !node.outputs.some((o) => read.has(o));
+      step.makesOutput = graphOutput && node.outputs.every((o) => outputs.has(o) || !read.has(o));
       if (!graphOutput && isMemoizable(node.domain, node.opType)) {
         step.kernel = memoizeShapeKernel(step.kernel, node.opType);
       }

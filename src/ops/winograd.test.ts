@@ -7,21 +7,14 @@ import { convTuning, ops as convOps } from './conv.js';
 import type { OpDef } from './kernel.js';
 import { setKernelMode, winogradFits, type KernelMode } from './util/dispatch.js';
 import { graph, node, runGraph } from './util/graph-harness.js';
-import { assertClose, attributes, randomFloats, type AttrInit } from './util/op-test-kit.js';
+import { randomTensor } from '../../test/helpers/optimizer-kit.js';
+import { assertClose, attributes, type AttrInit } from './util/op-test-kit.js';
 import { readWindowAttrs } from './util/window.js';
 import { winogradApplies } from './winograd.js';
 
 const skip = wasmSimdVariant ? false : 'this engine has no WebAssembly SIMD128';
 
-const f32 = (dims: number[], seed: number) =>
-  new Tensor(
-    'float32',
-    randomFloats(
-      dims.reduce((a, b) => a * b, 1),
-      seed,
-    ),
-    dims,
-  );
+const f32 = randomTensor;
 
 /** One Conv-like node with x (and Z, when given) fed and its weights (and bias) as initializers. */
 async function conv(

@@ -133,7 +133,7 @@ export function runMatMul(
   const threads = pool?.size ?? 1;
   if (p.aIndex === null && p.bIndex === null && (p.batch % threads === 0 || p.batch >= 4 * threads)) {
     // Whole products per thread (attention's heads): splitting each small product instead repacked
-    // its shared operand per chunk, and BERT's QKᵀ got slower at 2 threads (0.68 → 1.19 ms per run).
+    // its shared operand per chunk, and BERT's QKᵀ got slower at 2 threads (1.20 → 1.86 ms per run).
     const [strideA, strideB, strideC] = [M * K, K * N, M * N];
     const [aOff, bOff, cOff, ldc, count] = [0, 0, 0, N, p.batch];
     const call = { transA, transB, M, N, K, alpha, A, aOff, lda, strideA, B, bOff, ldb, strideB };

@@ -16,6 +16,7 @@
 import type { AttrValue } from '../ir/attributes.js';
 import type { Graph, Model, Node } from '../ir/graph.js';
 import {
+  attr,
   constantOf,
   consumerMap,
   forEachGraph,
@@ -28,7 +29,6 @@ import {
   useCounts,
 } from './graph-utils.js';
 
-const TANH = new TextEncoder().encode('tanh');
 const near = (a: number | undefined, b: number) => a !== undefined && Math.abs(a - b) <= 1e-4 * Math.abs(b);
 
 interface Ctx {
@@ -107,16 +107,16 @@ function addOne(c: Ctx, value: string): Node | undefined {
 
 /** The nodes of an exact GELU around one Erf, its input x and final output. */
 function matchErf(c: Ctx, erf: Node): { nodes: Node[]; x: string; out: string } | undefined {
-  const div = c.producers.get(erf.inputs[0]);
-  if (!div || div.domain !== '' || c.uses.get(erf.inputs[0]) !== 1 || div.inputs.length !== 2)
-    return undefined;
-  let x: string;
-  if (div.opType === 'Div' && near(constScalar(c, div.inputs[1]), Math.SQRT2)) x = div.inputs[0];
-  else if (div.opType === 'Mul' && near(constScalar(c, div.inputs[1]), Math.SQRT1_2)) x = div.inputs[0];
-  else if (div.opType === 'Mul' && near(constScalar(c, div.inputs[0]), Math.SQRT1_2)) x = div.inputs[1];
-  else return undefined;
+  // x/√2 as Div(x, √2), or as Mul by 1/√2 on either side.
+  const div = soleProducer(c, erf.inputs[0], 'Div');
+  const mul = soleProducer(c, erf.inputs[0], 'Mul');
+  let x: string | undefined;
+  if (div && near(constScalar(c, div.inputs[1]), Math.SQRT2)) x = div.inputs[0];
+  else if (mul) x = withConstant(c, mul, Math.SQRT1_2);
+  const scale = div ?? mul;
+  if (!scale || x === undefined) return undefined;
   const add = addOne(c, erf.outputs[0]);
-  return add ? tail(c, x, [div, erf], add) : undefined;
+  return add ? tail(c, x, [scale, erf], add) : undefined;
 }
 
 /** The nodes computing `cube` = x³ from `x` (each read once), or undefined. */
@@ -184,7 +184,7 @@ export function fuseGelu(model: Model): boolean {
       const opsets = onnx ? core.opsets : importDomain(model, core);
       const name = `${core.name}_gelu`;
       if (onnx) {
-        const tanh: [string, AttrValue][] = [['approximate', { kind: 'string', value: 'tanh', bytes: TANH }]];
+        const tanh: [string, AttrValue][] = [['approximate', attr.string('tanh')]];
         added.push(newNode(name, 'Gelu', '', [m.x], [m.out], exact ? [] : tanh, opsets));
       } else if (exact) {
         added.push(newNode(name, 'Gelu', MS_DOMAIN, [m.x], [m.out], [], opsets));

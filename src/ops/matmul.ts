@@ -134,10 +134,30 @@ export function runMatMul(
   if (p.aIndex === null && p.bIndex === null && (p.batch % threads === 0 || p.batch >= 4 * threads)) {
     // Whole products per thread (attention's heads): splitting each small product instead repacked
     // its shared operand per chunk, and BERT's QKᵀ got slower at 2 threads (1.20 → 1.86 ms per run).
-    const [strideA, strideB, strideC] = [M * K, K * N, M * N];
-    const [aOff, bOff, cOff, ldc, count] = [0, 0, 0, N, p.batch];
-    const call = { transA, transB, M, N, K, alpha, A, aOff, lda, strideA, B, bOff, ldb, strideB };
-    sgemmBatch(Object.assign(call, { C: Y, cOff, ldc, strideC, count }), pool);
+    sgemmBatch(
+      {
+        transA,
+        transB,
+        M,
+        N,
+        K,
+        alpha,
+        A,
+        aOff: 0,
+        lda,
+        strideA: M * K,
+        B,
+        bOff: 0,
+        ldb,
+        strideB: K * N,
+        C: Y,
+        cOff: 0,
+        ldc: N,
+        strideC: M * N,
+        count: p.batch,
+      },
+      pool,
+    );
     return;
   }
   for (let b = 0; b < p.batch; b++) {

@@ -21,4 +21,4 @@ export {
   softmaxRange,
 } from './ranges';
 export * from './permute';
-export { winogradInput, winogradOutput, WINOGRAD_SKEW } from './winograd';
+export { winogradInput, winogradOutput, winogradWeights, WINOGRAD_SKEW } from './winograd';

@@ -12,7 +12,7 @@
  *
  * so the sum over channels becomes 16 independent GEMMs (one per position ξ of the 4×4 tile: M×C
  * weights times C×T transformed tiles) with 16 multiplications per tile where direct convolution
- * takes 36: 2.25× fewer FLOPs. The GEMMs run on gemm.ts; this file makes their B operands and turns
+ * takes 36: 2.25× fewer FLOPs. The GEMMs run on gemm.ts; this file makes their operands and turns
  * their products into the output.
  *
  * Layouts (floats): V[ξ][c][t] and P[ξ][m][t] for tiles t = ty·twp + tx, where a row of tiles is
@@ -22,6 +22,7 @@
  * sixteen streams 4 KiB apart all fall in one set of the 8-way L1 cache (measured: 17 → 8–10 ns per
  * tile and channel with the skew).
  */
+import { KC, MR } from './gemm';
 
 /** Floats added between consecutive ξ matrices of V and P: one cache line. */
 export const WINOGRAD_SKEW: i32 = 16;
@@ -272,4 +273,91 @@ function edge(
       store<f32>(y + o, v);
     }
   }
+}
+
+/**
+ * The weights' transform U_ξ = (G g Gᵀ)[ξ], written straight into the GEMM's packed A layout (see
+ * gemm.ts packBlockA: depth blocks of KC channels, each a run of MR-row panels stored channel-major),
+ * one packed M × C matrix per ξ at the 16 addresses listed (u32) at `dsts`. Rows [m0, m1) of the
+ * M × C × 3 × 3 weights at `src` (its first row is m0; m0 a multiple of MR): one panel of four
+ * output channels per f32x4, rows past M zero. One pass over the fresh memory, where transforming
+ * into planes and packing them was two, and SIMD where the transform had been scalar JavaScript.
+ */
+export function winogradWeights(src: usize, M: i32, C: i32, m0: i32, m1: i32, dsts: usize): void {
+  const mPad = (M + MR - 1) & ~(MR - 1);
+  const half = f32x4.splat(0.5);
+  const rowFloats = C * 9;
+  for (let m = m0; m < m1; m += MR) {
+    const rows = min(MR, M - m);
+    for (let c = 0; c < C; c++) {
+      const pc = c - (c % KC);
+      const kc = min(KC, C - pc);
+      const at = (<usize>(pc * mPad + m * kc + (c - pc) * MR)) << 2;
+      const g = src + ((<usize>((m - m0) * rowFloats + c * 9)) << 2);
+      // g's rows r and columns j (gRJ), four output channels per vector.
+      const g00 = lanes(g, 0, rows, rowFloats);
+      const g01 = lanes(g, 1, rows, rowFloats);
+      const g02 = lanes(g, 2, rows, rowFloats);
+      const g10 = lanes(g, 3, rows, rowFloats);
+      const g11 = lanes(g, 4, rows, rowFloats);
+      const g12 = lanes(g, 5, rows, rowFloats);
+      const g20 = lanes(g, 6, rows, rowFloats);
+      const g21 = lanes(g, 7, rows, rowFloats);
+      const g22 = lanes(g, 8, rows, rowFloats);
+      // Rows of t = G g, each giving four ξ of U = t Gᵀ.
+      storeRow(dsts, 0, at, g00, g01, g02, half);
+      storeRow(
+        dsts,
+        1,
+        at,
+        sum3(g00, g10, g20, half),
+        sum3(g01, g11, g21, half),
+        sum3(g02, g12, g22, half),
+        half,
+      );
+      storeRow(
+        dsts,
+        2,
+        at,
+        alt3(g00, g10, g20, half),
+        alt3(g01, g11, g21, half),
+        alt3(g02, g12, g22, half),
+        half,
+      );
+      storeRow(dsts, 3, at, g20, g21, g22, half);
+    }
+  }
+}
+
+/** (a + b + c) / 2 */
+function sum3(a: v128, b: v128, c: v128, half: v128): v128 {
+  return f32x4.mul(f32x4.add(f32x4.add(a, b), c), half);
+}
+
+/** (a − b + c) / 2 */
+function alt3(a: v128, b: v128, c: v128, half: v128): v128 {
+  return f32x4.mul(f32x4.add(f32x4.sub(a, b), c), half);
+}
+
+/** Row i (a, b, c) of t = G g times Gᵀ: U_ξ for ξ = 4i … 4i + 3, stored at byte `at` of each. */
+function storeRow(dsts: usize, i: i32, at: usize, a: v128, b: v128, c: v128, half: v128): void {
+  const x = dsts + ((<usize>(4 * i)) << 2);
+  v128.store(<usize>load<u32>(x) + at, a);
+  v128.store(<usize>load<u32>(x, 4) + at, sum3(a, b, c, half));
+  v128.store(<usize>load<u32>(x, 8) + at, alt3(a, b, c, half));
+  v128.store(<usize>load<u32>(x, 12) + at, c);
+}
+
+/** Weight j (of 9) of four consecutive output channels, `rows` of them real, the rest zero. */
+function lanes(g: usize, j: i32, rows: i32, rowFloats: i32): v128 {
+  const stride = (<usize>rowFloats) << 2;
+  const p = g + ((<usize>j) << 2);
+  let v = f32x4.splat(load<f32>(p));
+  if (rows > 1) v = f32x4.replace_lane(v, 1, load<f32>(p + stride));
+  else v = f32x4.replace_lane(v, 1, 0);
+  if (rows > 2) v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * stride));
+  else v = f32x4.replace_lane(v, 2, 0);
+  if (rows > 3) v = f32x4.replace_lane(v, 3, load<f32>(p + 3 * stride));
+  else v = f32x4.replace_lane(v, 3, 0);
+  return v;
 }

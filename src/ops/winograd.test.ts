@@ -57,6 +57,9 @@ describe('Winograd F(2×2, 3×3) convolution against the reference kernels', { s
     [[1, 16, 3, 3], 16, { pads: [2, 2, 2, 2] }],
     // More tiles than one chunk holds: two chunks of tile rows.
     [[1, 32, 100, 100], 32, { pads: [1, 1, 1, 1] }],
+    // Deeper than one packed block (KC = 256 channels), M not a multiple of the panel height, and
+    // weights transformed from the JS heap in three slabs of whole panels.
+    [[1, 300, 5, 6], 202, { pads: [1, 1, 1, 1] }],
   ];
   for (const [i, [xd, M, attrs]] of cases.entries()) {
     it(`x ${xd.join('×')}, M ${M}, ${JSON.stringify(attrs)}`, async () => {

@@ -11,7 +11,7 @@
  * XNNPACK and NNPACK do.
  */
 import type { Tensor } from '../core/tensor.js';
-import { operandScratch, packConstant, releasePacked, type PackedWeights } from './util/dispatch.js';
+import { packWinogradWeights, type PackedWeights } from './util/dispatch.js';
 import type { WindowAttrs } from './util/window.js';
 
 /**
@@ -19,9 +19,6 @@ import type { WindowAttrs } from './util/window.js';
  * multiplications saved (the GEMM's depth or height is the channel count).
  */
 export const WINOGRAD_MIN_CHANNELS = 16;
-
-/** G g for one (m, c): 4 × 3, float64. */
-const scratch = new Float64Array(12);
 
 const allOnes = (v: number[] | undefined): boolean => v === undefined || v.every((x) => x === 1);
 
@@ -48,48 +45,9 @@ export function winogradApplies(attrs: WindowAttrs, group: number, w: Tensor): b
 
 /**
  * The 16 matrices U_ξ[m][c] = (G g[m][c] Gᵀ)[ξ] of W (M × C × 3 × 3, float32), each packed as the
- * GEMM's A operand; undefined when the WASM kernels are not in use. Computed in float64, rounded
- * once.
+ * GEMM's A operand (`WasmKernels.winogradWeights`); undefined when the WASM kernels are not in use.
  */
 export function winogradWeights(w: Tensor): PackedWeights[] | undefined {
   const [M, C] = w.dims;
-  const g = w.data as Float32Array;
-  const n = M * C;
-  // U_ξ at U[ξ·stride …]: one array written in one pass over W, then packed from in place: in the
-  // WASM memory, planes a cache line off a multiple of 4 KiB (sixteen store streams). Session load
-  // time: VGG-19 loaded ~1 s slower with plain planes on the JS heap, ~0.1–0.2 s now.
-  const stride = n + 16;
-  const U = operandScratch(16 * stride) ?? new Float32Array(16 * stride);
-  for (let mc = 0, o = 0; mc < n; mc++, o += 9) {
-    for (let j = 0; j < 3; j++) {
-      // Column j of G g (4 × 3, row-major in scratch).
-      const g0 = g[o + j];
-      const g1 = g[o + 3 + j];
-      const g2 = g[o + 6 + j];
-      scratch[j] = g0;
-      scratch[3 + j] = (g0 + g1 + g2) / 2;
-      scratch[6 + j] = (g0 - g1 + g2) / 2;
-      scratch[9 + j] = g2;
-    }
-    for (let i = 0; i < 4; i++) {
-      const a = scratch[3 * i];
-      const b = scratch[3 * i + 1];
-      const c = scratch[3 * i + 2];
-      const at = 4 * i * stride + mc;
-      U[at] = a;
-      U[at + stride] = (a + b + c) / 2;
-      U[at + 2 * stride] = (a - b + c) / 2;
-      U[at + 3 * stride] = c;
-    }
-  }
-  const packs: PackedWeights[] = [];
-  for (let xi = 0; xi < 16; xi++) {
-    const p = packConstant('A', false, M, C, U, xi * stride, C);
-    if (!p) {
-      releasePacked(...packs);
-      return undefined;
-    }
-    packs.push(p);
-  }
-  return packs;
+  return packWinogradWeights(w.data as Float32Array, 0, M, C);
 }

@@ -177,6 +177,15 @@ export function packConstant(...args: Parameters<WasmKernels['packWeights']>): P
   return k.packWeights(...args);
 }
 
+/** `WasmKernels.winogradWeights` when the WASM kernels are in use, else undefined. */
+export function packWinogradWeights(
+  ...args: Parameters<WasmKernels['winogradWeights']>
+): PackedWeights[] | undefined {
+  const [, , M, C] = args;
+  const k = fastFloat32() ? wasmKernels() : undefined;
+  return k && M > 0 && C > 0 ? k.winogradWeights(...args) : undefined;
+}
+
 /**
  * One direction of a plain float32 LSTM on the WASM kernels (`WasmKernels.lstm`), on the calling
  * thread (its steps are too small to split). Callers check `fastFloat32()` first.

@@ -110,6 +110,7 @@ export interface GemmExports {
     c1: number,
     ws: number,
   ): void;
+  winogradWeights(src: number, M: number, C: number, m0: number, m1: number, dsts: number): void;
   winogradOutput(
     p: number,
     M: number,
@@ -735,6 +736,39 @@ export class WasmKernels {
       }
     }
     return { side, rows, cols, ptr, block, released: false };
+  }
+
+  /**
+   * Winograd F(2×2, 3×3) weights: the 16 matrices U_ξ = (G g Gᵀ)[ξ] (M × C each) of W (M × C × 3 × 3
+   * at `off`), each packed as a GEMM A operand, transformed in one pass straight into the packed
+   * layout (assembly/winograd.ts). Weights on the JS heap pass a slab of whole panels at a time.
+   */
+  winogradWeights(W: Float32Array, off: number, M: number, C: number): PackedWeights[] {
+    const e = this.exports;
+    const bytes = e.packedABytes(M, C);
+    const packs = Array.from({ length: 16 }, (): PackedWeights => {
+      const block = this.allocator.alloc('float32', [bytes / 4]);
+      return {
+        side: 'A',
+        rows: M,
+        cols: C,
+        ptr: (block.data as Float32Array).byteOffset,
+        block,
+        released: false,
+      };
+    });
+    const MR = e.MR.value as number;
+    const rowFloats = C * 9;
+    const slab = this.inMemory(W) ? M : Math.max(MR, Math.floor(SLAB_BYTES / (4 * rowFloats * MR)) * MR);
+    for (let m0 = 0; m0 < M; m0 += slab) {
+      const rows = Math.min(slab, M - m0);
+      this.begin([[W, rows, rowFloats, rowFloats]], 16 * 4);
+      const src = this.place(W, off + m0 * rowFloats, rows, rowFloats, rowFloats);
+      const dsts = this.reserve(16 * 4);
+      new Uint32Array(this.memory.buffer, dsts, 16).set(packs.map((w) => w.ptr));
+      e.winogradWeights(src, M, C, m0, m0 + rows, dsts);
+    }
+    return packs;
   }
 
   releaseWeights(w: PackedWeights): void {

@@ -165,8 +165,14 @@ export function sgemm(
       for (let ic = i0; ic < i1; ic += MC) {
         const mc = min(MC, i1 - ic);
         let pa: usize;
+        // A single row of an unpacked A is read where it is (aStep bytes between its k): packing
+        // it per call cost an RNN step ~2.5 µs of its ~40 (measured on the benchmark LSTM).
+        let aStep = MR * 4;
         if (packedA != 0) {
           pa = packedA + (<usize>pc * mPad + <usize>ic * kc) * 4;
+        } else if (mc == 1) {
+          pa = a + (<usize>ic * aRow + <usize>pc * aCol) * 4;
+          aStep = aCol * 4;
         } else {
           pa = wsA;
           packBlockA(a + (<usize>ic * aRow + <usize>pc * aCol) * 4, aRow, aCol, mc, kc, pa);
@@ -178,6 +184,7 @@ export function sgemm(
             rowKernel(
               kc,
               pa,
+              aStep,
               pb + <usize>jr * kc * 4,
               c + (<usize>ic * ldc + <usize>(jc + jr)) * 4,
               min(2 * NR, nc - jr),
@@ -623,33 +630,44 @@ function storeEdge(c: usize, ldc: i32, t: usize, mr: i32, nr: i32, mode: i32, ro
 /**
  * One row of C over up to two adjacent B panels (nr ≤ 2·NR columns): acc = Apanel[·][0]ᵀ ·
  * Bpanels, four independent accumulators. Each element sums over k in the same order as the 4×8
- * kernel, so a row computed here or there — whichever way a pool splits C — is bit-identical. The
- * A panel is MR wide (rows 1–3 are padding); the second panel is read only when nr > NR.
+ * kernel, so a row computed here or there — whichever way a pool splits C — is bit-identical. A's
+ * row is read aStep bytes per k: a packed panel's first row (MR floats, rows 1–3 are padding) or the
+ * unpacked row itself; the second panel is read only when nr > NR.
  */
-function rowKernel(kc: i32, pa: usize, pb: usize, c: usize, nr: i32, mode: i32, row: i32, col: i32): void {
+function rowKernel(
+  kc: i32,
+  pa: usize,
+  aStep: usize,
+  pb: usize,
+  c: usize,
+  nr: i32,
+  mode: i32,
+  row: i32,
+  col: i32,
+): void {
   let q = pb + <usize>kc * NR * 4; // the second panel, in step with pb
   let a0 = f32x4.splat(0);
   let a1 = f32x4.splat(0);
   let b0 = f32x4.splat(0);
   let b1 = f32x4.splat(0);
-  const end = pa + <usize>kc * MR * 4;
+  const end = pb + <usize>kc * NR * 4;
   if (nr > NR) {
-    while (pa < end) {
+    while (pb < end) {
       const x = v128.load32_splat(pa);
       a0 = madd(x, v128.load(pb), a0);
       a1 = madd(x, v128.load(pb, 16), a1);
       b0 = madd(x, v128.load(q), b0);
       b1 = madd(x, v128.load(q, 16), b1);
-      pa += MR * 4;
+      pa += aStep;
       pb += NR * 4;
       q += NR * 4;
     }
   } else {
-    while (pa < end) {
+    while (pb < end) {
       const x = v128.load32_splat(pa);
       a0 = madd(x, v128.load(pb), a0);
       a1 = madd(x, v128.load(pb, 16), a1);
-      pa += MR * 4;
+      pa += aStep;
       pb += NR * 4;
     }
   }

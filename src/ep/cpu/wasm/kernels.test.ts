@@ -192,6 +192,9 @@ describe('WASM SIMD sgemm', { skip }, () => {
       [65, 129, 513],
       [3, 2100, 20],
       [257, 33, 257],
+      // One row (A read in place, not packed), deeper than one block.
+      [1, 67, 300],
+      [1, 20, 513],
     ];
     let seed = 100;
     for (const [M, N, K] of shapes) {

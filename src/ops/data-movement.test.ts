@@ -45,6 +45,66 @@ test('Transpose: default reverses, perm, strings, complex, float16 bits, identit
   throwsOnyx(() => one('Transpose', [x], { perm: [0] }, 13), 'INVALID_MODEL', /rank 2/);
 });
 
+test('Transpose that moves only axes of size 1 shares the storage under the new dims', () => {
+  const x = arange(6, [3, 1, 2]);
+  const t = one('Transpose', [x], { perm: [1, 0, 2] }, 13);
+  assert.deepEqual([t.dims, vals(t)], [[1, 3, 2], vals(x)]);
+  assert.equal(t.data, x.data);
+  const u = one('Transpose', [arange(6, [1, 3, 1, 2])], { perm: [2, 1, 3, 0] }, 13);
+  assert.deepEqual(
+    [u.dims, vals(u)],
+    [
+      [1, 3, 2, 1],
+      [0, 1, 2, 3, 4, 5],
+    ],
+  );
+  // Size-1 axes moving around a real swap still copy.
+  const w = one('Transpose', [arange(6, [3, 1, 2])], { perm: [2, 1, 0] }, 13);
+  assert.deepEqual(
+    [w.dims, vals(w)],
+    [
+      [2, 1, 3],
+      [0, 2, 4, 1, 3, 5],
+    ],
+  );
+});
+
+test('a Transpose view and its input both stay intact while later nodes read them', async () => {
+  // x → Relu → r; t = Transpose(r) (a view); y1 = t + 1, y2 = r · 2: r's storage must outlive both.
+  const model = buildModel({
+    inputs: [{ name: 'x', type: 'float32', dims: [4, 1, 3] }],
+    outputs: [
+      { name: 'y1', type: 'float32' },
+      { name: 'y2', type: 'float32' },
+    ],
+    initializers: [
+      { name: 'one', tensor: f32([1], []) },
+      { name: 'two', tensor: f32([2], []) },
+    ],
+    nodes: [
+      { op: 'Relu', inputs: ['x'], outputs: ['r'] },
+      { op: 'Transpose', inputs: ['r'], outputs: ['t'], attrs: { perm: [1, 0, 2] } },
+      { op: 'Add', inputs: ['t', 'one'], outputs: ['y1'] },
+      { op: 'Mul', inputs: ['r', 'two'], outputs: ['y2'] },
+    ],
+  });
+  const session = await InferenceSession.create(model);
+  const data = Float32Array.from({ length: 12 }, (_, i) => i - 3);
+  for (let run = 0; run < 2; run++) {
+    const out = await session.run({ x: new Tensor('float32', data, [4, 1, 3]) });
+    const relu = Array.from(data, (v) => Math.max(v, 0));
+    assert.deepEqual(out.y1.dims, [1, 4, 3]);
+    assert.deepEqual(
+      Array.from(out.y1.data as Float32Array),
+      relu.map((v) => v + 1),
+    );
+    assert.deepEqual(
+      Array.from(out.y2.data as Float32Array),
+      relu.map((v) => v * 2),
+    );
+  }
+});
+
 test('Concat: negative axis, empty inputs, Concat-1 default axis, errors', () => {
   const a = arange(4, [2, 2]);
   const b = i32([7, 8], [2, 1]);

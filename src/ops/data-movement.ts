@@ -9,7 +9,7 @@
 import { allocData, dtypeFromCode, dtypeInfo, type TensorData, type TensorType } from '../core/dtype.js';
 import { OnyxError } from '../core/errors.js';
 import { encodeMinifloats, isMinifloat } from '../core/float-formats.js';
-import { shapeSize, type Tensor, type Dims } from '../core/tensor.js';
+import { shapeSize, Tensor, type Dims } from '../core/tensor.js';
 import type { Value } from '../core/value.js';
 import type { OpDef, RunContext } from './kernel.js';
 import { axesInput, normalizeAxes, normalizeAxis } from './util/axes.js';
@@ -196,6 +196,17 @@ function asFloatWords(d: TensorData): Float32Array | undefined {
   return undefined;
 }
 
+/** True when the axes of `dims` longer than 1 keep their order under `perm`. */
+function keepsLayout(dims: Dims, perm: readonly number[]): boolean {
+  let last = -1;
+  for (const p of perm) {
+    if (dims[p] === 1) continue;
+    if (p < last) return false;
+    last = p;
+  }
+  return true;
+}
+
 const transpose: OpDef = {
   opType: 'Transpose',
   versions: [1, 13, 21, 23, 24, 25],
@@ -218,6 +229,9 @@ const transpose: OpDef = {
       }
       if (perm.every((p, i) => p === i)) return [x];
       const outDims = perm.map((p) => x.dims[p]);
+      // Only axes of size 1 move (e.g. [S, 1, H] → [1, S, H] around an RNN): every element stays
+      // where it was, so the output is the input's storage under new dims, as a Reshape's is.
+      if (keepsLayout(x.dims, perm)) return [new Tensor(x.type, x.data, outDims)];
       const words = FOUR_BYTE.has(x.type) ? asFloatWords(x.data) : undefined;
       const plan = words && fastFloat32() ? permutePlan(x.dims, perm) : undefined;
       if (words && plan) {

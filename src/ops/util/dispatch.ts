@@ -40,6 +40,7 @@ import {
 import {
   parallelConvolve,
   parallelDepthwise,
+  parallelLstm,
   parallelPool2d,
   parallelSgemmBatch,
   parallelWinograd,
@@ -187,11 +188,12 @@ export function packWinogradWeights(
 }
 
 /**
- * One direction of a plain float32 LSTM on the WASM kernels (`WasmKernels.lstm`), on the calling
- * thread (its steps are too small to split). Callers check `fastFloat32()` first.
+ * One direction of a plain float32 LSTM on the WASM kernels (`WasmKernels.lstm`), its hidden units
+ * shared by the running session's threads when its steps are large enough. Callers check
+ * `fastFloat32()` first.
  */
 export function slstm(direction: LstmDirection): void {
-  wasmKernels()!.lstm(direction);
+  parallelLstm(currentThreadPool(), direction);
 }
 
 // The elementwise and row-wise kernels below split their range over the running session's pool

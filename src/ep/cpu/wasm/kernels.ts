@@ -140,12 +140,17 @@ export interface GemmExports {
     rBias: number,
     peep: number,
     h: number,
+    hNext: number,
     c: number,
     y: number,
     yStep: number,
     yBatch: number,
     reverse: number,
     hr: number,
+    sync: number,
+    parties: number,
+    u0: number,
+    u1: number,
     ws: number,
   ): void;
   activationRange(f: number, x: number, y: number, lo: number, hi: number, ws: number): void;
@@ -381,6 +386,16 @@ export interface PoolCall {
   yOff: number;
   kind: 'max' | 'average';
   divisors?: Float32Array;
+}
+
+/**
+ * Runs `WasmKernels.lstm`'s sequence on `parties` threads at once (all of them needed: they meet
+ * at a barrier every step), each on its own block of hidden units: `args` with the block's bounds
+ * at loSlot/hiSlot and the thread's workspace at wsSlot. `threads` is how many it can run.
+ */
+export interface LstmRunner {
+  threads: number;
+  run(args: number[], parties: number, loSlot: number, hiSlot: number, wsSlot: number): void;
 }
 
 /**
@@ -1041,10 +1056,14 @@ export class WasmKernels {
   }
 
   /** Runs one LSTM direction over its whole sequence in WebAssembly (assembly/lstm.ts). */
-  lstm(d: LstmDirection): void {
+  lstm(d: LstmDirection, runner?: LstmRunner): void {
     const { S, Bt, H, xw, R, rBias, peepholes, h, c, Y } = d;
     this.checkPacked(R, 'B', H, 4 * H);
     if (S <= 0 || Bt <= 0 || H <= 0) return;
+    // Threads each take a block of hidden units, whole GEMM panels of gate columns (see
+    // assembly/lstm.ts): H a multiple of NR, at least one panel per thread.
+    const NR = this.exports.NR.value as number;
+    const parties = runner && H % NR === 0 ? Math.min(runner.threads, H / NR) : 1;
     const spans: Span[] = [
       [xw, 1, xw.length, xw.length],
       [h, 1, Bt * H, Bt * H],
@@ -1053,16 +1072,20 @@ export class WasmKernels {
     ];
     if (rBias) spans.push([rBias, 1, 4 * H, 4 * H]);
     if (peepholes) spans.push([peepholes, 1, 3 * H, 3 * H]);
-    this.begin(spans, Bt * 4 * H * 4);
+    const hrBytes = Bt * 4 * H * 4;
+    this.begin(spans, hrBytes + (parties > 1 ? Bt * H * 4 + 2 * ALIGN : 0));
     const x = this.place(xw, 0, 1, xw.length, xw.length);
     const hp = this.place(h, 0, 1, Bt * H, Bt * H);
     const cp = this.place(c, 0, 1, Bt * H, Bt * H);
     const yp = this.place(Y, 0, 1, Y.length, Y.length);
     const rb = rBias ? this.place(rBias, 0, 1, 4 * H, 4 * H) : 0;
     const pp = peepholes ? this.place(peepholes, 0, 1, 3 * H, 3 * H) : 0;
-    const hr = this.reserve(Bt * 4 * H * 4);
+    const hr = this.reserve(hrBytes);
+    const hNext = parties > 1 ? this.reserve(Bt * H * 4) : hp;
+    const sync = parties > 1 ? this.reserve(16) : 0;
+    if (sync) new Int32Array(this.memory.buffer, sync, 4).fill(0);
     const ws = (this.workspace.data as Float32Array).byteOffset;
-    this.exports.lstmSequence(
+    const args: Parameters<GemmExports['lstmSequence']> = [
       S,
       Bt,
       H,
@@ -1073,14 +1096,29 @@ export class WasmKernels {
       rb,
       pp,
       hp,
+      hNext,
       cp,
       yp + d.yOff * 4,
       d.yStep,
       d.yBatch,
       +d.reverse,
       hr,
+      sync,
+      parties,
+      0,
+      H,
       ws,
-    );
+    ];
+    if (parties > 1) {
+      runner!.run(args, parties, 19, 20, 21);
+      if (new Int32Array(this.memory.buffer, sync, 4)[2] !== 0) {
+        throw new Error('LSTM: a thread did not reach the step barrier within 10 s');
+      }
+      // An odd number of steps leaves the final h in the second buffer.
+      if (S % 2 === 1) new Float32Array(this.memory.buffer).copyWithin(hp / 4, hNext / 4, hNext / 4 + Bt * H);
+    } else {
+      this.exports.lstmSequence(...args);
+    }
     const back = (dst: Float32Array, ptr: number) => {
       if (!this.inMemory(dst)) dst.set(new Float32Array(this.memory.buffer, ptr, dst.length));
     };

@@ -6,11 +6,13 @@ import { WasmMemoryAllocator } from '../../../runtime/wasm-allocator.js';
 import { createWasmKernels, wasmSimdVariant, type GemmEpilogue, type WasmKernels } from './kernels.js';
 import {
   GEMM_PARALLEL_MIN_FLOPS,
+  LSTM_STEP_MIN_FLOPS,
   PARALLEL_MIN_FLOPS,
   WINOGRAD_TILE_WORK,
   createGemmThreadPool,
   parallelConvolve,
   parallelDepthwise,
+  parallelLstm,
   parallelPool2d,
   parallelSgemm,
   parallelSgemmBatch,
@@ -365,6 +367,64 @@ describe('parallelSgemm', { skip }, () => {
           assert.equal(splits, 1);
         } finally {
           pool.parallelFor = parallelFor;
+        }
+      });
+
+      it('runs an LSTM on all threads at once, one block of hidden units each, equal to one thread', () => {
+        const next = rng(9);
+        // Odd and even step counts (the final h ends in either buffer), batch rows, peepholes, bias,
+        // reverse, all with steps above LSTM_STEP_MIN_FLOPS; H = 162 is no whole number of GEMM
+        // panels (NR = 8) and stays on one thread.
+        for (const [S, Bt, H, peep, reverse] of [
+          [7, 1, 160, false, false],
+          [6, 3, 96, true, true],
+          [5, 2, 256, true, false],
+          [3, 1, 162, false, false],
+        ] as const) {
+          assert.ok(8 * Bt * H * H >= LSTM_STEP_MIN_FLOPS);
+          const R = kernels.packWeights(
+            'B',
+            false,
+            H,
+            4 * H,
+            random(kernels, H * 4 * H, next, false),
+            0,
+            4 * H,
+          );
+          const base = {
+            S,
+            Bt,
+            H,
+            xw: random(kernels, S * Bt * 4 * H, next, false),
+            xStep: Bt,
+            xBatch: 1,
+            R,
+            rBias: random(kernels, 4 * H, next, false),
+            peepholes: peep ? random(kernels, 3 * H, next, false) : undefined,
+            yOff: 0,
+            yStep: Bt * H,
+            yBatch: H,
+            reverse,
+          };
+          const [h0, c0] = [random(kernels, Bt * H, next, false), random(kernels, Bt * H, next, false)];
+          const want = { ...base, h: h0.slice(), c: c0.slice(), Y: new Float32Array(S * Bt * H) };
+          const got = { ...base, h: h0.slice(), c: c0.slice(), Y: new Float32Array(S * Bt * H) };
+          kernels.lstm(want);
+          let parties = 0;
+          const parallelFor = pool.parallelFor.bind(pool);
+          pool.parallelFor = (...a: Parameters<typeof pool.parallelFor>) => {
+            parties = a[2].chunks;
+            return parallelFor(...a);
+          };
+          try {
+            parallelLstm(pool, got);
+          } finally {
+            pool.parallelFor = parallelFor;
+          }
+          assert.equal(parties, H % 8 === 0 ? threads : 0, `S=${S} H=${H}: one block per thread`);
+          for (const key of ['Y', 'h', 'c'] as const)
+            assert.deepEqual(got[key], want[key], `S=${S} H=${H} ${key}`);
+          kernels.releaseWeights(R);
         }
       });
 

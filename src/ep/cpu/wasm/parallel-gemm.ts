@@ -31,6 +31,8 @@ import {
   type WasmKernels,
   type WinogradCall,
   type BatchedGemmCall,
+  type LstmDirection,
+  type LstmRunner,
 } from './kernels.js';
 
 /** Below this much work (FLOP-equivalents) a kernel runs on one thread (measured, bench/threads.ts). */
@@ -104,6 +106,7 @@ const POOL_EXPORTS = [
   'winogradInput',
   'winogradOutput',
   'sgemmStrided',
+  'lstmSequence',
 ] as const;
 type SplitExport = Exclude<(typeof POOL_EXPORTS)[number], 'sgemm'>;
 const SGEMM = 0;
@@ -361,6 +364,34 @@ export function parallelWinograd(pool: ThreadPool | undefined, call: WinogradCal
     gemm: runnerFor(pool, k),
     output: rangeRunner(pool, k, 'winogradOutput', WINOGRAD_TILE_WORK * M * tiles),
   });
+}
+
+/**
+ * Least work of one LSTM step (FLOPs of its recurrent product) for threads to share it: a step then
+ * costs a barrier (~1 µs spinning) instead of a job dispatch. The benchmark LSTM (H = 256, batch 1)
+ * has 0.5 MFLOP steps, ~35 µs on one thread.
+ */
+export const LSTM_STEP_MIN_FLOPS = 2e5;
+
+/** `WasmKernels.lstm` on `pool`'s threads at once, each on a block of hidden units. */
+export function parallelLstm(pool: ThreadPool | undefined, d: LstmDirection): void {
+  const k = kernelsFor(pool);
+  let runner: LstmRunner | undefined;
+  if (pool && pool.size > 1 && kernelsOf.get(pool) === k && 8 * d.Bt * d.H * d.H >= LSTM_STEP_MIN_FLOPS) {
+    const threads = 1 + pool.readyWorkers;
+    const work = (8 * d.S * d.Bt * d.H * d.H) / 1e6;
+    runner = {
+      threads,
+      run: (args, parties, loSlot, hiSlot, wsSlot) =>
+        pool.parallelFor(
+          POOL_EXPORTS.indexOf('lstmSequence'),
+          args,
+          { begin: 0, end: d.H, grain: NR, chunks: parties, loSlot, hiSlot, wsSlot },
+          work,
+        ),
+    };
+  }
+  k.lstm(d, runner);
 }
 
 /** `WasmKernels.pool2d` on `pool`'s threads, split by plane. */

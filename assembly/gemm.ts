@@ -369,7 +369,7 @@ function packBlockB(src: usize, bRow: i32, bCol: i32, kc: i32, nc: i32, dst: usi
  * Rows [pc, pc + kc) and columns [jc, jc + nc) of the im2col matrix of the image at `x` (window at
  * `g`) → NR-wide k-major panels, as packBlockB lays out a matrix. A panel whose NR output positions
  * lie on one output row reads each kernel tap's inputs from one input row: two v128 loads at stride
- * 1, NR scalar loads otherwise, when the taps are inside the image; at stride 1 a tap reaching into
+ * 1, four and two shuffles at stride 2, NR scalar loads otherwise, when the taps are inside the image; at stride 1 a tap reaching into
  * the padding at a row's edge reads the window and zeroes the lanes outside the row; panels crossing
  * rows, and other taps into the padding, go element by element.
  */
@@ -433,6 +433,10 @@ function packBlockIm2col(g: usize, x: usize, K: i32, pc: i32, jc: i32, kc: i32, 
           if (sw == 1) {
             v128.store(d, v128.load(s));
             v128.store(d, v128.load(s, 16), 16);
+          } else if (sw == 2 && s + 16 * 4 <= xEnd) {
+            // Stride 2: the even lanes of 16 floats (the last, odd one may lie past the row).
+            v128.store(d, v128.shuffle<f32>(v128.load(s), v128.load(s, 16), 0, 2, 4, 6));
+            v128.store(d, v128.shuffle<f32>(v128.load(s, 32), v128.load(s, 48), 0, 2, 4, 6), 16);
           } else {
             const step = <usize>sw * 4;
             for (let j = 0; j < NR; j++) store<f32>(d + <usize>j * 4, load<f32>(s + <usize>j * step));

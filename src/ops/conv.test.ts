@@ -121,6 +121,19 @@ describeKernelModes(() => {
         g: geo(2, 1, 1, [1, 1], [1, 1], 1),
       },
       {
+        // Rows of eight or more outputs inside the image: the SIMD im2col gather at stride 2.
+        label: 'stride 2, 3×3, wide rows',
+        x: [1, 3, 37, 41],
+        w: [5, 3, 3, 3],
+        g: geo(2, 2, 1, [1, 1], [1, 1], 1),
+      },
+      {
+        label: 'stride 2, 7×7, pad 3',
+        x: [1, 3, 40, 45],
+        w: [4, 3, 7, 7],
+        g: geo(2, 2, 1, [3, 3], [3, 3], 1),
+      },
+      {
         label: 'kernel larger than input with padding',
         x: [1, 1, 2, 2],
         w: [1, 1, 3, 3],

@@ -39,16 +39,7 @@ export function foldBatchNormMulAdd(root: Graph): boolean {
         const rank = rankOf(g, bn.inputs[0], producers);
         const c = rank && perChannel(constantOf(g, n.inputs[1 - side]), rank, gamma.size, gamma.type);
         if (!c) continue;
-        const scale = n.opType === 'Mul' ? c : undefined;
-        // Plain loops: this runs once per model, mostly before V8 optimizes it, where a callback
-        // per element (Float64Array.from) cost ~40 ms over DenseNet-121's 242 Mul/Add.
-        const [gd, bd] = [gamma.data as Float32Array, beta.data as Float32Array];
-        const g2 = new Float64Array(gd.length);
-        const b2 = new Float64Array(bd.length);
-        for (let k = 0; k < gd.length; k++) {
-          g2[k] = scale ? gd[k] * scale[k] : gd[k];
-          b2[k] = scale ? bd[k] * scale[k] : bd[k] + c[k];
-        }
+        const [g2, b2] = folded(gamma.data as Float32Array, beta.data as Float32Array, c, n.opType === 'Mul');
         const [gName, bName] = [names.fresh(`${bn.inputs[1]}_folded`), names.fresh(`${bn.inputs[2]}_folded`)];
         g.initializers.set(gName, asType(gamma, g2));
         g.initializers.set(bName, asType(beta, b2));
@@ -63,6 +54,27 @@ export function foldBatchNormMulAdd(root: Graph): boolean {
     removeNodes(g, dead);
   });
   return changed;
+}
+
+/**
+ * γ·c and β·c (`mul`), or γ and β + c. Its own small function, and plain loops: this runs once per
+ * folded node while the model loads, mostly before V8 optimizes the pass — a callback per element
+ * (Float64Array.from) cost ~40 ms over DenseNet-121's 242 Mul/Add, and the loops inlined in the
+ * pass's body ran at ~150 ns per element (measured); a function called 242 times is optimized early.
+ */
+function folded(
+  gamma: Float32Array | Float64Array,
+  beta: Float32Array | Float64Array,
+  c: Float64Array,
+  mul: boolean,
+): [Float64Array, Float64Array] {
+  const g2 = new Float64Array(gamma.length);
+  const b2 = new Float64Array(beta.length);
+  for (let k = 0; k < g2.length; k++) {
+    g2[k] = mul ? gamma[k] * c[k] : gamma[k];
+    b2[k] = mul ? beta[k] * c[k] : beta[k] + c[k];
+  }
+  return [g2, b2];
 }
 
 function foldable(g: Graph, bn: Node, uses: number | undefined): boolean {

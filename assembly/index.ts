@@ -10,6 +10,7 @@ export { WINDOW_FIELDS } from './window';
 // lrn075 also directly, for planes whose running sums do not fit a thread's workspace.
 export { lrn075, ACT_GELU_ERF, ACT_GELU_TANH, ACT_RELU, ACT_SIGMOID, ACT_TANH } from './activations';
 export { lstmSequence } from './lstm';
+export { igemm, packInt8B, packedInt8BBytes } from './igemm';
 export { zeroBytes } from './memory';
 export { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV } from './binary';
 export {

@@ -13,6 +13,7 @@ import {
   runOp,
 } from './util/op-test-kit.js';
 import { numbersOf } from './util/numeric.js';
+import { setKernelMode } from './util/dispatch.js';
 
 const run = opRunner(ops);
 const f32 = (data: ArrayLike<number>, dims: number[]) => new Tensor('float32', Float32Array.from(data), dims);
@@ -312,7 +313,78 @@ describe('MatMulInteger', () => {
     assert.equal(y.type, 'int32');
     assert.deepEqual([...(y.data as Int32Array)], [4, 7, 4, 7]);
   });
+
+  it('on the WASM integer GEMM equals a direct sum: odd shapes, both signs, zero points, batches', async () => {
+    let seed = 7;
+    const next = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0);
+    const bytes = (type: 'int8' | 'uint8', dims: number[]) => {
+      const n = dims.reduce((x, y) => x * y, 1);
+      const data = type === 'int8' ? new Int8Array(n) : new Uint8Array(n);
+      for (let i = 0; i < n; i++) data[i] = next() >>> 24;
+      return new Tensor(type, data, dims);
+    };
+    // [A dims, B dims]: K odd and even, edge panels (N mod 8), row blocks (M mod 4), K = 1, vectors
+    // and broadcast batches.
+    const shapes: [number[], number[]][] = [
+      [
+        [1, 1],
+        [1, 1],
+      ],
+      [
+        [5, 3],
+        [3, 9],
+      ],
+      [
+        [4, 16],
+        [16, 8],
+      ],
+      [
+        [9, 33],
+        [33, 17],
+      ],
+      [
+        [17, 257],
+        [257, 31],
+      ],
+      [[3, 7], [7]],
+      [[6], [6, 5]],
+      [
+        [2, 3, 5, 12],
+        [12, 7],
+      ],
+      [
+        [5, 12],
+        [3, 12, 10],
+      ],
+    ];
+    for (const [aDims, bDims] of shapes) {
+      for (const [ta, tb] of [
+        ['uint8', 'uint8'],
+        ['int8', 'int8'],
+        ['uint8', 'int8'],
+      ] as const) {
+        const a = bytes(ta, aDims);
+        const b = bytes(tb, bDims);
+        const M = aDims.length > 1 ? aDims[aDims.length - 2] : 1;
+        const N = bDims.length > 1 ? bDims[bDims.length - 1] : 1;
+        // Per-row zero points for a matrix A, per-column ones for a matrix B, scalars otherwise.
+        const azp = bytes(ta, aDims.length === 2 ? [M] : []);
+        const bzp = bytes(tb, bDims.length === 2 ? [N] : []);
+        const inputs = [a, b, azp, bzp];
+        const saved = setKernelMode('fast');
+        const fast = await out0('MatMulInteger', inputs, { opset: 10 });
+        setKernelMode('reference');
+        const ref = await out0('MatMulInteger', inputs, { opset: 10 });
+        setKernelMode(saved);
+        const label = `${ta}${fmtDims(aDims)} · ${tb}${fmtDims(bDims)}`;
+        assert.deepEqual(fast.dims, ref.dims, label);
+        assert.deepEqual(fast.data, ref.data, label);
+      }
+    }
+  });
 });
+
+const fmtDims = (d: number[]) => `[${d.join(',')}]`;
 
 /** Reference einsum by brute-force enumeration of every label assignment. */
 function naiveEinsum(terms: string[], out: string, xs: Tensor[]): number[] {

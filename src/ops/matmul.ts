@@ -23,12 +23,13 @@ import {
   packConstant,
   sgemm,
   sgemmBatch,
+  integerProducts,
   parallelSgemmWithPacked,
   type GemmEpilogue,
   type PackedWeights,
 } from './util/dispatch.js';
 import { tensorInput, fmt } from './util/numeric.js';
-import { minusZeroPoint } from './util/zero-point.js';
+import { minusZeroPoint, zeroPoints } from './util/zero-point.js';
 
 function requireNumeric(t: Tensor, what: string): void {
   if (t.type === 'string' || t.type === 'bool' || t.type.startsWith('complex')) {
@@ -401,6 +402,21 @@ const matMulInteger: OpDef = {
       const bzp = inputs[3] instanceof Tensor ? inputs[3] : undefined;
       const p = planMatMul(a.dims, b.dims);
       // a_zero_point is per row of A (stride K), b_zero_point per column of B (stride 1).
+      const za = zeroPoints('MatMulInteger', 'a', a, azp, p.M, true);
+      const zb = zeroPoints('MatMulInteger', 'b', b, bzp, p.N, true);
+      const every = Int32Array.from({ length: p.batch }, (_, i) => i);
+      const fast = integerProducts(
+        a.data as Int8Array | Uint8Array,
+        b.data as Int8Array | Uint8Array,
+        za,
+        zb,
+        p.M,
+        p.N,
+        p.K,
+        p.aIndex ?? every,
+        p.bIndex ?? every,
+      );
+      if (fast) return [new Tensor('int32', fast, p.outDims)];
       const A = minusZeroPoint('MatMulInteger', 'a', a, azp, p.M, p.K, true);
       const B = minusZeroPoint('MatMulInteger', 'b', b, bzp, p.N, 1, true);
       const Y = new Float64Array(shapeSize(p.outDims));

@@ -28,6 +28,7 @@ import type { KernelInputs, OpDef } from './kernel.js';
 import { normalizeAxis } from './util/axes.js';
 import { broadcastOffsets, broadcastShapes } from './util/broadcast.js';
 import { isFloatType, numbersOf, tensorFromNumbers, tensorInput } from './util/numeric.js';
+import { integerProducts } from './util/dispatch.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Shared numeric helpers
@@ -363,6 +364,30 @@ function matmulShape(aDims: Dims, bDims: Dims): MatmulShape {
   return { dims, batch, M, K, N, aBatch: ao ?? seq, bBatch: bo ?? seq };
 }
 
+/**
+ * (a − aZp)·(b − bZp) as float64 (exact): 8-bit operands on the WASM integer GEMM when it runs,
+ * others (float8 from opset 21) and the reference mode by a float64 product.
+ */
+function integerAccumulators(
+  a: Tensor,
+  b: Tensor,
+  aZp: Float64Array | undefined,
+  bZp: Float64Array | undefined,
+  s: MatmulShape,
+): Float64Array {
+  const bytes = (t: Tensor) =>
+    t.type === 'int8' || t.type === 'uint8' ? (t.data as Int8Array | Uint8Array) : undefined;
+  const [ab, bb] = [bytes(a), bytes(b)];
+  const fast = ab && bb && integerProducts(ab, bb, aZp ?? [0], bZp ?? [0], s.M, s.N, s.K, s.aBatch, s.bBatch);
+  if (fast) return Float64Array.from(fast);
+  const av = float64Of(a);
+  const bv = float64Of(b);
+  if (aZp)
+    for (let i = 0; i < av.length; i++) av[i] -= aZp.length === 1 ? aZp[0] : aZp[Math.floor(i / s.K) % s.M];
+  if (bZp) for (let i = 0; i < bv.length; i++) bv[i] -= bZp.length === 1 ? bZp[0] : bZp[i % s.N];
+  return matmulF64(av, bv, s);
+}
+
 function matmulF64(a: Float64Array, b: Float64Array, s: MatmulShape): Float64Array {
   const { M, K, N } = s;
   const out = new Float64Array(s.batch * M * N);
@@ -418,13 +443,7 @@ const qlinearMatMul: OpDef = {
       const bZpT = inputs[5] ? tensorInput(inputs[5], 'b_zero_point') : undefined;
       const aZp = perRowOrCol(aZpT, s.M, 'row', 'a_zero_point');
       const bZp = perRowOrCol(bZpT, s.N, 'col', 'b_zero_point');
-      const av = float64Of(a);
-      const bv = float64Of(b);
-      if (aZp)
-        for (let i = 0; i < av.length; i++)
-          av[i] -= aZp.length === 1 ? aZp[0] : aZp[Math.floor(i / s.K) % s.M];
-      if (bZp) for (let i = 0; i < bv.length; i++) bv[i] -= bZp.length === 1 ? bZp[0] : bZp[i % s.N];
-      const acc = matmulF64(av, bv, s);
+      const acc = integerAccumulators(a, b, aZp, bZp, s);
       const as = perRowOrCol(aScaleT, s.M, 'row', 'a_scale')!;
       const bs = perRowOrCol(bScaleT, s.N, 'col', 'b_scale')!;
       const ys = perRowOrCol(yScaleT, s.M, 'row', 'y_scale')!;

@@ -40,6 +40,7 @@ import {
 import {
   parallelConvolve,
   parallelDepthwise,
+  parallelIgemm,
   parallelLstm,
   parallelPool2d,
   parallelSgemmBatch,
@@ -176,6 +177,52 @@ export function packConstant(...args: Parameters<WasmKernels['packWeights']>): P
   const k = fastFloat32() ? wasmKernels() : undefined;
   if (!k || rows <= 0 || cols <= 0) return undefined;
   return k.packWeights(...args);
+}
+
+/**
+ * Int32 products of 8-bit matrices minus their zero points (MatMulInteger, QLinearMatMul): for each
+ * t < batch, out[t] (M × N) = (A[aBatch[t]] − za)·(B[bBatch[t]] − zb), A's matrices M × K and B's
+ * K × N, row-major and back to back; za one value or one per row, zb one or one per column. On
+ * the WASM kernels (`WasmKernels.igemm`, split over the running session's threads); undefined when
+ * they are not in use or K is too deep for them — callers keep their reference path.
+ */
+export function integerProducts(
+  A: Int8Array | Uint8Array,
+  B: Int8Array | Uint8Array,
+  za: ArrayLike<number>,
+  zb: ArrayLike<number>,
+  M: number,
+  N: number,
+  K: number,
+  aBatch: ArrayLike<number>,
+  bBatch: ArrayLike<number>,
+): Int32Array | undefined {
+  const k = mode === 'fast' ? wasmKernels() : undefined;
+  if (!k || 16 * Math.ceil(K / 2) + 32 > (k.exports.WORKSPACE_BYTES.value as number)) return undefined;
+  const expand = (z: ArrayLike<number>, n: number) =>
+    Int32Array.from({ length: n }, (_, i) => z[z.length === 1 ? 0 : i]);
+  const [zaRows, zbCols] = [expand(za, M), expand(zb, N)];
+  const out = new Int32Array(aBatch.length * M * N);
+  const pool = currentThreadPool();
+  for (let t = 0; t < aBatch.length; t++) {
+    parallelIgemm(pool, {
+      M,
+      N,
+      K,
+      A,
+      aOff: aBatch[t] * M * K,
+      lda: K,
+      za: zaRows,
+      B,
+      bOff: bBatch[t] * K * N,
+      ldb: N,
+      zb: zbCols,
+      C: out,
+      cOff: t * M * N,
+      ldc: N,
+    });
+  }
+  return out;
 }
 
 /** `WasmKernels.winogradWeights` when the WASM kernels are in use, else undefined. */

@@ -19,11 +19,32 @@ export function minusZeroPoint(
   stride: number,
   checkType: boolean,
 ): Float64Array {
+  const z = zeroPoints(op, what, t, zp, count, checkType);
+  const out = Float64Array.from(t.data as Int8Array | Uint8Array);
+  if (z.length === 1) {
+    if (z[0] !== 0) for (let i = 0; i < out.length; i++) out[i] -= z[0];
+  } else {
+    for (let i = 0; i < out.length; i++) out[i] -= z[Math.floor(i / stride) % count];
+  }
+  return out;
+}
+
+/**
+ * The zero point(s) of int8/uint8 `t` per slice of `count`: zp's one or `count` values, or [0]
+ * when absent (checked as `minusZeroPoint` documents).
+ */
+export function zeroPoints(
+  op: string,
+  what: string,
+  t: Tensor,
+  zp: Tensor | undefined,
+  count: number,
+  checkType: boolean,
+): ArrayLike<number> {
   if (t.type !== 'int8' && t.type !== 'uint8') {
     throw new OnyxError('TYPE_MISMATCH', `${op} ${what} must be int8 or uint8, got ${t.type}`);
   }
-  const out = Float64Array.from(t.data as Int8Array | Uint8Array);
-  if (!zp) return out;
+  if (!zp) return [0];
   if (checkType && zp.type !== t.type) {
     throw new OnyxError(
       'TYPE_MISMATCH',
@@ -31,15 +52,11 @@ export function minusZeroPoint(
     );
   }
   const z = zp.data as Int8Array | Uint8Array;
-  if (z.length === 1) {
-    for (let i = 0; i < out.length; i++) out[i] -= z[0];
-  } else if (z.length === count) {
-    for (let i = 0; i < out.length; i++) out[i] -= z[Math.floor(i / stride) % count];
-  } else {
+  if (z.length !== 1 && z.length !== count) {
     throw new OnyxError(
       'SHAPE_MISMATCH',
       `${op} ${what}_zero_point must be a scalar${count > 1 ? ` or hold ${count} values` : ''}, got dims ${fmt(zp.dims)}`,
     );
   }
-  return out;
+  return z;
 }

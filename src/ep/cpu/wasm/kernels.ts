@@ -153,6 +153,23 @@ export interface GemmExports {
     u1: number,
     ws: number,
   ): void;
+  packedInt8BBytes(K: number, N: number): number;
+  packInt8B(b: number, ldb: number, bSigned: number, zb: number, K: number, N: number, dst: number): void;
+  igemm(
+    M: number,
+    N: number,
+    K: number,
+    a: number,
+    lda: number,
+    aSigned: number,
+    za: number,
+    pb: number,
+    c: number,
+    ldc: number,
+    i0: number,
+    i1: number,
+    ws: number,
+  ): void;
   activationRange(f: number, x: number, y: number, lo: number, hi: number, ws: number): void;
   zeroBytes(p: number, n: number): void;
   lrn075(
@@ -386,6 +403,28 @@ export interface PoolCall {
   yOff: number;
   kind: 'max' | 'average';
   divisors?: Float32Array;
+}
+
+/**
+ * One integer product for `WasmKernels.igemm`: C (M × N, rows ldc apart) = (A − za)·(B − zb), A
+ * (M × K) and B (K × N) 8-bit and row-major from element aOff / bOff with leading dimensions lda and
+ * ldb, za one zero point per row of A, zb one per column of B.
+ */
+export interface IntegerGemmCall {
+  M: number;
+  N: number;
+  K: number;
+  A: Int8Array | Uint8Array;
+  aOff: number;
+  lda: number;
+  za: Int32Array;
+  B: Int8Array | Uint8Array;
+  bOff: number;
+  ldb: number;
+  zb: Int32Array;
+  C: Int32Array;
+  cOff: number;
+  ldc: number;
 }
 
 /**
@@ -1125,6 +1164,44 @@ export class WasmKernels {
     back(h, hp);
     back(c, cp);
     back(Y, yp);
+  }
+
+  /**
+   * An integer product (assembly/igemm.ts): B widened and packed, then A's rows, split by `runner`
+   * (rows, in blocks of 4) when given. The operands are copied in and C out. Throws when a block of
+   * A (16 bytes per pair of depths) does not fit a thread's workspace: K over ~137 000.
+   */
+  igemm(call: IntegerGemmCall, runner?: PlaneRunner): void {
+    const { M, N, K, A, aOff, lda, za, B, bOff, ldb, zb, C, cOff, ldc } = call;
+    if (M <= 0 || N <= 0) return;
+    const e = this.exports;
+    const pairs = Math.ceil(K / 2);
+    if (16 * pairs + 32 > (this.workspace.data as Float32Array).byteLength) {
+      throw new Error(`igemm: K = ${K} does not fit a thread's workspace`);
+    }
+    const aBytes = (M - 1) * lda + K;
+    const bBytes = K > 0 ? (K - 1) * ldb + N : 0;
+    const cCount = (M - 1) * ldc + N;
+    const packed = e.packedInt8BBytes(K, N);
+    const sizes = [aBytes, bBytes, 4 * M, 4 * N, packed, 4 * cCount];
+    this.begin(
+      [],
+      sizes.reduce((t, n) => t + alignUp(n), 0),
+    );
+    const [a, b, zaPtr, zbPtr, pb, c] = sizes.map((n) => this.reserve(n));
+    const bytes = new Uint8Array(this.memory.buffer);
+    bytes.set(new Uint8Array(A.buffer, A.byteOffset + aOff, aBytes), a);
+    if (bBytes > 0) bytes.set(new Uint8Array(B.buffer, B.byteOffset + bOff, bBytes), b);
+    new Int32Array(this.memory.buffer, zaPtr, M).set(za.subarray(0, M));
+    new Int32Array(this.memory.buffer, zbPtr, N).set(zb.subarray(0, N));
+    e.packInt8B(b, ldb, +(B instanceof Int8Array), zbPtr, K, N, pb);
+    const ws = (this.workspace.data as Float32Array).byteOffset;
+    const args = [M, N, K, a, lda, +(A instanceof Int8Array), zaPtr, pb, c, ldc, 0, M, ws];
+    if (runner) runner(args, 10, 11, 12);
+    else e.igemm(...(args as Parameters<GemmExports['igemm']>));
+    const out = new Int32Array(this.memory.buffer, c, cCount);
+    if (ldc === N) C.set(out, cOff);
+    else for (let i = 0; i < M; i++) C.set(out.subarray(i * ldc, i * ldc + N), cOff + i * ldc);
   }
 
   /**

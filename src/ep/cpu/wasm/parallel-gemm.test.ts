@@ -12,6 +12,7 @@ import {
   createGemmThreadPool,
   parallelConvolve,
   parallelDepthwise,
+  parallelIgemm,
   parallelLstm,
   parallelPool2d,
   parallelSgemm,
@@ -425,6 +426,44 @@ describe('parallelSgemm', { skip }, () => {
           for (const key of ['Y', 'h', 'c'] as const)
             assert.deepEqual(got[key], want[key], `S=${S} H=${H} ${key}`);
           kernels.releaseWeights(R);
+        }
+      });
+
+      it('splits an integer product by blocks of rows, equal to one thread', () => {
+        const next = rng(11);
+        const [M, N, K] = [67, 45, 401];
+        assert.ok(2 * M * N * K >= PARALLEL_MIN_FLOPS, 'the product really splits');
+        const bytes = (n: number) => Int8Array.from({ length: n }, () => Math.round(next() * 127));
+        const call = {
+          M,
+          N,
+          K,
+          A: bytes(M * K),
+          aOff: 0,
+          lda: K,
+          za: Int32Array.from({ length: M }, (_, i) => (i % 5) - 2),
+          B: Uint8Array.from(bytes(K * N), (v) => v + 128),
+          bOff: 0,
+          ldb: N,
+          zb: Int32Array.from({ length: N }, (_, j) => 120 + (j % 9)),
+          cOff: 0,
+          ldc: N,
+        };
+        const want = new Int32Array(M * N);
+        const got = new Int32Array(M * N);
+        kernels.igemm({ ...call, C: want });
+        parallelIgemm(pool, { ...call, C: got });
+        assert.deepEqual(got, want);
+        // And the direct sum.
+        for (const [i, j] of [
+          [0, 0],
+          [M - 1, N - 1],
+          [33, 17],
+        ]) {
+          let sum = 0;
+          for (let k = 0; k < K; k++)
+            sum += (call.A[i * K + k] - call.za[i]) * (call.B[k * N + j] - call.zb[j]);
+          assert.equal(want[i * N + j], sum, `C[${i}][${j}]`);
         }
       });
 

@@ -31,6 +31,7 @@ import {
   type WasmKernels,
   type WinogradCall,
   type BatchedGemmCall,
+  type IntegerGemmCall,
   type LstmDirection,
   type LstmRunner,
 } from './kernels.js';
@@ -107,6 +108,7 @@ const POOL_EXPORTS = [
   'winogradOutput',
   'sgemmStrided',
   'lstmSequence',
+  'igemm',
 ] as const;
 type SplitExport = Exclude<(typeof POOL_EXPORTS)[number], 'sgemm'>;
 const SGEMM = 0;
@@ -392,6 +394,12 @@ export function parallelLstm(pool: ThreadPool | undefined, d: LstmDirection): vo
     };
   }
   k.lstm(d, runner);
+}
+
+/** `WasmKernels.igemm` on `pool`'s threads, split by blocks of 4 rows (counted as GEMM FLOPs). */
+export function parallelIgemm(pool: ThreadPool | undefined, call: IntegerGemmCall): void {
+  const k = kernelsFor(pool);
+  k.igemm(call, rangeRunner(pool, k, 'igemm', 2 * call.M * call.N * call.K, 4));
 }
 
 /** `WasmKernels.pool2d` on `pool`'s threads, split by plane. */

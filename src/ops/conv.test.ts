@@ -11,6 +11,7 @@ import {
   type AttrLike,
 } from './util/op-test-kit.js';
 import { numbersOf } from './util/numeric.js';
+import { setKernelMode } from './util/dispatch.js';
 
 const run = opRunner(ops);
 const f32 = (data: ArrayLike<number>, dims: number[]) => new Tensor('float32', Float32Array.from(data), dims);
@@ -359,6 +360,40 @@ describeKernelModes(() => {
       assert.equal(y.type, 'int32');
       // x − 1 = [[1, 2], [3, 4]] padded with zeros on top/left.
       assert.deepEqual([...(y.data as Int32Array)], [1, 3, 4, 10]);
+    });
+
+    it('on the WASM integer GEMM equals the reference: groups, padding, strides, dilations, 1-D, 3-D', async () => {
+      const cases: { x: number[]; w: number[]; attrs: Record<string, AttrLike> }[] = [
+        { x: [2, 3, 9, 8], w: [5, 3, 3, 3], attrs: { pads: [1, 2, 0, 1], strides: [2, 1] } },
+        { x: [1, 6, 7, 7], w: [9, 2, 3, 3], attrs: { group: 3, pads: [1, 1, 1, 1], dilations: [2, 1] } },
+        { x: [1, 4, 17], w: [3, 4, 5], attrs: { pads: [2, 2] } },
+        { x: [1, 2, 4, 5, 6], w: [3, 2, 2, 3, 2], attrs: { pads: [0, 1, 1, 1, 0, 0] } },
+        { x: [1, 40, 6, 6], w: [7, 40, 3, 3], attrs: { auto_pad: 'SAME_UPPER' } },
+      ];
+      let seed = 3;
+      const next = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) >>> 24;
+      const bytes = (type: 'int8' | 'uint8', dims: number[]) => {
+        const data = type === 'int8' ? new Int8Array(prod(dims)) : new Uint8Array(prod(dims));
+        for (let i = 0; i < data.length; i++) data[i] = next();
+        return new Tensor(type, data, dims);
+      };
+      for (const [i, c] of cases.entries()) {
+        for (const [tx, tw] of [
+          ['uint8', 'uint8'],
+          ['int8', 'int8'],
+          ['uint8', 'int8'],
+        ] as const) {
+          // Per-output-channel weight zero points for even cases, a scalar for odd ones.
+          const inputs = [bytes(tx, c.x), bytes(tw, c.w), bytes(tx, []), bytes(tw, i % 2 ? [] : [c.w[0]])];
+          const saved = setKernelMode('fast');
+          const [fast] = (await run('ConvInteger', inputs, { opset: 10, attrs: c.attrs })) as Tensor[];
+          setKernelMode('reference');
+          const [ref] = (await run('ConvInteger', inputs, { opset: 10, attrs: c.attrs })) as Tensor[];
+          setKernelMode(saved);
+          assert.deepEqual(fast.dims, ref.dims, `case ${i} ${tx}/${tw}`);
+          assert.deepEqual(fast.data, ref.data, `case ${i} ${tx}/${tw}`);
+        }
+      }
     });
   });
 

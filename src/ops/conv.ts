@@ -33,15 +33,16 @@ import {
   winogradFits,
   parallelSgemmWithPacked,
   type GemmEpilogue,
-  type ImageWindow,
   type Window2D,
   type PackedWeights,
 } from './util/dispatch.js';
 import { binary, unary } from './util/elementwise.js';
 import { tensorInput, fmt } from './util/numeric.js';
+import { as2d, im2col, im2col2d, validRange } from './util/im2col.js';
+import { integerConv } from './util/integer-conv.js';
 import { readWindowAttrs, resolveWindow, type Window, type WindowAttrs } from './util/window.js';
 import { winogradApplies, winogradWeights } from './winograd.js';
-import { minusZeroPoint } from './util/zero-point.js';
+import { minusZeroPoint, zeroPoints } from './util/zero-point.js';
 
 /** Everything one forward convolution needs to know about its shapes. */
 export interface ConvGeometry {
@@ -112,151 +113,6 @@ export const convTuning = {
   /** Eligible 3×3 convolutions built from now on take Winograd (ops/winograd.ts); tests compare. */
   winograd: true,
 };
-
-/**
- * The 2-D window over C channels of a 1-D or 2-D convolution (1-D ones become height-1 2-D ones).
- * Built whole for each channel count: V8 (Node 20) took ~2–10 µs per call to spread an object and
- * add a field, a cost every grouped convolution paid per group.
- */
-function as2d(spatial: number[], w: Window, C = 1): ImageWindow | undefined {
-  if (spatial.length === 2) {
-    return {
-      C,
-      H: spatial[0],
-      W: spatial[1],
-      kh: w.kernel[0],
-      kw: w.kernel[1],
-      sh: w.strides[0],
-      sw: w.strides[1],
-      dh: w.dilations[0],
-      dw: w.dilations[1],
-      padTop: w.padBegin[0],
-      padLeft: w.padBegin[1],
-      oh: w.outSpatial[0],
-      ow: w.outSpatial[1],
-    };
-  }
-  if (spatial.length === 1) {
-    return {
-      C,
-      H: 1,
-      W: spatial[0],
-      kh: 1,
-      kw: w.kernel[0],
-      sh: 1,
-      sw: w.strides[0],
-      dh: 1,
-      dw: w.dilations[0],
-      padTop: 0,
-      padLeft: w.padBegin[0],
-      oh: 1,
-      ow: w.outSpatial[0],
-    };
-  }
-  return undefined;
-}
-
-/** The output columns [lo, hi) whose input column ox·sw + off lies in [0, W). */
-function validRange(off: number, sw: number, W: number, ow: number): [number, number] {
-  const lo = off >= 0 ? 0 : Math.ceil(-off / sw);
-  const hi = W - 1 - off < 0 ? 0 : Math.floor((W - 1 - off) / sw) + 1;
-  return [Math.min(lo, ow), Math.max(Math.min(hi, ow), Math.min(lo, ow))];
-}
-
-/** im2col for output rows [oy0, oy1): col[(c·kh + ky)·kw + kx][(oy − oy0)·ow + ox]. */
-function im2col2d(
-  X: FloatArray,
-  xOff: number,
-  Cg: number,
-  g: Window2D,
-  oy0: number,
-  oy1: number,
-  col: FloatArray,
-): void {
-  const { H, W, kh, kw, sh, sw, dh, dw, padTop, padLeft, ow } = g;
-  const cols = (oy1 - oy0) * ow;
-  let r = 0;
-  for (let c = 0; c < Cg; c++) {
-    const plane = xOff + c * H * W;
-    for (let ky = 0; ky < kh; ky++) {
-      for (let kx = 0; kx < kw; kx++, r++) {
-        const dst = r * cols;
-        const ixOff = kx * dw - padLeft;
-        const [lo, hi] = validRange(ixOff, sw, W, ow);
-        for (let oy = oy0; oy < oy1; oy++) {
-          const d = dst + (oy - oy0) * ow;
-          const iy = oy * sh - padTop + ky * dh;
-          if (iy < 0 || iy >= H) {
-            col.fill(0, d, d + ow);
-            continue;
-          }
-          if (lo > 0) col.fill(0, d, d + lo);
-          const src = plane + iy * W + ixOff;
-          if (sw === 1 && hi - lo > 32) {
-            // Long rows: one block copy. Short ones (deep layers' 7- and 14-wide maps) copy faster
-            // in the loop below than through a subarray view made per row (measured ~5× at 7).
-            col.set(X.subarray(src + lo, src + hi) as never, d + lo);
-          } else if (sw === 1) {
-            for (let ox = lo; ox < hi; ox++) col[d + ox] = X[src + ox];
-          } else {
-            for (let ox = lo; ox < hi; ox++) col[d + ox] = X[src + ox * sw];
-          }
-          if (hi < ow) col.fill(0, d + hi, d + ow);
-        }
-      }
-    }
-  }
-}
-
-/** General N-D im2col (all output positions): col[(c, k...)][p]. */
-function im2colNd(
-  X: FloatArray,
-  xOff: number,
-  Cg: number,
-  spatial: number[],
-  w: Window,
-  col: FloatArray,
-): void {
-  const n = spatial.length;
-  const P = shapeSize(w.outSpatial);
-  const kSize = shapeSize(w.kernel);
-  const inSize = shapeSize(spatial);
-  const inStrides = new Array<number>(n);
-  for (let i = n - 1, s = 1; i >= 0; i--) {
-    inStrides[i] = s;
-    s *= spatial[i];
-  }
-  const kk = new Array<number>(n).fill(0);
-  const o = new Array<number>(n).fill(0);
-  for (let c = 0; c < Cg; c++) {
-    kk.fill(0);
-    for (let k = 0; k < kSize; k++) {
-      const dst = (c * kSize + k) * P;
-      o.fill(0);
-      for (let p = 0; p < P; p++) {
-        let off = xOff + c * inSize;
-        let ok = true;
-        for (let i = 0; i < n; i++) {
-          const ii = o[i] * w.strides[i] - w.padBegin[i] + kk[i] * w.dilations[i];
-          if (ii < 0 || ii >= spatial[i]) {
-            ok = false;
-            break;
-          }
-          off += ii * inStrides[i];
-        }
-        col[dst + p] = ok ? X[off] : 0;
-        for (let i = n - 1; i >= 0; i--) {
-          if (++o[i] < w.outSpatial[i]) break;
-          o[i] = 0;
-        }
-      }
-      for (let i = n - 1; i >= 0; i--) {
-        if (++kk[i] < w.kernel[i]) break;
-        kk[i] = 0;
-      }
-    }
-  }
-}
 
 /** Depthwise (one input channel per group) 2-D convolution, accumulating into Y. */
 function depthwise2d(
@@ -649,7 +505,7 @@ export function convForward(
         const col =
           (X instanceof Float32Array ? operandScratch(Kg * P) : undefined) ??
           new (X instanceof Float32Array ? Float32Array : Float64Array)(Kg * P);
-        im2colNd(X, xOff, Cg, spatial, win, col);
+        im2col(X, xOff, Cg, spatial, win, col);
         product(g, P, Kg, col, 0, P, yOff);
       }
     }
@@ -775,18 +631,19 @@ const convInteger: OpDef = {
       const x = tensorInput(inputs[0], 'ConvInteger input x');
       const w = tensorInput(inputs[1], 'ConvInteger input w');
       const geo = convGeometry(x.dims, w.dims, group, attrs, 'ConvInteger');
-      // Padding holds x_zero_point, i.e. zero once the zero point is subtracted.
-      const X = minusZeroPoint('ConvInteger', 'x', x, optionalTensor(inputs[2]), 1, 1, false);
-      const W = minusZeroPoint(
-        'ConvInteger',
-        'w',
-        w,
-        optionalTensor(inputs[3]),
-        geo.M,
-        shapeSize(w.dims.slice(1)),
-        false,
-      );
       const outDims = [geo.N, geo.M, ...geo.win.outSpatial];
+      const [xZp, wZp] = [optionalTensor(inputs[2]), optionalTensor(inputs[3])];
+      const fast = integerConv(
+        x.data as Int8Array | Uint8Array,
+        w.data as Int8Array | Uint8Array,
+        zeroPoints('ConvInteger', 'x', x, xZp, 1, false)[0],
+        zeroPoints('ConvInteger', 'w', w, wZp, geo.M, false),
+        { ...geo, window: geo.win },
+      );
+      if (fast) return [new Tensor('int32', fast, outDims)];
+      // Padding holds x_zero_point, i.e. zero once the zero point is subtracted.
+      const X = minusZeroPoint('ConvInteger', 'x', x, xZp, 1, 1, false);
+      const W = minusZeroPoint('ConvInteger', 'w', w, wZp, geo.M, shapeSize(w.dims.slice(1)), false);
       const Y = new Float64Array(shapeSize(outDims));
       convForward(X, W, undefined, geo, Y);
       return [new Tensor('int32', Int32Array.from(Y), outDims)];

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ops, quantParamIndex, roundHalfEven } from './quantize.js';
 import { bindOps, nums as values, rejectsOnyx as rejects, t } from './util/op-test-kit.js';
+import { setKernelMode } from './util/dispatch.js';
 
 const { run } = bindOps(ops, { opset: 25 });
 
@@ -298,6 +299,54 @@ describe('QLinearConv', () => {
     );
     assert.deepEqual(y.dims, [1, 1, 1, 2]);
     assert.deepEqual(values(y), [6, 7]);
+  });
+
+  it('on the WASM integer GEMM equals the reference: groups, padding, strides, zero points, bias', async () => {
+    let seed = 5;
+    const next = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) >>> 24;
+    const bytes = (type: 'int8' | 'uint8', dims: number[]) => {
+      const n = dims.reduce((a, b) => a * b, 1);
+      return t(
+        type,
+        Array.from({ length: n }, () => (type === 'int8' ? (next() << 24) >> 24 : next())),
+        dims,
+      );
+    };
+    const cases: [number[], number[], Record<string, number | number[] | string>][] = [
+      [[1, 4, 9, 7], [6, 2, 3, 3], { group: 2, pads: [1, 1, 1, 1], strides: [2, 1] }],
+      [[2, 3, 5, 6], [4, 3, 2, 2], { auto_pad: 'SAME_LOWER' }],
+    ];
+    for (const [xd, wd, attrs] of cases) {
+      for (const type of ['uint8', 'int8'] as const) {
+        const M = wd[0];
+        const inputs = [
+          bytes(type, xd),
+          t('float32', [0.05], []),
+          bytes(type, []),
+          bytes(type, wd),
+          t(
+            'float32',
+            Array.from({ length: M }, (_, i) => 0.01 + 0.002 * i),
+            [M],
+          ),
+          bytes(type, [M]),
+          t('float32', [0.7], []),
+          bytes(type, []),
+          t(
+            'int32',
+            Array.from({ length: M }, (_, i) => 100 * i - 150),
+            [M],
+          ),
+        ];
+        const saved = setKernelMode('fast');
+        const [fast] = await run('QLinearConv', inputs, attrs, 10);
+        setKernelMode('reference');
+        const [ref] = await run('QLinearConv', inputs, attrs, 10);
+        setKernelMode(saved);
+        assert.deepEqual(fast.dims, ref.dims);
+        assert.deepEqual(values(fast), values(ref), `${type} ${JSON.stringify(attrs)}`);
+      }
+    }
   });
 
   it('rejects channel mismatch', async () => {

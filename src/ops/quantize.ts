@@ -29,6 +29,7 @@ import { normalizeAxis } from './util/axes.js';
 import { broadcastOffsets, broadcastShapes } from './util/broadcast.js';
 import { isFloatType, numbersOf, tensorFromNumbers, tensorInput } from './util/numeric.js';
 import { integerProducts } from './util/dispatch.js';
+import { integerConv } from './util/integer-conv.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Shared numeric helpers
@@ -628,10 +629,9 @@ function convF64(x: Float64Array, w: Float64Array, g: ConvGeometry, bias?: Array
   return out;
 }
 
-/** Subtracts a convolution weight zero point: one value, or one per output channel. */
-function weightMinusZeroPoint(w: Tensor, zp: Tensor | undefined, what: string): Float64Array {
-  const vals = float64Of(w);
-  if (!zp) return vals;
+/** A convolution weight zero point, checked: one value, or one per output channel ([0] when absent). */
+function weightZeroPoints(w: Tensor, zp: Tensor | undefined, what: string): ArrayLike<number> {
+  if (!zp) return [0];
   if (zp.type !== w.type) {
     throw new OnyxError('TYPE_MISMATCH', `${what} has type ${zp.type} but w has type ${w.type}`);
   }
@@ -643,23 +643,51 @@ function weightMinusZeroPoint(w: Tensor, zp: Tensor | undefined, what: string): 
       `${what} must hold one value or one per output channel (${M}), got dims [${zp.dims.join(', ')}]`,
     );
   }
-  const per = vals.length / Math.max(M, 1);
-  for (let i = 0; i < vals.length; i++) vals[i] -= z.length === 1 ? z[0] : z[Math.floor(i / per)];
-  return vals;
+  return z;
 }
 
-function inputMinusZeroPoint(x: Tensor, zp: Tensor | undefined, what: string): Float64Array {
-  const vals = float64Of(x);
-  if (!zp) return vals;
+/** The input's zero point, checked: one value of x's type (0 when absent). */
+function inputZeroPoint(x: Tensor, zp: Tensor | undefined, what: string): number {
+  if (!zp) return 0;
   if (zp.type !== x.type) {
     throw new OnyxError('TYPE_MISMATCH', `${what} has type ${zp.type} but x has type ${x.type}`);
   }
   if (zp.size !== 1) {
     throw new OnyxError('SHAPE_MISMATCH', `${what} must hold one value, got dims [${zp.dims.join(', ')}]`);
   }
-  const z = numbersOf(zp)[0];
-  for (let i = 0; i < vals.length; i++) vals[i] -= z;
-  return vals;
+  return numbersOf(zp)[0];
+}
+
+/**
+ * conv(x − xZp, w − wZp) + bias per output channel, as float64 (exact): 8-bit operands on the
+ * WASM integer GEMM when it runs (util/integer-conv.ts), others by the direct float64 loop.
+ */
+function convAccumulators(
+  x: Tensor,
+  w: Tensor,
+  xZp: number,
+  wZp: ArrayLike<number>,
+  g: ConvGeometry,
+  bias: ArrayLike<number> | undefined,
+): Float64Array {
+  const eightBit = (t: Tensor) => t.type === 'int8' || t.type === 'uint8';
+  const shape = { N: g.N, C: g.C, M: g.M, group: g.group, spatial: g.inSpatial, window: g };
+  const bytes = (t: Tensor) => t.data as Int8Array | Uint8Array;
+  const fast = eightBit(x) && eightBit(w) ? integerConv(bytes(x), bytes(w), xZp, wZp, shape) : undefined;
+  if (!fast) {
+    const xv = float64Of(x);
+    for (let i = 0; i < xv.length; i++) xv[i] -= xZp;
+    const wv = float64Of(w);
+    const per = wv.length / Math.max(g.M, 1);
+    for (let i = 0; i < wv.length; i++) wv[i] -= wZp.length === 1 ? wZp[0] : wZp[Math.floor(i / per)];
+    return convF64(xv, wv, g, bias);
+  }
+  const acc = Float64Array.from(fast);
+  if (bias) {
+    const outSize = shapeSize(g.outSpatial);
+    for (let i = 0; i < acc.length; i++) acc[i] += bias[Math.floor(i / outSize) % g.M];
+  }
+  return acc;
 }
 
 function outDims(g: ConvGeometry): number[] {
@@ -680,12 +708,12 @@ const qlinearConv: OpDef = {
       const yZpT = inputs[7] ? tensorInput(inputs[7], 'y_zero_point') : undefined;
       const biasT = inputs[8] ? tensorInput(inputs[8], 'B') : undefined;
       const g = convGeometry(x.dims, w.dims, attrs);
-      const xv = inputMinusZeroPoint(
+      const xZp = inputZeroPoint(
         x,
         inputs[2] ? tensorInput(inputs[2], 'x_zero_point') : undefined,
         'x_zero_point',
       );
-      const wv = weightMinusZeroPoint(
+      const wZp = weightZeroPoints(
         w,
         inputs[5] ? tensorInput(inputs[5], 'w_zero_point') : undefined,
         'w_zero_point',
@@ -696,7 +724,7 @@ const qlinearConv: OpDef = {
           `B must hold one int32 per output channel (${g.M}), got ${biasT.size}`,
         );
       }
-      const acc = convF64(xv, wv, g, biasT ? numbersOf(biasT) : undefined);
+      const acc = convAccumulators(x, w, xZp, wZp, g, biasT ? numbersOf(biasT) : undefined);
       const xs = numbersOf(xScaleT);
       const ws = numbersOf(wScaleT);
       const ys = numbersOf(yScaleT);

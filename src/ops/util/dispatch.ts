@@ -179,6 +179,12 @@ export function packConstant(...args: Parameters<WasmKernels['packWeights']>): P
   return k.packWeights(...args);
 }
 
+/** True when 8-bit products of depth K run on the WASM kernels now (`integerProducts`). */
+export function fastIntegers(K: number): boolean {
+  const k = mode === 'fast' ? wasmKernels() : undefined;
+  return !!k && 16 * Math.ceil(K / 2) + 32 <= (k.exports.WORKSPACE_BYTES.value as number);
+}
+
 /**
  * Int32 products of 8-bit matrices minus their zero points (MatMulInteger, QLinearMatMul): for each
  * t < batch, out[t] (M × N) = (A[aBatch[t]] − za)·(B[bBatch[t]] − zb), A's matrices M × K and B's
@@ -197,8 +203,7 @@ export function integerProducts(
   aBatch: ArrayLike<number>,
   bBatch: ArrayLike<number>,
 ): Int32Array | undefined {
-  const k = mode === 'fast' ? wasmKernels() : undefined;
-  if (!k || 16 * Math.ceil(K / 2) + 32 > (k.exports.WORKSPACE_BYTES.value as number)) return undefined;
+  if (!fastIntegers(K)) return undefined;
   const expand = (z: ArrayLike<number>, n: number) =>
     Int32Array.from({ length: n }, (_, i) => z[z.length === 1 ? 0 : i]);
   const [zaRows, zbCols] = [expand(za, M), expand(zb, N)];

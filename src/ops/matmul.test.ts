@@ -14,6 +14,11 @@ import {
 } from './util/op-test-kit.js';
 import { numbersOf } from './util/numeric.js';
 import { setKernelMode } from './util/dispatch.js';
+import { graph, node, runGraph } from './util/graph-harness.js';
+import type { Graph } from '../ir/graph.js';
+import { ops as quantizeOps } from './quantize.js';
+
+const allOps = [...ops, ...quantizeOps];
 
 const run = opRunner(ops);
 const f32 = (data: ArrayLike<number>, dims: number[]) => new Tensor('float32', Float32Array.from(data), dims);
@@ -385,6 +390,61 @@ describe('MatMulInteger', () => {
 });
 
 const fmtDims = (d: number[]) => `[${d.join(',')}]`;
+
+describe('integer products with constant weights (packed once when built)', () => {
+  const bytes = (type: 'int8' | 'uint8', dims: number[], seed: number) => {
+    const n = dims.reduce((x, y) => x * y, 1);
+    const data = type === 'int8' ? new Int8Array(n) : new Uint8Array(n);
+    for (let i = 0; i < n; i++) data[i] = (Math.imul(i + seed, 2654435761) >>> 13) & 255;
+    return new Tensor(type, data, dims);
+  };
+  const both = async (g: () => Graph, feeds: Tensor[], opsets: Record<string, number>) => {
+    const saved = setKernelMode('fast');
+    const [fast] = await runGraph(g(), feeds, allOps, opsets);
+    setKernelMode('reference');
+    const [ref] = await runGraph(g(), feeds, allOps, opsets);
+    setKernelMode(saved);
+    return [fast as Tensor, ref as Tensor];
+  };
+
+  it('MatMulInteger: B and a per-column zero point as initializers, batched A', async () => {
+    for (const type of ['uint8', 'int8'] as const) {
+      const b = bytes(type, [37, 21], 1);
+      const bzp = bytes(type, [21], 2);
+      const a = bytes('uint8', [2, 5, 37], 3);
+      const g = () => graph(['a'], ['y'], [node('MatMulInteger', ['a', 'b', '', 'bzp'], ['y'])], { b, bzp });
+      const [fast, ref] = await both(g, [a], { '': 10 });
+      assert.deepEqual(fast.dims, [2, 5, 21]);
+      assert.deepEqual(fast.data, ref.data, type);
+    }
+  });
+
+  it('QLinearMatMul: constant B and zero point, per-column scales', async () => {
+    const b = bytes('int8', [19, 12], 4);
+    const inits = {
+      as: new Tensor('float32', Float32Array.of(0.02), []),
+      az: bytes('int8', [], 5),
+      b,
+      bs: new Tensor(
+        'float32',
+        Float32Array.from({ length: 12 }, (_, i) => 0.01 + i * 0.001),
+        [12],
+      ),
+      bz: bytes('int8', [12], 6),
+      ys: new Tensor('float32', Float32Array.of(0.3), []),
+      yz: bytes('int8', [], 7),
+    };
+    const g = () =>
+      graph(
+        ['a'],
+        ['y'],
+        [node('QLinearMatMul', ['a', 'as', 'az', 'b', 'bs', 'bz', 'ys', 'yz'], ['y'])],
+        inits,
+      );
+    const [fast, ref] = await both(g, [bytes('int8', [7, 19], 8)], { '': 10 });
+    assert.deepEqual(fast.data, ref.data);
+  });
+});
 
 /** Reference einsum by brute-force enumeration of every label assignment. */
 function naiveEinsum(terms: string[], out: string, xs: Tensor[]): number[] {

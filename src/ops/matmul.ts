@@ -29,6 +29,7 @@ import {
   type PackedWeights,
 } from './util/dispatch.js';
 import { tensorInput, fmt } from './util/numeric.js';
+import { prepackInt8B } from './util/int8-weights.js';
 import { minusZeroPoint, zeroPoints } from './util/zero-point.js';
 
 function requireNumeric(t: Tensor, what: string): void {
@@ -394,8 +395,9 @@ const gemmOp: OpDef = {
 const matMulInteger: OpDef = {
   opType: 'MatMulInteger',
   versions: [10],
-  build() {
-    return (inputs) => {
+  build(node) {
+    const weights = prepackInt8B(node, 1, 3);
+    const kernel: Kernel = (inputs) => {
       const a = tensorInput(inputs[0], 'MatMulInteger input A');
       const b = tensorInput(inputs[1], 'MatMulInteger input B');
       const azp = inputs[2] instanceof Tensor ? inputs[2] : undefined;
@@ -415,6 +417,7 @@ const matMulInteger: OpDef = {
         p.K,
         p.aIndex ?? every,
         p.bIndex ?? every,
+        weights?.b === b ? weights.packed : undefined,
       );
       if (fast) return [new Tensor('int32', fast, p.outDims)];
       const A = minusZeroPoint('MatMulInteger', 'a', a, azp, p.M, p.K, true);
@@ -423,6 +426,7 @@ const matMulInteger: OpDef = {
       runMatMul(p, A, B, Y);
       return [new Tensor('int32', Int32Array.from(Y), p.outDims)];
     };
+    return weights ? ownPacked(kernel, [weights.packed]) : kernel;
   },
 };
 

@@ -24,11 +24,12 @@ import {
 } from '../core/float-formats.js';
 import { Tensor, shapeSize, type Dims } from '../core/tensor.js';
 import type { Attributes } from '../ir/attributes.js';
-import type { KernelInputs, OpDef } from './kernel.js';
+import type { Kernel, KernelInputs, OpDef } from './kernel.js';
 import { normalizeAxis } from './util/axes.js';
 import { broadcastOffsets, broadcastShapes } from './util/broadcast.js';
 import { isFloatType, numbersOf, tensorFromNumbers, tensorInput } from './util/numeric.js';
-import { integerProducts } from './util/dispatch.js';
+import { integerProducts, ownPacked, type PackedInt8B } from './util/dispatch.js';
+import { prepackInt8B } from './util/int8-weights.js';
 import { integerConv } from './util/integer-conv.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -375,11 +376,13 @@ function integerAccumulators(
   aZp: Float64Array | undefined,
   bZp: Float64Array | undefined,
   s: MatmulShape,
+  packedB?: PackedInt8B,
 ): Float64Array {
   const bytes = (t: Tensor) =>
     t.type === 'int8' || t.type === 'uint8' ? (t.data as Int8Array | Uint8Array) : undefined;
   const [ab, bb] = [bytes(a), bytes(b)];
-  const fast = ab && bb && integerProducts(ab, bb, aZp ?? [0], bZp ?? [0], s.M, s.N, s.K, s.aBatch, s.bBatch);
+  const fast =
+    ab && bb && integerProducts(ab, bb, aZp ?? [0], bZp ?? [0], s.M, s.N, s.K, s.aBatch, s.bBatch, packedB);
   if (fast) return Float64Array.from(fast);
   const av = float64Of(a);
   const bv = float64Of(b);
@@ -431,8 +434,9 @@ function perRowOrCol(
 const qlinearMatMul: OpDef = {
   opType: 'QLinearMatMul',
   versions: [10, 21],
-  build() {
-    return (inputs) => {
+  build(node) {
+    const weights = prepackInt8B(node, 3, 5);
+    const kernel: Kernel = (inputs) => {
       const a = tensorInput(inputs[0], 'a');
       const aScaleT = tensorInput(inputs[1], 'a_scale');
       const b = tensorInput(inputs[3], 'b');
@@ -444,7 +448,7 @@ const qlinearMatMul: OpDef = {
       const bZpT = inputs[5] ? tensorInput(inputs[5], 'b_zero_point') : undefined;
       const aZp = perRowOrCol(aZpT, s.M, 'row', 'a_zero_point');
       const bZp = perRowOrCol(bZpT, s.N, 'col', 'b_zero_point');
-      const acc = integerAccumulators(a, b, aZp, bZp, s);
+      const acc = integerAccumulators(a, b, aZp, bZp, s, weights?.b === b ? weights.packed : undefined);
       const as = perRowOrCol(aScaleT, s.M, 'row', 'a_scale')!;
       const bs = perRowOrCol(bScaleT, s.N, 'col', 'b_scale')!;
       const ys = perRowOrCol(yScaleT, s.M, 'row', 'y_scale')!;
@@ -472,6 +476,7 @@ const qlinearMatMul: OpDef = {
       }
       return [storeQuantized(yZpT?.type ?? a.type, acc, s.dims, true)];
     };
+    return weights ? ownPacked(kernel, [weights.packed]) : kernel;
   },
 };
 

@@ -34,6 +34,8 @@ import {
   type ImageWindow,
   type Window2D,
   type LstmDirection,
+  type PackedBlock,
+  type PackedInt8B,
   type PackedWeights,
   type WasmKernels,
 } from '../../ep/cpu/wasm/kernels.js';
@@ -53,7 +55,7 @@ import { currentThreadPool, type ThreadPool } from '../../runtime/thread-pool.js
 import type { Kernel } from '../kernel.js';
 import { gemm, type FloatArray } from './gemm.js';
 
-export type { Activation, GemmEpilogue, ImageWindow, LstmDirection, PackedWeights, Window2D };
+export type { Activation, GemmEpilogue, ImageWindow, LstmDirection, PackedInt8B, PackedWeights, Window2D };
 /**
  * The window kernels on the session's pool, for float32 in fast mode (callers check `fastFloat32()`
  * first; their reference paths are their own): a convolution image as one GEMM with im2col packed
@@ -179,6 +181,18 @@ export function packConstant(...args: Parameters<WasmKernels['packWeights']>): P
   return k.packWeights(...args);
 }
 
+/** A constant 8-bit B (K × N, row-major) minus zb (one or N values) packed once; undefined off the WASM kernels. */
+export function packInt8Weights(
+  B: Int8Array | Uint8Array,
+  zb: ArrayLike<number>,
+  K: number,
+  N: number,
+): PackedInt8B | undefined {
+  if (!fastIntegers(K)) return undefined;
+  const z = Int32Array.from({ length: N }, (_, i) => zb[zb.length === 1 ? 0 : i]);
+  return wasmKernels()!.packInt8Weights(B, 0, N, z, K, N);
+}
+
 /** True when 8-bit products of depth K run on the WASM kernels now (`integerProducts`). */
 export function fastIntegers(K: number): boolean {
   const k = mode === 'fast' ? wasmKernels() : undefined;
@@ -190,7 +204,8 @@ export function fastIntegers(K: number): boolean {
  * t < batch, out[t] (M × N) = (A[aBatch[t]] − za)·(B[bBatch[t]] − zb), A's matrices M × K and B's
  * K × N, row-major and back to back; za one value or one per row, zb one or one per column. On
  * the WASM kernels (`WasmKernels.igemm`, split over the running session's threads); undefined when
- * they are not in use or K is too deep for them — callers keep their reference path.
+ * they are not in use or K is too deep for them — callers keep their reference path. `packedB`
+ * (B's one matrix minus zb, from `packInt8Weights`) replaces B and zb.
  */
 export function integerProducts(
   A: Int8Array | Uint8Array,
@@ -202,6 +217,7 @@ export function integerProducts(
   K: number,
   aBatch: ArrayLike<number>,
   bBatch: ArrayLike<number>,
+  packedB?: PackedInt8B,
 ): Int32Array | undefined {
   if (!fastIntegers(K)) return undefined;
   const expand = (z: ArrayLike<number>, n: number) =>
@@ -222,6 +238,7 @@ export function integerProducts(
       bOff: bBatch[t] * K * N,
       ldb: N,
       zb: zbCols,
+      packedB,
       C: out,
       cOff: t * M * N,
       ldc: N,
@@ -337,19 +354,19 @@ export function releasePacked(...ws: (PackedWeights | undefined)[]): void {
   releaseAll(ws.filter((w): w is PackedWeights => w !== undefined));
 }
 
-function releaseAll(ws: readonly PackedWeights[]): void {
+function releaseAll(ws: readonly PackedBlock[]): void {
   const k = wasmKernels();
   if (k) for (const w of ws) k.releaseWeights(w);
 }
 
-const finalizer = new FinalizationRegistry<readonly PackedWeights[]>(releaseAll);
+const finalizer = new FinalizationRegistry<readonly PackedBlock[]>(releaseAll);
 
 /**
  * Makes `kernel` the owner of packed weights: `kernel.dispose()` frees them (and chains to a dispose
  * the kernel already had); so does collecting the kernel, for one dropped without dispose.
  */
-export function ownPacked(kernel: Kernel, ws: readonly (PackedWeights | undefined)[]): Kernel {
-  const held = ws.filter((w): w is PackedWeights => w !== undefined);
+export function ownPacked(kernel: Kernel, ws: readonly (PackedBlock | undefined)[]): Kernel {
+  const held = ws.filter((w): w is PackedBlock => w !== undefined);
   if (held.length === 0) return kernel;
   const token = {};
   finalizer.register(kernel, held, token);

@@ -418,10 +418,12 @@ export interface IntegerGemmCall {
   aOff: number;
   lda: number;
   za: Int32Array;
-  B: Int8Array | Uint8Array;
-  bOff: number;
-  ldb: number;
-  zb: Int32Array;
+  /** B as bytes (with bOff, ldb, zb), or packed once (`packInt8Weights`). */
+  B?: Int8Array | Uint8Array;
+  bOff?: number;
+  ldb?: number;
+  zb?: Int32Array;
+  packedB?: PackedInt8B;
   C: Int32Array;
   cOff: number;
   ldc: number;
@@ -500,16 +502,27 @@ export type SgemmRunner = (args: Parameters<GemmExports['sgemm']>) => void;
  */
 export type PlaneRunner = (args: number[], loSlot: number, hiSlot: number, wsSlot: number) => void;
 
+/** A constant operand packed once into a block of the kernels' memory (see `releaseWeights`). */
+export interface PackedBlock {
+  readonly block: Tensor;
+  released: boolean;
+}
+
 /** A constant operand packed once for the micro-kernel: op(A) (M×K) or op(B) (K×N). */
-export interface PackedWeights {
+export interface PackedWeights extends PackedBlock {
   readonly side: 'A' | 'B';
   /** M×K for side A, K×N for side B. */
   readonly rows: number;
   readonly cols: number;
   /** Byte address of the packed data. */
   readonly ptr: number;
-  readonly block: Tensor;
-  released: boolean;
+}
+
+/** A constant 8-bit B (K × N) minus its zero points, packed once for `WasmKernels.igemm`. */
+export interface PackedInt8B extends PackedBlock {
+  readonly K: number;
+  readonly N: number;
+  readonly ptr: number;
 }
 
 const decode = (b64: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
@@ -825,7 +838,7 @@ export class WasmKernels {
     return packs;
   }
 
-  releaseWeights(w: PackedWeights): void {
+  releaseWeights(w: PackedBlock): void {
     if (w.released) return;
     w.released = true;
     this.allocator.release(w.block);
@@ -1172,29 +1185,24 @@ export class WasmKernels {
    * A (16 bytes per pair of depths) does not fit a thread's workspace: K over ~137 000.
    */
   igemm(call: IntegerGemmCall, runner?: PlaneRunner): void {
-    const { M, N, K, A, aOff, lda, za, B, bOff, ldb, zb, C, cOff, ldc } = call;
+    const { M, N, K, A, aOff, lda, za, packedB, C, cOff, ldc } = call;
+    if (packedB && (packedB.released || packedB.K !== K || packedB.N !== N)) {
+      throw new Error(`igemm: packed B is ${packedB.K}×${packedB.N}, the product needs ${K}×${N}`);
+    }
     if (M <= 0 || N <= 0) return;
     const e = this.exports;
-    const pairs = Math.ceil(K / 2);
-    if (16 * pairs + 32 > (this.workspace.data as Float32Array).byteLength) {
+    if (16 * Math.ceil(K / 2) + 32 > (this.workspace.data as Float32Array).byteLength) {
       throw new Error(`igemm: K = ${K} does not fit a thread's workspace`);
     }
     const aBytes = (M - 1) * lda + K;
-    const bBytes = K > 0 ? (K - 1) * ldb + N : 0;
     const cCount = (M - 1) * ldc + N;
-    const packed = e.packedInt8BBytes(K, N);
-    const sizes = [aBytes, bBytes, 4 * M, 4 * N, packed, 4 * cCount];
-    this.begin(
-      [],
-      sizes.reduce((t, n) => t + alignUp(n), 0),
-    );
-    const [a, b, zaPtr, zbPtr, pb, c] = sizes.map((n) => this.reserve(n));
-    const bytes = new Uint8Array(this.memory.buffer);
-    bytes.set(new Uint8Array(A.buffer, A.byteOffset + aOff, aBytes), a);
-    if (bBytes > 0) bytes.set(new Uint8Array(B.buffer, B.byteOffset + bOff, bBytes), b);
+    const sizes = [aBytes, 4 * M, 4 * cCount];
+    const bScratch = packedB ? 0 : this.int8BScratchBytes(K, N, call.ldb);
+    this.begin([], sizes.reduce((t, n) => t + alignUp(n), 0) + bScratch);
+    const [a, zaPtr, c] = sizes.map((n) => this.reserve(n));
+    new Uint8Array(this.memory.buffer).set(new Uint8Array(A.buffer, A.byteOffset + aOff, aBytes), a);
     new Int32Array(this.memory.buffer, zaPtr, M).set(za.subarray(0, M));
-    new Int32Array(this.memory.buffer, zbPtr, N).set(zb.subarray(0, N));
-    e.packInt8B(b, ldb, +(B instanceof Int8Array), zbPtr, K, N, pb);
+    const pb = packedB ? packedB.ptr : this.packInt8BInto(call, K, N);
     const ws = (this.workspace.data as Float32Array).byteOffset;
     const args = [M, N, K, a, lda, +(A instanceof Int8Array), zaPtr, pb, c, ldc, 0, M, ws];
     if (runner) runner(args, 10, 11, 12);
@@ -1202,6 +1210,51 @@ export class WasmKernels {
     const out = new Int32Array(this.memory.buffer, c, cCount);
     if (ldc === N) C.set(out, cOff);
     else for (let i = 0; i < M; i++) C.set(out.subarray(i * ldc, i * ldc + N), cOff + i * ldc);
+  }
+
+  /** A constant 8-bit B (K × N, rows ldb apart) minus zb (one per column), packed once for `igemm`. */
+  packInt8Weights(
+    B: Int8Array | Uint8Array,
+    bOff: number,
+    ldb: number,
+    zb: Int32Array,
+    K: number,
+    N: number,
+  ): PackedInt8B {
+    const block = this.allocator.alloc('float32', [Math.max(1, this.exports.packedInt8BBytes(K, N) / 4)]);
+    const ptr = (block.data as Float32Array).byteOffset;
+    this.begin([], this.int8BScratchBytes(K, N, ldb));
+    this.packInt8BInto({ B, bOff, ldb, zb }, K, N, ptr);
+    return { K, N, ptr, block, released: false };
+  }
+
+  /** Scratch for B's bytes and zero points, and its panels (unless `dst` is given to `packInt8BInto`). */
+  private int8BScratchBytes(K: number, N: number, ldb = N): number {
+    const bBytes = K > 0 ? (K - 1) * ldb + N : 0;
+    return alignUp(bBytes) + alignUp(4 * N) + alignUp(this.exports.packedInt8BBytes(K, N));
+  }
+
+  /**
+   * Copies B and zb into the scratch (reserved by the caller's `begin`) and packs B at `dst`, or in
+   * the scratch; returns where the panels are.
+   */
+  private packInt8BInto(
+    call: Pick<IntegerGemmCall, 'B' | 'bOff' | 'ldb' | 'zb'>,
+    K: number,
+    N: number,
+    dst?: number,
+  ): number {
+    const { B, bOff = 0, ldb = N, zb } = call;
+    if (!B || !zb) throw new Error('igemm: B needs its bytes and zero points, or a packed B');
+    const bBytes = K > 0 ? (K - 1) * ldb + N : 0;
+    const b = this.reserve(bBytes);
+    const zbPtr = this.reserve(4 * N);
+    const out = dst ?? this.reserve(this.exports.packedInt8BBytes(K, N));
+    if (bBytes > 0)
+      new Uint8Array(this.memory.buffer).set(new Uint8Array(B.buffer, B.byteOffset + bOff, bBytes), b);
+    new Int32Array(this.memory.buffer, zbPtr, N).set(zb.subarray(0, N));
+    this.exports.packInt8B(b, ldb, +(B instanceof Int8Array), zbPtr, K, N, out);
+    return out;
   }
 
   /**

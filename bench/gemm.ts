@@ -147,6 +147,21 @@ function wasmJobs(k: WasmKernels, { M, N, K }: Shape): Job[] {
   ];
 }
 
+/**
+ * The 8-bit integer GEMM of the quantized ops (uint8 A and B minus zero points, int32 C; B packed
+ * once, A copied in per call as the ops do): integer operations (2 per multiply-add) per second.
+ */
+function int8Job(k: WasmKernels, { M, N, K }: Shape): Job {
+  const bytes = (n: number) =>
+    Uint8Array.from({ length: n }, (_, i) => (Math.imul(i, 2654435761) >>> 13) & 255);
+  const A = bytes(M * K);
+  const packedB = k.packInt8Weights(bytes(K * N), 0, N, new Int32Array(N).fill(128), K, N);
+  const za = new Int32Array(M).fill(128);
+  const C = new Int32Array(M * N);
+  const call = { M, N, K, A, aOff: 0, lda: K, za, packedB, C, cOff: 0, ldc: N };
+  return { fn: () => k.igemm(call), flops: 2 * M * N * K };
+}
+
 console.log(
   `Node ${process.versions.node}, V8 ${process.versions.v8}; engine-selected variant: ${wasmSimdVariant}`,
 );
@@ -173,7 +188,7 @@ for (const shape of shapes) {
     console.log(`  TS gemm                           ${fmt(measure([{ fn, flops: 2 * M * N * K }])[0])}`);
   }
   for (const { v, peak, k } of setups) {
-    const [p, plain, packed, heap] = measure([peak, ...wasmJobs(k, shape)]);
+    const [p, plain, packed, heap, int8] = measure([peak, ...wasmJobs(k, shape), int8Job(k, shape)]);
     const pct = (x: Rate): string => `${((100 * x.cpu) / p.cpu).toFixed(0).padStart(3)}% of peak`;
     const label = v.padEnd(12);
     const peakName = v === 'simd' ? 'f32x4 mul+add' : 'f32x4.relaxed_madd';
@@ -181,6 +196,7 @@ for (const shape of shapes) {
     console.log(`  wasm ${label} in memory           ${fmt(plain)}  ${pct(plain)}`);
     console.log(`  wasm ${label} packed B            ${fmt(packed)}  ${pct(packed)}`);
     console.log(`  wasm ${label} JS-heap operands    ${fmt(heap)}  ${pct(heap)}`);
+    console.log(`  wasm ${label} int8, packed B      ${fmt(int8)}  (GOP/s: i32x4.dot_i16x8_s)`);
   }
   console.log();
 }

@@ -189,8 +189,12 @@ export function packInt8Weights(
   N: number,
 ): PackedInt8B | undefined {
   if (!fastIntegers(K)) return undefined;
-  const z = Int32Array.from({ length: N }, (_, i) => zb[zb.length === 1 ? 0 : i]);
-  return wasmKernels()!.packInt8Weights(B, 0, N, z, K, N);
+  return wasmKernels()!.packInt8Weights(B, 0, N, perIndex(zb, N), K, N);
+}
+
+/** Zero points as n int32s: one value repeated, or the first n of one per index. */
+function perIndex(z: ArrayLike<number>, n: number): Int32Array {
+  return Int32Array.from({ length: n }, (_, i) => z[z.length === 1 ? 0 : i]);
 }
 
 /** True when 8-bit products of depth K run on the WASM kernels now (`integerProducts`). */
@@ -220,9 +224,7 @@ export function integerProducts(
   packedB?: PackedInt8B,
 ): Int32Array | undefined {
   if (!fastIntegers(K)) return undefined;
-  const expand = (z: ArrayLike<number>, n: number) =>
-    Int32Array.from({ length: n }, (_, i) => z[z.length === 1 ? 0 : i]);
-  const [zaRows, zbCols] = [expand(za, M), expand(zb, N)];
+  const [zaRows, zbCols] = [perIndex(za, M), perIndex(zb, N)];
   const out = new Int32Array(aBatch.length * M * N);
   const pool = currentThreadPool();
   for (let t = 0; t < aBatch.length; t++) {

@@ -1207,9 +1207,7 @@ export class WasmKernels {
     const args = [M, N, K, a, lda, +(A instanceof Int8Array), zaPtr, pb, c, ldc, 0, M, ws];
     if (runner) runner(args, 10, 11, 12);
     else e.igemm(...(args as Parameters<GemmExports['igemm']>));
-    const out = new Int32Array(this.memory.buffer, c, cCount);
-    if (ldc === N) C.set(out, cOff);
-    else for (let i = 0; i < M; i++) C.set(out.subarray(i * ldc, i * ldc + N), cOff + i * ldc);
+    this.rowsOut(C, cOff, new Int32Array(this.memory.buffer, c, cCount), M, N, ldc);
   }
 
   /** A constant 8-bit B (K × N, rows ldb apart) minus zb (one per column), packed once for `igemm`. */
@@ -1554,11 +1552,21 @@ export class WasmKernels {
     ];
     if (runner) runner(args);
     else e.sgemm(...args);
-    if (!cInPlace) {
-      const view = new Float32Array(this.memory.buffer, c, (M - 1) * ldc + N);
-      if (ldc === N) C.set(view, cOff);
-      else for (let i = 0; i < M; i++) C.set(view.subarray(i * ldc, i * ldc + N), cOff + i * ldc);
-    }
+    if (!cInPlace)
+      this.rowsOut(C, cOff, new Float32Array(this.memory.buffer, c, (M - 1) * ldc + N), M, N, ldc);
+  }
+
+  /** Copies M rows of N (ldc apart) from `view`, a product in the memory, to C at cOff. */
+  private rowsOut<T extends Float32Array | Int32Array>(
+    C: T,
+    cOff: number,
+    view: T,
+    M: number,
+    N: number,
+    ldc: number,
+  ): void {
+    if (ldc === N) C.set(view, cOff);
+    else for (let i = 0; i < M; i++) C.set(view.subarray(i * ldc, i * ldc + N), cOff + i * ldc);
   }
 
   /**

@@ -366,6 +366,11 @@ function matmulShape(aDims: Dims, bDims: Dims): MatmulShape {
   return { dims, batch, M, K, N, aBatch: ao ?? seq, bBatch: bo ?? seq };
 }
 
+/** The elements of an int8/uint8 tensor, for the integer GEMM; undefined for other types. */
+function bytesOf(t: Tensor): Int8Array | Uint8Array | undefined {
+  return t.type === 'int8' || t.type === 'uint8' ? (t.data as Int8Array | Uint8Array) : undefined;
+}
+
 /**
  * (a − aZp)·(b − bZp) as float64 (exact): 8-bit operands on the WASM integer GEMM when it runs,
  * others (float8 from opset 21) and the reference mode by a float64 product.
@@ -378,9 +383,7 @@ function integerAccumulators(
   s: MatmulShape,
   packedB?: PackedInt8B,
 ): Float64Array {
-  const bytes = (t: Tensor) =>
-    t.type === 'int8' || t.type === 'uint8' ? (t.data as Int8Array | Uint8Array) : undefined;
-  const [ab, bb] = [bytes(a), bytes(b)];
+  const [ab, bb] = [bytesOf(a), bytesOf(b)];
   const fast =
     ab && bb && integerProducts(ab, bb, aZp ?? [0], bZp ?? [0], s.M, s.N, s.K, s.aBatch, s.bBatch, packedB);
   if (fast) return Float64Array.from(fast);
@@ -675,10 +678,9 @@ function convAccumulators(
   g: ConvGeometry,
   bias: ArrayLike<number> | undefined,
 ): Float64Array {
-  const eightBit = (t: Tensor) => t.type === 'int8' || t.type === 'uint8';
   const shape = { N: g.N, C: g.C, M: g.M, group: g.group, spatial: g.inSpatial, window: g };
-  const bytes = (t: Tensor) => t.data as Int8Array | Uint8Array;
-  const fast = eightBit(x) && eightBit(w) ? integerConv(bytes(x), bytes(w), xZp, wZp, shape) : undefined;
+  const [xb, wb] = [bytesOf(x), bytesOf(w)];
+  const fast = xb && wb ? integerConv(xb, wb, xZp, wZp, shape) : undefined;
   if (!fast) {
     const xv = float64Of(x);
     for (let i = 0; i < xv.length; i++) xv[i] -= xZp;

@@ -5,6 +5,7 @@ import {
   closeLease,
   exactData,
   Lease,
+  MIN_ARENA_FLOATS,
   MIN_POOLED_BYTES,
   clearStoragePool,
   newFloat32Array,
@@ -19,7 +20,8 @@ import {
   withLease,
 } from './buffer-pool.js';
 
-const BIG = MIN_POOLED_BYTES * 2;
+// Pooled, and (as float32) large enough for the shared arena.
+const BIG = Math.max(MIN_POOLED_BYTES, 4 * MIN_ARENA_FLOATS) * 2;
 
 describe('storage pool', () => {
   it('reuses a dead buffer of the same run, zeroed', () => {
@@ -82,6 +84,7 @@ describe('storage pool', () => {
   });
 
   it('never takes storage made outside a run, by another run, after the run, or too small', () => {
+    assert.ok(MIN_POOLED_BYTES <= 8, 'tiny tensors are pooled too (ArrayBuffer allocation ~2 µs each)');
     clearStoragePool();
     const lease = new Lease();
     const other = new Lease();
@@ -89,7 +92,7 @@ describe('storage pool', () => {
     recycle(outside, lease);
     const theirs = withLease(other, () => newStorage(BIG));
     recycle(theirs, lease);
-    const small = withLease(lease, () => newStorage(64));
+    const small = withLease(lease, () => newStorage(MIN_POOLED_BYTES - 1));
     recycle(small, lease);
     const late = withLease(lease, () => newStorage(BIG));
     lease.open = false;

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildModel } from '../../test/helpers/build-model.js';
+import { allocData } from '../core/dtype.js';
+import { closeLease, Lease, withLease } from '../core/buffer-pool.js';
 import { Tensor } from '../core/tensor.js';
 import { InferenceSession } from '../index.js';
 import { heapRunContext, type Kernel } from '../ops/kernel.js';
@@ -42,6 +44,27 @@ describe('memoized shape arithmetic', () => {
     const reshaped = (await memo([i64([1, 2], [2, 1]), i64([3, 5], [2, 1])], heapRunContext))[0] as Tensor;
     assert.deepEqual(reshaped.dims, [2, 1], 'dims are part of the key');
     assert.equal(calls(), 3);
+  });
+
+  it('keeps outputs made during a run: they are never leased to it, so never recycled', async () => {
+    let n = 0;
+    const concat: Kernel = (inputs) => {
+      n++;
+      const [a, b] = inputs as Tensor[];
+      const out = allocData('int64', a.size + b.size) as BigInt64Array; // pool storage inside a run
+      out.set(a.data as BigInt64Array);
+      out.set(b.data as BigInt64Array, a.size);
+      return [new Tensor('int64', out, [out.length])];
+    };
+    const memo = memoizeShapeKernel(concat, 'Concat');
+    for (let run = 0; run < 3; run++) {
+      const lease = new Lease();
+      const [y] = (await withLease(lease, () => memo([i64([1, 2]), i64([3])], heapRunContext))) as Tensor[];
+      assert.ok(isKeptOutput(y), `run ${run}: kept`);
+      closeLease(lease);
+      assert.deepEqual([...(y.data as BigInt64Array)], [1n, 2n, 3n]);
+    }
+    assert.equal(n, 1, 'computed once across runs');
   });
 
   it('compares Shape by dims only, and leaves float and large inputs alone', async () => {

@@ -8,12 +8,13 @@
  * values, compared with Object.is) what the previous call was given — for Shape and Size, input 0's
  * dims and type — the previous outputs are returned again instead of recomputed. Only small int64,
  * int32 and bool inputs are compared (MEMO_MAX_ELEMENTS each) and only small outputs on the plain JS
- * heap are kept (storage the run-storage pool never recycles, see core/buffer-pool.ts), so a reused
- * output is never overwritten. The plan does not wrap nodes whose outputs are graph outputs, nor ops outside a
- * list of pure, deterministic ones; a kept tensor that still reaches the caller (through an Identity)
- * is handed over as a copy, since the caller may modify it.
+ * heap are kept; such a node's kernel runs outside the run's storage lease (core/buffer-pool.ts), so
+ * the pool never recycles — never overwrites — an output kept for reuse. The plan does not wrap
+ * nodes whose outputs are graph outputs, nor ops outside a list of pure, deterministic ones; a kept
+ * tensor that still reaches the caller (through an Identity) is handed over as a copy, since the
+ * caller may modify it.
  */
-import { MIN_POOLED_BYTES } from '../core/buffer-pool.js';
+import { isLeased, withoutLease } from '../core/buffer-pool.js';
 import { Tensor, sameDims } from '../core/tensor.js';
 import type { Value } from '../core/value.js';
 import type { Kernel, KernelInputs } from '../ops/kernel.js';
@@ -98,7 +99,8 @@ export function memoizeShapeKernel(kernel: Kernel, opType: string): Kernel {
   const memo: Kernel = (inputs, ctx) => {
     if (seen && outputs && same(seen, inputs)) return outputs;
     const snapshot = snap(inputs, dimsOnly);
-    const r = kernel(inputs, ctx);
+    // Outputs worth keeping are made outside the run's lease, on storage no run recycles.
+    const r = snapshot ? withoutLease(() => kernel(inputs, ctx)) : kernel(inputs, ctx);
     const keep = (outs: Value[]) => {
       [seen, outputs] = snapshot && outs.every(isKeepable) ? [snapshot, outs] : [undefined, undefined];
       for (const t of outputs ?? []) kept.add(t as Tensor);
@@ -153,5 +155,5 @@ function isKeepable(v: Value): boolean {
   if (!(v instanceof Tensor) || v.size > MEMO_MAX_ELEMENTS) return false;
   const d = v.data;
   if (Array.isArray(d)) return true;
-  return d.buffer instanceof ArrayBuffer && d.buffer.byteLength < MIN_POOLED_BYTES;
+  return d.buffer instanceof ArrayBuffer && !isLeased(d.buffer);
 }

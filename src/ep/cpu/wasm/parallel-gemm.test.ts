@@ -6,6 +6,7 @@ import { WasmMemoryAllocator } from '../../../runtime/wasm-allocator.js';
 import { createWasmKernels, wasmSimdVariant, type GemmEpilogue, type WasmKernels } from './kernels.js';
 import {
   GEMM_PARALLEL_MIN_FLOPS,
+  GEMV_PARALLEL_MIN_FLOPS,
   LSTM_STEP_MIN_FLOPS,
   PARALLEL_MIN_FLOPS,
   WINOGRAD_TILE_WORK,
@@ -344,7 +345,7 @@ describe('parallelSgemm', { skip }, () => {
         );
       });
 
-      it('splits products of several rows from GEMM_PARALLEL_MIN_FLOPS, one-row products from PARALLEL_MIN_FLOPS', () => {
+      it('splits products of several rows from GEMM_PARALLEL_MIN_FLOPS, one-row products from GEMV_PARALLEL_MIN_FLOPS', () => {
         const next = rng(5);
         let splits = 0;
         const parallelFor = pool.parallelFor.bind(pool);
@@ -364,8 +365,12 @@ describe('parallelSgemm', { skip }, () => {
           product(68, 196, 68); // 1.8 MFLOP: ShuffleNet's per-group 1×1 convolution
           assert.ok(2 * 68 * 196 * 68 >= GEMM_PARALLEL_MIN_FLOPS && 2 * 68 * 196 * 68 < PARALLEL_MIN_FLOPS);
           assert.equal(splits, 1);
-          product(1, 1024, 256); // 0.5 MFLOP, one row: stays on the calling thread
+          product(1, 256, 256); // 0.13 MFLOP, one row: stays on the calling thread
+          assert.ok(2 * 256 * 256 < GEMV_PARALLEL_MIN_FLOPS);
           assert.equal(splits, 1);
+          product(1, 1024, 256); // 0.5 MFLOP, one row (a GPT step's MLP): split by columns
+          assert.ok(2 * 1024 * 256 >= GEMV_PARALLEL_MIN_FLOPS);
+          assert.equal(splits, 2);
         } finally {
           pool.parallelFor = parallelFor;
         }

@@ -8,7 +8,7 @@
  * convolution and pooling split by plane; the elementwise and row-wise kernels (`rangeRunner`) by
  * element, row or plane.
  *
- * Work under PARALLEL_MIN_FLOPS (products of several rows: GEMM_PARALLEL_MIN_FLOPS) runs on the
+ * Work under PARALLEL_MIN_FLOPS (products: GEMM_/GEMV_PARALLEL_MIN_FLOPS) runs on the
  * calling thread alone: waking a sleeping worker costs tens of microseconds (measured in
  * bench/threads.ts), more than such work takes.
  */
@@ -43,10 +43,17 @@ export const PARALLEL_MIN_FLOPS = 2e6;
  * Below this many FLOPs (2·M·N·K) a product of several rows runs on one thread. With the workers
  * spinning between back-to-back jobs a ~15 µs product already gains from a second thread:
  * ShuffleNet's per-group 1×1 convolutions (68×196×68, 1.8 MFLOP each) at 2 threads, median 31 →
- * 26 ms per run (same process, alternating). A one-row product (a memory-bound GEMV) keeps
- * PARALLEL_MIN_FLOPS: at 0.4 MFLOP the GPT step's were slower split (3.8 → 5.0 ms).
+ * 26 ms per run (same process, alternating).
  */
 export const GEMM_PARALLEL_MIN_FLOPS = 4e5;
+
+/**
+ * Below this many FLOPs a one-row product (a GEMV, memory-bound: each thread streams its own columns
+ * of the weights) runs on one thread. Split from 0.3 MFLOP (256 × 512 and up), the GPT step at 2
+ * threads ran 1.24 → 1.08 ms per run (medians of 15 × 100 runs, same process, alternating with
+ * 1e5 and 5e5, which measured the same); an early pool that slept between jobs had made it slower.
+ */
+export const GEMV_PARALLEL_MIN_FLOPS = 3e5;
 
 /**
  * Work of one window tap in FLOP-equivalents of time (GEMM FLOPs at ~30 GFLOP/s), measured at one
@@ -187,7 +194,7 @@ function runnerFor(pool: ThreadPool | undefined, kernels: WasmKernels): SgemmRun
     const im2col = args[IM2COL] !== 0;
     const flops = 2 * M * N * K;
     const threads = 1 + pool.readyWorkers;
-    if (threads === 1 || flops < (M === 1 ? PARALLEL_MIN_FLOPS : GEMM_PARALLEL_MIN_FLOPS)) {
+    if (threads === 1 || flops < (M === 1 ? GEMV_PARALLEL_MIN_FLOPS : GEMM_PARALLEL_MIN_FLOPS)) {
       kernels.exports.sgemm(...args);
       return;
     }

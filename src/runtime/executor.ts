@@ -6,6 +6,7 @@
  */
 import { releaseStorage, releaseUnheld, withLease, type Lease } from '../core/buffer-pool.js';
 import { OnyxError } from '../core/errors.js';
+import type { Tensor } from '../core/tensor.js';
 import { describeValue, type Value } from '../core/value.js';
 import type { Graph } from '../ir/graph.js';
 import type { RunContext } from '../ops/kernel.js';
@@ -28,7 +29,9 @@ export class Scope {
   constructor(readonly parent: Scope | null) {}
 
   get(name: string): Value | undefined {
-    return this.owner(name)?.values.get(name);
+    // One map lookup for the usual case, a value of this scope (values are never undefined).
+    const v = this.values.get(name);
+    return v !== undefined ? v : this.parent?.get(name);
   }
 
   has(name: string): boolean {
@@ -54,6 +57,14 @@ export interface ExecutorOptions {
 
 export class Executor {
   private lastYield = Date.now();
+  /** Whether a value of the run holds a storage block (see `releaseUnheld`). */
+  private readonly held = (block: object) => this.options.memory.holdsStorage(block);
+  /** Gives back the storage of a tensor no value holds any more. */
+  private readonly dead = (t: Tensor) => {
+    this.options.allocator.release(t);
+    const runLease = this.options.lease;
+    if (runLease && !Array.isArray(t.data)) releaseStorage(t.data, runLease);
+  };
 
   constructor(
     private readonly plans: Plans,
@@ -71,11 +82,13 @@ export class Executor {
     const profiler = this.options.profiler;
     for (const step of plan.steps) {
       const { node } = step;
-      const args = node.inputs.map((name) => (name === '' ? undefined : scope.get(name)));
-      for (let i = 0; i < args.length; i++) {
-        if (node.inputs[i] !== '' && !scope.has(node.inputs[i])) {
-          throw withNode(new OnyxError('RUNTIME_ERROR', `input '${node.inputs[i]}' has no value`), node);
+      const args: (Value | undefined)[] = [];
+      for (const name of node.inputs) {
+        const v = name === '' ? undefined : scope.get(name);
+        if (v === undefined && name !== '') {
+          throw withNode(new OnyxError('RUNTIME_ERROR', `input '${name}' has no value`), node);
         }
+        args.push(v);
       }
       const start = profiler ? performance.now() : 0;
       const { memory } = this.options;
@@ -93,9 +106,10 @@ export class Executor {
         throw withNode(e, node, `\n  inputs: ${args.map(describeValue).join('; ')}`);
       }
       if (profiler) profiler.record(node, step.ep, args, outs, start, performance.now());
-      node.outputs.forEach((name, i) => {
-        if (name === '') return;
-        if (i >= outs.length) {
+      for (let i = 0; i < node.outputs.length; i++) {
+        const name = node.outputs[i];
+        if (name === '') continue;
+        if (outs[i] === undefined) {
           throw withNode(
             new OnyxError(
               'RUNTIME_ERROR',
@@ -106,16 +120,13 @@ export class Executor {
         }
         scope.values.set(name, outs[i]);
         memory.hold(outs[i]);
-      });
+      }
       // Shared-memory blocks the kernel took and no output holds (its scratch) go back now.
-      if (lease) releaseUnheld(lease, mark, (block) => memory.holdsStorage(block));
+      if (lease) releaseUnheld(lease, mark, this.held);
       for (const name of step.release) {
-        if (!scope.values.has(name)) continue;
-        memory.drop(scope.values.get(name), (t) => {
-          this.options.allocator.release(t);
-          const runLease = this.options.lease;
-          if (runLease && !Array.isArray(t.data)) releaseStorage(t.data, runLease);
-        });
+        const v = scope.values.get(name);
+        if (v === undefined) continue;
+        memory.drop(v, this.dead);
         scope.values.delete(name);
       }
       if (Date.now() - this.lastYield > YIELD_EVERY_MS) {

@@ -16,15 +16,18 @@ export class MemoryTracker {
   peakBytes = 0;
 
   hold(v: Value | undefined): void {
-    forEachTensor(v, (t) => {
-      const key = storageOf(t.data);
-      const n = this.refs.get(key) ?? 0;
-      this.refs.set(key, n + 1);
-      if (n === 0) {
-        this.bytesInUse += bytesOf(t.data);
-        if (this.bytesInUse > this.peakBytes) this.peakBytes = this.bytesInUse;
-      }
-    });
+    if (v instanceof Tensor) this.holdTensor(v);
+    else forEachTensor(v, (t) => this.holdTensor(t));
+  }
+
+  private holdTensor(t: Tensor): void {
+    const key = storageOf(t.data);
+    const n = this.refs.get(key) ?? 0;
+    this.refs.set(key, n + 1);
+    if (n === 0) {
+      this.bytesInUse += bytesOf(t.data);
+      if (this.bytesInUse > this.peakBytes) this.peakBytes = this.bytesInUse;
+    }
   }
 
   /** True while some value holds the storage `key` (see `storageKey`). */
@@ -39,17 +42,20 @@ export class MemoryTracker {
 
   /** Drops one reference; calls `dead` for each tensor whose storage nothing else holds now. */
   drop(v: Value | undefined, dead: (t: Tensor) => void): void {
-    forEachTensor(v, (t) => {
-      const key = storageOf(t.data);
-      const n = this.refs.get(key);
-      if (n === undefined) return;
-      if (n > 1) this.refs.set(key, n - 1);
-      else {
-        this.refs.delete(key);
-        this.bytesInUse -= bytesOf(t.data);
-        dead(t);
-      }
-    });
+    if (v instanceof Tensor) this.dropTensor(v, dead);
+    else forEachTensor(v, (t) => this.dropTensor(t, dead));
+  }
+
+  private dropTensor(t: Tensor, dead: (t: Tensor) => void): void {
+    const key = storageOf(t.data);
+    const n = this.refs.get(key);
+    if (n === undefined) return;
+    if (n > 1) this.refs.set(key, n - 1);
+    else {
+      this.refs.delete(key);
+      this.bytesInUse -= bytesOf(t.data);
+      dead(t);
+    }
   }
 }
 

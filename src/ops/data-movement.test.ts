@@ -105,6 +105,89 @@ test('a Transpose view and its input both stay intact while later nodes read the
   }
 });
 
+test('Split along the first axis that is not 1 hands out views of the input, others copy', () => {
+  const x = arange(12, [1, 3, 4]);
+  const parts = run('Split', [x, i64([1, 2])], { axis: 1 }, { opset: 13, outputCount: 2 });
+  assert.deepEqual(
+    parts.map((p) => [(p as Tensor).dims, vals(p as Tensor)]),
+    [
+      [
+        [1, 1, 4],
+        [0, 1, 2, 3],
+      ],
+      [
+        [1, 2, 4],
+        [4, 5, 6, 7, 8, 9, 10, 11],
+      ],
+    ],
+  );
+  for (const p of parts)
+    assert.equal(((p as Tensor).data as Int32Array).buffer, (x.data as Int32Array).buffer);
+  const c = run(
+    'Split',
+    [new Tensor('complex64', Float32Array.of(1, 2, 3, 4, 5, 6), [3])],
+    {},
+    { opset: 18, outputCount: 3 },
+  );
+  assert.deepEqual(
+    c.map((p) => vals(p as Tensor)),
+    [
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ],
+  );
+  // A real axis before the split one: strided, copied.
+  const [a, b] = run('Split', [arange(6, [2, 3]), i64([1, 2])], { axis: 1 }, { opset: 13, outputCount: 2 });
+  assert.deepEqual(
+    [vals(a), vals(b)],
+    [
+      [0, 3],
+      [1, 2, 4, 5],
+    ],
+  );
+  assert.notEqual((a.data as Int32Array).buffer, (x.data as Int32Array).buffer);
+});
+
+test('Split views stay intact while later nodes read them and reach the caller as their own arrays', async () => {
+  // r = Relu(x); q, k = Split(r) (views of r); y1 = q + 1 and k itself are outputs; y2 = r · 2.
+  const model = buildModel({
+    inputs: [{ name: 'x', type: 'float32', dims: [2, 4] }],
+    outputs: [
+      { name: 'y1', type: 'float32' },
+      { name: 'k', type: 'float32' },
+      { name: 'y2', type: 'float32' },
+    ],
+    initializers: [
+      { name: 'one', tensor: f32([1], []) },
+      { name: 'two', tensor: f32([2], []) },
+    ],
+    nodes: [
+      { op: 'Relu', inputs: ['x'], outputs: ['r'] },
+      { op: 'Split', inputs: ['r'], outputs: ['q', 'k'], attrs: { axis: 0 } },
+      { op: 'Add', inputs: ['q', 'one'], outputs: ['y1'] },
+      { op: 'Mul', inputs: ['r', 'two'], outputs: ['y2'] },
+    ],
+  });
+  const session = await InferenceSession.create(model);
+  const data = Float32Array.from({ length: 8 }, (_, i) => i - 3);
+  const relu = Array.from(data, (v) => Math.max(v, 0));
+  for (let run = 0; run < 3; run++) {
+    const out = await session.run({ x: new Tensor('float32', data, [2, 4]) });
+    assert.deepEqual(
+      Array.from(out.y1.data as Float32Array),
+      relu.slice(0, 4).map((v) => v + 1),
+    );
+    assert.deepEqual(
+      Array.from(out.y2.data as Float32Array),
+      relu.map((v) => v * 2),
+    );
+    const k = out.k.data as Float32Array;
+    assert.deepEqual([out.k.dims, Array.from(k)], [[1, 4], relu.slice(4)]);
+    assert.equal(k.byteLength, k.buffer.byteLength, 'an output of its own, not a view of run storage');
+  }
+});
+
 test('Concat: negative axis, empty inputs, Concat-1 default axis, errors', () => {
   const a = arange(4, [2, 2]);
   const b = i32([7, 8], [2, 1]);

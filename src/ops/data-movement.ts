@@ -6,7 +6,14 @@
  * strided view (dims, strides, offsets) and hands it to `stridedCopy` (or `axisGather` for Pad's
  * reflect/edge/wrap index maps). Complex types move as two lanes per element.
  */
-import { allocData, dtypeFromCode, dtypeInfo, type TensorData, type TensorType } from '../core/dtype.js';
+import {
+  allocData,
+  dtypeFromCode,
+  dtypeInfo,
+  type TensorData,
+  type TensorType,
+  type TypedArray,
+} from '../core/dtype.js';
 import { OnyxError } from '../core/errors.js';
 import { encodeMinifloats, isMinifloat } from '../core/float-formats.js';
 import { shapeSize, Tensor, type Dims } from '../core/tensor.js';
@@ -393,9 +400,18 @@ const split: OpDef = {
       const lanes = lanesOf(x.type);
       const outs: Tensor[] = [];
       let offset = 0;
+      // Only size-1 dims before the axis: each output is a contiguous run of the input, handed out
+      // as a view of its storage (counted with it, like a Reshape's), as a fused QKV is split.
+      const contiguous = !Array.isArray(x.data) && x.dims.slice(0, a).every((d) => d === 1);
       for (const s of sizes) {
         const dims = x.dims.slice();
         dims[a] = s;
+        if (contiguous) {
+          const [from, to] = [offset * inStrides[a] * lanes, (offset + s) * inStrides[a] * lanes];
+          outs.push(new Tensor(x.type, (x.data as TypedArray).subarray(from, to), dims));
+          offset += s;
+          continue;
+        }
         const out = ctx.alloc(x.type, dims);
         stridedCopy(out.data, 0, stridesOf(dims), x.data, offset * inStrides[a], inStrides, dims, lanes);
         outs.push(out);

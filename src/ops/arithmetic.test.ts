@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { decodeMinifloats, encodeMinifloats } from '../core/float-formats.js';
 import { Tensor } from '../core/tensor.js';
 import { ops } from './arithmetic.js';
+import { broadcastOffsets, broadcastShapes } from './util/broadcast.js';
 import { assertVersionsSorted, bindOps, t, throwsOnyx, vals as values } from './util/op-test-kit.js';
 import { bigPow, erf, intPow, roundHalfEven } from './util/special-functions.js';
 
@@ -206,6 +207,69 @@ test('Where broadcasts and copies any element type exactly', () => {
     'TYPE_MISMATCH',
     /condition must be a bool/,
   );
+});
+
+test('Where walks every broadcast pattern like per-element offsets would', () => {
+  // Masks and operands over rank 0–4, size-1 and size-0 dims, each operand broadcast or not.
+  const cases: [number[], number[], number[]][] = [
+    [[], [], []],
+    [[1, 128], [], [1, 4, 1, 128]],
+    [
+      [3, 1],
+      [1, 5],
+      [3, 5],
+    ],
+    [[2, 1, 4], [3, 1], []],
+    [[1], [2, 3, 1, 2], [3, 2, 2]],
+    [[0, 3], [3], [1, 3]],
+    [
+      [2, 1, 1, 3],
+      [1, 2, 1, 1],
+      [2, 1, 2, 1],
+    ],
+  ];
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (const [cd, xd, yd] of cases) {
+    const size = (d: number[]) => d.reduce((a, b) => a * b, 1);
+    const c = t(
+      'bool',
+      Array.from({ length: size(cd) }, () => (next() < 0.5 ? 1 : 0)),
+      cd,
+    );
+    const x = t(
+      'float32',
+      Array.from({ length: size(xd) }, () => next()),
+      xd,
+    );
+    const y = t(
+      'int32',
+      Array.from({ length: size(yd) }, (_, i) => i),
+      yd,
+    );
+    const dims = broadcastShapes(cd, xd, yd);
+    const [oc, ox, oy] = broadcastOffsets([cd, xd, yd], dims);
+    const at = (o: Int32Array | null, i: number) => (o ? o[i] : i);
+    const want = Array.from({ length: size(dims) }, (_, i) =>
+      (c.data as Uint8Array)[at(oc, i)]
+        ? (x.data as Float32Array)[at(ox, i)]
+        : -1 - (y.data as Int32Array)[at(oy, i)],
+    );
+    const yf = t(
+      'float32',
+      Array.from(y.data as Int32Array, (v) => -1 - v),
+      yd,
+    );
+    const got = one('Where', [c, x, yf], {}, 16);
+    assert.deepEqual([got.dims, values(got)], [dims, want], JSON.stringify([cd, xd, yd]));
+  }
+  const z = one(
+    'Where',
+    [t('bool', [0, 1], [2]), t('complex64', [1, 2, 3, 4], [2]), t('complex64', [9, 9], [])],
+    {},
+    16,
+  );
+  assert.deepEqual(values(z), [9, 9, 3, 4]);
 });
 
 test('Clip: attributes before opset 11, optional scalar inputs after, every numeric type', () => {

@@ -211,9 +211,46 @@ export function channelAffine(
 }
 
 /**
- * The apply step of LayerNormalization over `rows` rows of `inner` floats: y = ((x − mean[r])·
- * invStd[r])·scale[j] + bias[j], every operand float64 (mean, invStd, scale, bias are float64 arrays)
- * and the result rounded once — the TypeScript loop's arithmetic, bit for bit.
+ * Σ (x[j] − m)² over a row of `inner` floats (Σ x[j] when `square` is false), in float64: four
+ * running sums of every fourth element, added pairwise at the end, then the tail — a fixed order,
+ * the same for any split of the rows, that does not wait on one add per element.
+ */
+function rowSum(xr: usize, inner: i32, m: f64, square: bool): f64 {
+  const mv = f64x2.splat(m);
+  let a0 = f64x2.splat(0);
+  let a1 = f64x2.splat(0);
+  let j = 0;
+  for (; j + 4 <= inner; j += 4) {
+    const v = v128.load(xr + <usize>j * 4);
+    let lo = f64x2.promote_low_f32x4(v);
+    let hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+    if (square) {
+      lo = f64x2.sub(lo, mv);
+      hi = f64x2.sub(hi, mv);
+      lo = f64x2.mul(lo, lo);
+      hi = f64x2.mul(hi, hi);
+    }
+    a0 = f64x2.add(a0, lo);
+    a1 = f64x2.add(a1, hi);
+  }
+  let s =
+    f64x2.extract_lane(a0, 0) +
+    f64x2.extract_lane(a1, 0) +
+    (f64x2.extract_lane(a0, 1) + f64x2.extract_lane(a1, 1));
+  for (; j < inner; j++) {
+    const d = <f64>load<f32>(xr + <usize>j * 4) - (square ? m : 0);
+    s += square ? d * d : d;
+  }
+  return s;
+}
+
+/**
+ * LayerNormalization (RMSNormalization when `rms`: mean taken as 0) over `rows` rows of `inner`
+ * floats: per row the mean and invStd = 1/√(Σ(x − mean)²/inner + eps) in float64 (stored to the
+ * float64 arrays `mean` and `invStd`, one per row), then y = ((x − mean)·invStd)·scale[j] + bias[j],
+ * every operand float64 (scale and bias are float64 arrays) and the result rounded once. The sums
+ * run in another order than the TypeScript reference's one-by-one loop (float64: results agree to
+ * the last float32 bit but in rare ties).
  */
 export function normRows(
   x: usize,
@@ -224,14 +261,18 @@ export function normRows(
   invStd: usize,
   scale: usize,
   bias: usize,
+  eps: f64,
+  rms: bool,
 ): void {
   for (let r = 0; r < rows; r++) {
-    const m = load<f64>(mean + <usize>r * 8);
-    const s = load<f64>(invStd + <usize>r * 8);
-    const mv = f64x2.splat(m);
-    const sv = f64x2.splat(s);
     const xr = x + <usize>r * inner * 4;
     const yr = y + <usize>r * inner * 4;
+    const m = rms ? 0 : rowSum(xr, inner, 0, false) / <f64>inner;
+    const s = 1 / Math.sqrt(rowSum(xr, inner, m, true) / <f64>inner + eps);
+    store<f64>(mean + <usize>r * 8, m);
+    store<f64>(invStd + <usize>r * 8, s);
+    const mv = f64x2.splat(m);
+    const sv = f64x2.splat(s);
     let j = 0;
     for (; j + 4 <= inner; j += 4) {
       const v = v128.load(xr + <usize>j * 4);

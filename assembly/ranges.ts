@@ -19,7 +19,7 @@ export function softmaxRange(x: usize, y: usize, len: i32, lo: i32, hi: i32, _ws
   softmaxRows(x + o, y + o, hi - lo, len);
 }
 
-/** `normRows` on rows [lo, hi) of `inner` (mean and invStd hold one float64 per row). */
+/** `normRows` on rows [lo, hi) of `inner` (mean and invStd receive one float64 per row). */
 export function normRowsRange(
   x: usize,
   y: usize,
@@ -28,12 +28,15 @@ export function normRowsRange(
   invStd: usize,
   scale: usize,
   bias: usize,
+  eps: f64,
+  rms: bool,
   lo: i32,
   hi: i32,
   _ws: usize,
 ): void {
   const o = <usize>lo * inner * 4;
-  normRows(x + o, y + o, hi - lo, inner, mean + <usize>lo * 8, invStd + <usize>lo * 8, scale, bias);
+  const r = <usize>lo * 8;
+  normRows(x + o, y + o, hi - lo, inner, mean + r, invStd + r, scale, bias, eps, rms);
 }
 
 /** `channelAffine` on planes [lo, hi) of S elements, plane p being channel p mod C of its image. */

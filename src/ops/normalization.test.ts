@@ -4,6 +4,7 @@ import { Tensor } from '../core/tensor.js';
 import { ops } from './normalization.js';
 import { heapRunContext, type NodeInfo } from './kernel.js';
 import { assertClose, bindOps, f32, opNode, randomFloats } from './util/op-test-kit.js';
+import { setKernelMode } from './util/dispatch.js';
 import { numbersOf } from './util/numeric.js';
 
 const { run } = bindOps(ops);
@@ -196,6 +197,40 @@ describe('LayerNormalization / RMSNormalization', () => {
       run('LayerNormalization', [f32(X, [2, 3, 4]), f32([1, 2, 3], [3])], {}, 17),
       /does not broadcast/,
     );
+  });
+
+  it('the WASM kernels (statistics included) match the TypeScript reference over odd and wide rows', async () => {
+    // Rows of 1, 7 (no whole vector), 33 (a tail), 256 and 768 wide; values offset far from 0 so
+    // that the variance is a small difference (the two-pass sums must keep it).
+    for (const [rows, inner] of [
+      [1, 256],
+      [3, 7],
+      [5, 33],
+      [4, 768],
+      [2, 1],
+    ]) {
+      const X = randomFloats(rows * inner, rows + inner).map((v) => 100 + v);
+      const scale = randomFloats(inner, 3);
+      const bias = randomFloats(inner, 4);
+      for (const op of ['LayerNormalization', 'RMSNormalization']) {
+        const inputs =
+          op === 'RMSNormalization'
+            ? [f32(X, [rows, inner]), f32(scale, [inner])]
+            : [f32(X, [rows, inner]), f32(scale, [inner]), f32(bias, [inner])];
+        const o = op === 'RMSNormalization' ? { opset: 23 } : { opset: 17, outputCount: 3 };
+        const outs = async (mode: 'fast' | 'reference') => {
+          const saved = setKernelMode(mode);
+          try {
+            return (await run(op, inputs, { epsilon: { float: 1e-3 } }, o)) as Tensor[];
+          } finally {
+            setKernelMode(saved);
+          }
+        };
+        const [fast, ref] = [await outs('fast'), await outs('reference')];
+        assert.equal(fast.length, ref.length);
+        fast.forEach((t, i) => assertClose(numbersOf(t), numbersOf(ref[i]), 1e-6, 1e-7));
+      }
+    }
   });
 
   it('RMSNormalization divides by the root mean square', async () => {

@@ -339,8 +339,10 @@ function tailNorm(node: NodeInfo, rms: boolean): Kernel {
     const inner = shapeSize(x.dims.slice(axis));
     const X = computeOf(x);
     const Y = computeArray(x.type, x.size, false);
-    const { mean, invStd } = groupStats(X, outer, inner, eps, rms);
-    // Scale and B over exactly the normalized axes (the usual case): the apply step on WASM.
+    // Mean and InvStdDev only for LayerNormalization nodes that output them.
+    const statsOut = !rms && node.outputCount > 1;
+    let stats: GroupStats | undefined;
+    // Scale and B over exactly the normalized axes (the usual case): on WASM, statistics included.
     const perPosition = (p: Tensor | undefined) => !p || sameTail(p.dims, x.dims.slice(axis));
     if (
       X instanceof Float32Array &&
@@ -350,8 +352,11 @@ function tailNorm(node: NodeInfo, rms: boolean): Kernel {
       perPosition(bias)
     ) {
       const B = bias ? float64Param(bias) : new Float64Array(inner);
-      snormRows(X, Y, outer, inner, { mean, invStd }, float64Param(scale), B);
+      if (statsOut) stats = { mean: new Float64Array(outer), invStd: new Float64Array(outer) };
+      snormRows(X, Y, outer, inner, float64Param(scale), B, eps, rms, stats);
     } else {
+      stats = groupStats(X, outer, inner, eps, rms);
+      const { mean, invStd } = stats;
       const sc = paramReader(scale, x.dims, `${what}: Scale`);
       const bi = bias ? paramReader(bias, x.dims, `${what}: B`) : () => 0;
       for (let g = 0; g < outer; g++) {
@@ -361,10 +366,13 @@ function tailNorm(node: NodeInfo, rms: boolean): Kernel {
       }
     }
     const y = tensorFromCompute(x.type, Y, x.dims);
-    // Mean and InvStdDev only for LayerNormalization nodes that output them.
-    if (rms || node.outputCount === 1) return [y];
+    if (!statsOut || !stats) return [y];
     const statDims = x.dims.map((d, i) => (i < axis ? d : 1));
-    return [y, tensorFromCompute(stash, mean, statDims), tensorFromCompute(stash, invStd, statDims)];
+    return [
+      y,
+      tensorFromCompute(stash, stats.mean, statDims),
+      tensorFromCompute(stash, stats.invStd, statDims),
+    ];
   };
 }
 

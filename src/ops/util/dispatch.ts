@@ -322,7 +322,7 @@ export function slrn075(...args: WithoutRunner<WasmKernels['lrn075']>): void {
   k.lrn075(...args, rangeRunner(currentThreadPool(), k, 'lrnRange', X.length * LRN_WORK));
 }
 
-/** `WasmKernels.normRows` (LayerNormalization's apply step). Callers check `fastFloat32()`. */
+/** `WasmKernels.normRows` (LayerNormalization and RMSNormalization). Callers check `fastFloat32()`. */
 export function snormRows(...args: WithoutRunner<WasmKernels['normRows']>): void {
   const [k, [, , rows, inner]] = [wasmKernels()!, args];
   k.normRows(...args, rangeRunner(currentThreadPool(), k, 'normRowsRange', rows * inner * AFFINE_WORK));

@@ -208,6 +208,8 @@ export interface GemmExports {
     invStd: number,
     scale: number,
     bias: number,
+    eps: number,
+    rms: number,
     lo: number,
     hi: number,
     ws: number,
@@ -1346,22 +1348,25 @@ export class WasmKernels {
   }
 
   /**
-   * LayerNormalization's apply step over `rows` rows of `inner` floats: Y = ((X − mean[r])·invStd[r])·
-   * scale[j] + bias[j] in float64, rounded once (assembly/activations.ts).
+   * LayerNormalization (RMSNormalization when `rms`) over `rows` rows of `inner` floats: each row's
+   * mean and invStd = 1/√(variance + eps) in float64, then Y = ((X − mean[r])·invStd[r])·scale[j] +
+   * bias[j] in float64, rounded once (assembly/activations.ts); the statistics are copied into
+   * `stats` when given (LayerNormalization's Mean and InvStdDev outputs).
    */
   normRows(
     X: Float32Array,
     Y: Float32Array,
     rows: number,
     inner: number,
-    stats: { mean: Float64Array; invStd: Float64Array },
     scale: Float64Array,
     bias: Float64Array,
+    eps: number,
+    rms: boolean,
+    stats?: { mean: Float64Array; invStd: Float64Array },
     runner?: PlaneRunner,
   ): void {
     const n = rows * inner;
     if (n <= 0) return;
-    const { mean, invStd } = stats;
     this.rowwise(
       X,
       0,
@@ -1369,15 +1374,13 @@ export class WasmKernels {
       0,
       n,
       (x, y, p) => {
-        this.float64At(
-          p,
-          mean.subarray(0, rows),
-          invStd.subarray(0, rows),
-          scale.subarray(0, inner),
-          bias.subarray(0, inner),
-        );
         const [m, s, sc, b] = [p, p + rows * 8, p + 2 * rows * 8, p + (2 * rows + inner) * 8];
-        this.range('normRowsRange', [x, y, inner, m, s, sc, b, 0, rows], runner);
+        this.float64At(sc, scale.subarray(0, inner), bias.subarray(0, inner));
+        this.range('normRowsRange', [x, y, inner, m, s, sc, b, eps, +rms, 0, rows], runner);
+        if (stats) {
+          stats.mean.set(new Float64Array(this.memory.buffer, m, rows));
+          stats.invStd.set(new Float64Array(this.memory.buffer, s, rows));
+        }
       },
       (2 * rows + 2 * inner) * 8,
     );

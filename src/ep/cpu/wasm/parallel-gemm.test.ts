@@ -314,11 +314,23 @@ describe('parallelSgemm', { skip }, () => {
         twice(rows * len, (Y, s) =>
           kernels.softmax(S, 0, Y, 0, rows * len, len, s ? split('softmaxRange') : undefined),
         );
-        const stats = { mean: Float64Array.from(heap(rows)), invStd: Float64Array.from(heap(rows)) };
         const [scale, bias] = [Float64Array.from(heap(len)), Float64Array.from(heap(len))];
-        twice(rows * len, (Y, s) =>
-          kernels.normRows(S, Y, rows, len, stats, scale, bias, s ? split('normRowsRange') : undefined),
-        );
+        for (const rms of [false, true]) {
+          twice(rows * len, (Y, s) =>
+            kernels.normRows(
+              S,
+              Y,
+              rows,
+              len,
+              scale,
+              bias,
+              1e-5,
+              rms,
+              undefined,
+              s ? split('normRowsRange') : undefined,
+            ),
+          );
+        }
         const [N, C, P] = [3, 5, 67];
         const I = heap(N * C * P);
         const window = { before: 2, after: 1, k: 1e-3, bias: 1.5 };
@@ -338,7 +350,7 @@ describe('parallelSgemm', { skip }, () => {
         twice(rows * len, (Y, s) =>
           kernels.binary2d('mul', S, B, Y, rows, len, len, 1, 1, 0, s ? split('binaryRange') : undefined),
         );
-        assert.equal(jobs, 10);
+        assert.equal(jobs, 11);
         assert.equal(
           rangeRunner(pool, createWasmKernels(new WasmMemoryAllocator())!, 'softmaxRange', 1e12),
           undefined,

@@ -148,6 +148,95 @@ describeKernelModes(() => {
       await assert.rejects(run([bad], badBias, xs, [2, 6]), /bias must be float32 \[6\]/);
     });
 
+    it('SkipLayerNormalization = LayerNorm of skip + (input + bias), bit for bit, with its optional outputs', async () => {
+      // Small rows (TypeScript loops) and ones past the WASM kernels' thresholds.
+      for (const [rows, hidden] of [
+        [3, 8],
+        [9, 160],
+      ]) {
+        const dims = [1, rows, hidden];
+        const inits = [
+          { name: 'gamma', tensor: randomTensor([hidden], 21) },
+          { name: 'beta', tensor: randomTensor([hidden], 22) },
+          { name: 'bias', tensor: randomTensor([hidden], 23) },
+        ];
+        const feeds = { x: randomTensor(dims, 24), skip: randomTensor(dims, 25) };
+        const model = (nodes: NodeSpec[], outputs: string[]) =>
+          InferenceSession.create(
+            buildModel({
+              nodes,
+              extraOpsets: MS,
+              inputs: [
+                { name: 'x', type: 'float32', dims },
+                { name: 'skip', type: 'float32', dims },
+              ],
+              outputs: outputs.map((name) => ({ name, type: 'float32' })),
+              initializers: inits,
+            }),
+            { graphOptimizationLevel: 'disabled' },
+          );
+        const ln = { epsilon: 1e-3 };
+        const unfused = await model(
+          [
+            { op: 'Add', inputs: ['x', 'bias'], outputs: ['t'] },
+            { op: 'Add', inputs: ['skip', 't'], outputs: ['s'] },
+            {
+              op: 'LayerNormalization',
+              inputs: ['s', 'gamma', 'beta'],
+              outputs: ['y', 'mean', 'inv'],
+              attrs: ln,
+            },
+          ],
+          ['y', 'mean', 'inv', 's'],
+        );
+        const fused = await model(
+          [
+            {
+              op: 'SkipLayerNormalization',
+              domain: 'com.microsoft',
+              inputs: ['x', 'skip', 'gamma', 'beta', 'bias'],
+              outputs: ['y', 'mean', 'inv', 's'],
+              attrs: ln,
+            },
+          ],
+          ['y', 'mean', 'inv', 's'],
+        );
+        assertClose(await fused.run(feeds), await unfused.run(feeds), 0);
+        // Without beta and bias, only the normalized output.
+        const bare = await model(
+          [
+            {
+              op: 'SkipLayerNormalization',
+              domain: 'com.microsoft',
+              inputs: ['x', 'skip', 'gamma'],
+              outputs: ['y'],
+              attrs: ln,
+            },
+          ],
+          ['y'],
+        );
+        const plain = await model(
+          [
+            { op: 'Add', inputs: ['skip', 'x'], outputs: ['s'] },
+            { op: 'LayerNormalization', inputs: ['s', 'gamma'], outputs: ['y'], attrs: ln },
+          ],
+          ['y'],
+        );
+        assertClose(await bare.run(feeds), await plain.run(feeds), 0);
+      }
+      const bad = buildModel({
+        nodes: [
+          { op: 'SkipLayerNormalization', domain: 'com.microsoft', inputs: ['x', 'x', 'g'], outputs: ['y'] },
+        ],
+        extraOpsets: MS,
+        inputs: [{ name: 'x', type: 'float32', dims: [2, 6] }],
+        outputs: [{ name: 'y', type: 'float32' }],
+        initializers: [{ name: 'g', tensor: randomTensor([5], 26) }],
+      });
+      const s = await InferenceSession.create(bad, { graphOptimizationLevel: 'disabled' });
+      await assert.rejects(s.run({ x: randomTensor([2, 6], 27) }), /gamma must be float32 \[6\]/);
+    });
+
     it('the fused activations and their parameter checks', () => {
       const f = (name: string, p: number[] = []) => fusedActivation(name, p, 'test')!;
       assert.equal(fusedActivation('', [], 'test'), undefined);

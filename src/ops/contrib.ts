@@ -5,7 +5,9 @@
  * - FusedGemm: Gemm then an activation (`activation`, `activation_alpha`, `activation_beta`);
  * - Gelu: the exact GELU, as ai.onnx Gelu-20;
  * - FastGelu: the tanh-approximated GELU (+ an optional bias), as Gelu-20 with approximate = "tanh";
- * - FusedMatMul (alpha·op(A)·op(B)): in matmul.ts, beside MatMul, whose code it shares.
+ * - FusedMatMul (alpha·op(A)·op(B)): in matmul.ts, beside MatMul, whose code it shares;
+ * - SkipLayerNormalization: LayerNormalization over the last axis of skip + (input + bias), with
+ *   that sum as an optional fourth output (a transformer's residual stream).
  * Each composes the existing kernel and applies the activation in place on its fresh output. A fused
  * epilogue inside the GEMM loop comes with the WASM kernels; the results are the same.
  */
@@ -16,6 +18,7 @@ import type { Kernel, NodeInfo, OpDef } from './kernel.js';
 import { ops as activationOps } from './activations.js';
 import { buildConv, ops as convOps } from './conv.js';
 import { buildGemm, ops as matmulOps } from './matmul.js';
+import { ops as normalizationOps } from './normalization.js';
 import { binary } from './util/elementwise.js';
 import { fmt, numbersOf, tensorFromNumbers, tensorInput } from './util/numeric.js';
 
@@ -199,4 +202,65 @@ const fastGelu: OpDef = {
   },
 };
 
-export const ops: OpDef[] = [fusedConv, fusedGemm, gelu, fastGelu];
+/**
+ * SkipLayerNormalization(input, skip, gamma, beta?, bias?; epsilon) → output, mean?, inv_std_var?,
+ * input_skip_bias_sum?: s = skip + (input + bias), LayerNormalization of s over its last axis with
+ * gamma and beta. The sum is formed in that order so that a fused Add(bias, x) → Add(residual, ·)
+ * gives the same floats as before fusion. Inputs broadcast as Add's do; gamma, beta and bias hold
+ * one value per element of input's last axis.
+ */
+const skipLayerNorm: OpDef = {
+  domain: MS,
+  opType: 'SkipLayerNormalization',
+  versions: [1],
+  build(node) {
+    const where = `SkipLayerNormalization node '${node.name}'`;
+    const epsilon: [string, AttrValue] = [
+      'epsilon',
+      { kind: 'float', value: node.attrs.float('epsilon', 1e-12) },
+    ];
+    const attrs = new Attributes(new Map([epsilon]), where);
+    // The normalization reads the sum (made here) as X, and gamma/beta by name (so constant ones
+    // are converted once); mean and inv_std_var are its outputs 1 and 2 when asked for.
+    const stats = node.outputPresent.slice(1, 3).some((p) => p);
+    const names = node.inputNames ?? [];
+    const norm = baseOp(normalizationOps, 'LayerNormalization').build({
+      ...node,
+      domain: '',
+      attrs,
+      sinceVersion: 17,
+      inputCount: 3,
+      inputPresent: [true, true, node.inputPresent[3] ?? false],
+      inputNames: ['', names[2] ?? '', names[3] ?? ''],
+      outputCount: stats ? 3 : 1,
+      outputPresent: stats ? [true, true, true] : [true],
+    });
+    return (inputs, ctx) => {
+      const x = tensorInput(inputs[0], `${where}: input`);
+      const skip = tensorInput(inputs[1], `${where}: skip`);
+      const gamma = tensorInput(inputs[2], `${where}: gamma`);
+      const beta = inputs[3] === undefined ? undefined : tensorInput(inputs[3], `${where}: beta`);
+      const bias = inputs[4] === undefined ? undefined : tensorInput(inputs[4], `${where}: bias`);
+      const hidden = x.dims[x.dims.length - 1];
+      for (const [name, t] of [
+        ['gamma', gamma],
+        ['beta', beta],
+        ['bias', bias],
+      ] as const) {
+        if (t && (t.dims.length !== 1 || t.dims[0] !== hidden || t.type !== x.type)) {
+          throw new OnyxError(
+            'SHAPE_MISMATCH',
+            `${where}: ${name} must be ${x.type} [${hidden}] (input's last dim), got ${t.type} ${fmt(t.dims)}`,
+          );
+        }
+      }
+      const add = (a: number, b: number) => a + b;
+      const biased = bias ? binary(x, bias, x.type, add, 'add') : x;
+      const sum = binary(skip, biased, x.type, add, 'add');
+      const outs = norm([sum, gamma, beta], ctx) as Tensor[];
+      return [outs[0], outs[1] ?? null, outs[2] ?? null, sum];
+    };
+  },
+};
+
+export const ops: OpDef[] = [fusedConv, fusedGemm, gelu, fastGelu, skipLayerNorm];

@@ -209,6 +209,8 @@ const SAME_RANK_AS_INPUT0 = new Set([
   'LayerNormalization',
 ]);
 
+const SAME_RANK_CONTRIB = new Set(['FastGelu', 'Gelu', 'BiasGelu', 'SkipLayerNormalization']);
+
 /** The rank of value `name` in `g`, when the model or a simple rule tells it. */
 export function rankOf(g: Graph, name: string, producers: Map<string, Node>, depth = 0): number | undefined {
   const init = g.initializers.get(name);
@@ -219,17 +221,36 @@ export function rankOf(g: Graph, name: string, producers: Map<string, Node>, dep
     g.outputs.find((o) => o.name === name)?.type;
   if (t && t.kind === 'tensor' && t.shape) return t.shape.length;
   const p = producers.get(name);
-  if (!p || depth > 64 || p.domain !== '' || p.outputs[0] !== name) return undefined;
+  if (!p || depth > 64) return undefined;
   const rank = (i: number) => (p.inputs[i] ? rankOf(g, p.inputs[i], producers, depth + 1) : undefined);
+  // The contrib ops the fusions emit keep their first input's rank (SkipLayerNormalization in every
+  // output: the residual sum a later layer reads is its fourth).
+  if (p.domain === MS_DOMAIN && SAME_RANK_CONTRIB.has(p.opType)) return rank(0);
+  if (p.domain !== '' || p.outputs[0] !== name) return undefined;
   switch (p.opType) {
     case 'Flatten':
     case 'Gemm':
       return 2;
     case 'Conv':
       return rank(1);
-    case 'Reshape': {
-      const shape = constantOf(g, p.inputs[1]);
-      return shape && shape.dims.length === 1 ? shape.dims[0] : undefined;
+    case 'Reshape':
+      // As many dims as the shape operand has elements, when its length is known statically.
+      return p.inputs[1] ? lengthOf(g, p.inputs[1], producers, depth + 1) : undefined;
+    case 'Shape':
+      return p.attrs.has('start') || p.attrs.has('end') ? undefined : 1;
+    case 'Transpose':
+      return rank(0);
+    case 'Unsqueeze':
+    case 'Squeeze': {
+      const axes = p.attrs.has('axes') ? p.attrs.ints('axes') : intsOf(constantOf(g, p.inputs[1] ?? ''));
+      const r = rank(0);
+      if (r === undefined || axes === undefined) return undefined;
+      return p.opType === 'Unsqueeze' ? r + axes.length : axes.length > 0 ? r - axes.length : undefined;
+    }
+    case 'Gather': {
+      // Data's rank with the gathered axis replaced by the indices' dims (an embedding lookup).
+      const [data, indices] = [rank(0), rank(1)];
+      return data !== undefined && indices !== undefined && data >= 1 ? data - 1 + indices : undefined;
     }
     case 'MatMul': {
       const [a, b] = [rank(0), rank(1)];
@@ -245,6 +266,41 @@ export function rankOf(g: Graph, name: string, producers: Map<string, Node>, dep
     default:
       return SAME_RANK_AS_INPUT0.has(p.opType) ? rank(0) : undefined;
   }
+}
+
+/**
+ * The element count of 1-D value `name` (a shape operand), when the model or a simple rule tells it:
+ * a constant, Shape(x) of a known rank, an Unsqueeze of a scalar to one dim, a Concat of such parts
+ * — how exporters spell a Reshape's target shape from dynamic dims.
+ */
+export function lengthOf(
+  g: Graph,
+  name: string,
+  producers: Map<string, Node>,
+  depth = 0,
+): number | undefined {
+  const init = g.initializers.get(name);
+  if (init) return init.dims.length === 1 ? init.dims[0] : undefined;
+  const p = producers.get(name);
+  if (!p || depth > 64 || p.domain !== '' || p.outputs[0] !== name) return undefined;
+  if (p.opType === 'Concat') {
+    let n = 0;
+    for (const part of p.inputs) {
+      const len = part ? lengthOf(g, part, producers, depth + 1) : undefined;
+      if (len === undefined) return undefined;
+      n += len;
+    }
+    return n;
+  }
+  if (p.opType === 'Shape') {
+    return p.attrs.has('start') || p.attrs.has('end')
+      ? undefined
+      : rankOf(g, p.inputs[0], producers, depth + 1);
+  }
+  if (p.opType === 'Unsqueeze' && rankOf(g, name, producers, depth) === 1) {
+    return rankOf(g, p.inputs[0], producers, depth + 1) === 0 ? 1 : undefined;
+  }
+  return undefined;
 }
 
 /** Removes `dead` nodes from `g` (by identity). */

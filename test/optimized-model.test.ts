@@ -24,6 +24,8 @@ const MODELS: [string, Record<string, number[]>][] = [
   [join(DIFF, 'gelu_mlp.onnx'), {}],
   [join(DIFF, 'residual_block.onnx'), {}],
   [join(DIFF, 'matmul_gemm.onnx'), {}],
+  // A decoder layer: its residual Adds and LayerNorms become SkipLayerNormalization at 'all'.
+  [join(DIFF, 'decoder_step_kv.onnx'), {}],
 ];
 
 /** Input dims from the diff manifest when the table above leaves them out. */

@@ -7,7 +7,8 @@
  *   basic     identity/Dropout, Cast and Transpose elimination, Reshape-chain collapsing, constant
  *             folding, common subexpression elimination, Conv+BatchNormalization and Conv+Mul/Add
  *             folding, BatchNormalization+Mul/Add folding, MatMul+Add → Gemm, dead-node elimination
- *   extended  basic + Gelu and LayerNormalization pattern fusion, Conv + residual Add fusion,
+ *   extended  basic + Gelu and LayerNormalization pattern fusion, residual Add + LayerNormalization
+ *             → SkipLayerNormalization, Conv + residual Add fusion,
  *             Conv/Gemm + activation fusion, MatMul + Transpose/scale → FusedMatMul
  *             (the fusions emit onnxruntime's com.microsoft contrib ops, see ops/contrib.ts)
  *   all       extended (layout and pre-packing land here)
@@ -28,6 +29,7 @@ import { eliminateDeadCode } from './dead-code.js';
 import { fuseGelu } from './gelu-fusion.js';
 import { eliminateIdentities } from './identity.js';
 import { fuseLayerNorm } from './layernorm-fusion.js';
+import { fuseSkipLayerNorm } from './skip-layernorm-fusion.js';
 import { fuseMatMulAdd } from './matmul-add.js';
 import { fuseMatMulTranspose } from './matmul-transpose.js';
 import { collapseReshapeChains } from './reshape-chain.js';
@@ -96,6 +98,12 @@ export const PASSES: readonly Pass[] = [
   { name: 'dead-code-elimination', level: 'basic', run: (m) => eliminateDeadCode(m.graph) },
   { name: 'gelu-fusion', ortName: 'GeluFusion', level: 'extended', run: (m) => fuseGelu(m) },
   { name: 'layernorm-fusion', ortName: 'LayerNormFusion', level: 'extended', run: (m) => fuseLayerNorm(m) },
+  {
+    name: 'skip-layernorm-fusion',
+    ortName: 'SkipLayerNormFusion',
+    level: 'extended',
+    run: (m) => fuseSkipLayerNorm(m),
+  },
   {
     name: 'matmul-transpose-fusion',
     ortName: 'MatmulTransposeFusion',

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WasmMemoryAllocator } from '../runtime/wasm-allocator.js';
 import {
+  classBytes,
+  classOf,
   closeLease,
   exactData,
   Lease,
@@ -22,6 +24,40 @@ import {
 
 // Pooled, and (as float32) large enough for the shared arena.
 const BIG = Math.max(MIN_POOLED_BYTES, 4 * MIN_ARENA_FLOATS) * 2;
+
+describe('size classes', () => {
+  it('hold their requests, at most 12.5% over, the same on both sides of 2³¹ bytes', () => {
+    const slow = (bytes: number) => {
+      const e = Math.floor(Math.log2(bytes));
+      return e * 8 + Math.ceil(bytes / 2 ** (e - 3)) - 8;
+    };
+    const sizes = [
+      8,
+      9,
+      15,
+      16,
+      17,
+      1000,
+      1024,
+      1025,
+      16384,
+      65535,
+      1 << 20,
+      (1 << 20) + 1,
+      2 ** 31 - 1,
+      2 ** 31,
+      2 ** 31 + 1,
+      2 ** 32 - 4,
+    ];
+    for (let b = 8; b < 5000; b += 7) sizes.push(b);
+    for (const bytes of sizes) {
+      const c = classOf(bytes);
+      assert.equal(c, slow(bytes), `class of ${bytes}`);
+      assert.ok(classBytes(c) >= bytes && classBytes(c) <= bytes * 1.125 + 1, `${bytes} → ${classBytes(c)}`);
+      assert.equal(classOf(classBytes(c)), c);
+    }
+  });
+});
 
 describe('storage pool', () => {
   it('reuses a dead buffer of the same run, zeroed', () => {

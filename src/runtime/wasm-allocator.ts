@@ -34,6 +34,8 @@ export class WasmMemoryAllocator implements Allocator {
   private readonly liveOffsets: number[] = [];
   /** Every buffer object the memory has had (growing replaces it; old views keep theirs). */
   private readonly generations = new WeakSet<ArrayBufferLike>();
+  /** The buffer of the latest generation: most views checked by `holds` are of it. */
+  private latest: ArrayBufferLike;
   /** Zeroes bytes of the memory: WASM's memory.fill once kernels on this memory offer it. */
   private zero: (offset: number, bytes: number) => void = (offset, bytes) =>
     // 8-byte words: a byte-wise fill of shared memory is ~8× slower in V8.
@@ -43,7 +45,8 @@ export class WasmMemoryAllocator implements Allocator {
   /** `maximumPages` caps the memory (64 KiB each); 65536 pages = 4 GiB, the wasm32 limit. */
   constructor(initialPages = 16, maximumPages = 65536) {
     this.memory = new WebAssembly.Memory({ initial: initialPages, maximum: maximumPages, shared: true });
-    this.generations.add(this.memory.buffer);
+    this.latest = this.memory.buffer;
+    this.generations.add(this.latest);
   }
 
   alloc(type: TensorType, dims: Dims): Tensor {
@@ -98,7 +101,8 @@ export class WasmMemoryAllocator implements Allocator {
 
   /** True when `view` looks at this memory (any generation of its buffer). */
   holds(view: ArrayBufferView): boolean {
-    return this.generations.has(view.buffer);
+    const b = view.buffer;
+    return b === this.latest || this.generations.has(b);
   }
 
   /** The live block `view` lies in, if it is a view of this memory. */
@@ -156,7 +160,8 @@ export class WasmMemoryAllocator implements Allocator {
           { cause: e },
         );
       }
-      this.generations.add(this.memory.buffer);
+      this.latest = this.memory.buffer;
+      this.generations.add(this.latest);
     }
     this.top = end;
     return offset;

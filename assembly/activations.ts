@@ -244,11 +244,29 @@ function rowSum(xr: usize, inner: i32, m: f64, square: bool): f64 {
   return s;
 }
 
+/** z = skip + (x + bias) over `inner` floats (bias: `inner` floats, or 0 for none), each add rounded to float32. */
+function residualRow(x: usize, skip: usize, bias: usize, z: usize, inner: i32): void {
+  let j = 0;
+  for (; j + 4 <= inner; j += 4) {
+    const o = <usize>j * 4;
+    let t = v128.load(x + o);
+    if (bias != 0) t = f32x4.add(t, v128.load(bias + o));
+    v128.store(z + o, f32x4.add(v128.load(skip + o), t));
+  }
+  for (; j < inner; j++) {
+    const o = <usize>j * 4;
+    let t = load<f32>(x + o);
+    if (bias != 0) t = t + load<f32>(bias + o);
+    store<f32>(z + o, load<f32>(skip + o) + t);
+  }
+}
+
 /**
  * LayerNormalization (RMSNormalization when `rms`: mean taken as 0) over `rows` rows of `inner`
  * floats: per row the mean and invStd = 1/√(Σ(x − mean)²/inner + eps) in float64 (stored to the
  * float64 arrays `mean` and `invStd`, one per row), then y = ((x − mean)·invStd)·scale[j] + bias[j],
- * every operand float64 (scale and bias are float64 arrays) and the result rounded once. The sums
+ * every operand float64 (scale and bias are float64 arrays) and the result rounded once. With `skip`
+ * (non-zero) each row normalized is skip + (x + addBias), written to `sum` first. The sums
  * run in another order than the TypeScript reference's one-by-one loop (float64: results agree to
  * the last float32 bit but in rare ties).
  */
@@ -263,10 +281,20 @@ export function normRows(
   bias: usize,
   eps: f64,
   rms: bool,
+  skip: usize,
+  addBias: usize,
+  sum: usize,
 ): void {
   for (let r = 0; r < rows; r++) {
-    const xr = x + <usize>r * inner * 4;
+    let xr = x + <usize>r * inner * 4;
     const yr = y + <usize>r * inner * 4;
+    if (skip != 0) {
+      // SkipLayerNormalization: the row normalized is skip + (x + addBias), made (and kept in
+      // `sum`) first, in float32 as the two Adds it replaces.
+      const zr = sum + <usize>r * inner * 4;
+      residualRow(xr, skip + <usize>r * inner * 4, addBias, zr, inner);
+      xr = zr;
+    }
     const m = rms ? 0 : rowSum(xr, inner, 0, false) / <f64>inner;
     const s = 1 / Math.sqrt(rowSum(xr, inner, m, true) / <f64>inner + eps);
     store<f64>(mean + <usize>r * 8, m);

@@ -30,13 +30,18 @@ export function normRowsRange(
   bias: usize,
   eps: f64,
   rms: bool,
+  skip: usize,
+  addBias: usize,
+  sum: usize,
   lo: i32,
   hi: i32,
   _ws: usize,
 ): void {
   const o = <usize>lo * inner * 4;
   const r = <usize>lo * 8;
-  normRows(x + o, y + o, hi - lo, inner, mean + r, invStd + r, scale, bias, eps, rms);
+  const sk: usize = skip != 0 ? skip + o : 0;
+  const z: usize = skip != 0 ? sum + o : 0;
+  normRows(x + o, y + o, hi - lo, inner, mean + r, invStd + r, scale, bias, eps, rms, sk, addBias, z);
 }
 
 /** `channelAffine` on planes [lo, hi) of S elements, plane p being channel p mod C of its image. */

@@ -12,13 +12,16 @@
  * epilogue inside the GEMM loop comes with the WASM kernels; the results are the same.
  */
 import { OnyxError } from '../core/errors.js';
-import { Tensor } from '../core/tensor.js';
+import { sameDims, Tensor } from '../core/tensor.js';
 import { Attributes, type AttrValue } from '../ir/attributes.js';
-import type { Kernel, NodeInfo, OpDef } from './kernel.js';
+import { newFloat32Array } from '../core/buffer-pool.js';
+import { constantInput, type Kernel, type NodeInfo, type OpDef } from './kernel.js';
 import { ops as activationOps } from './activations.js';
 import { buildConv, ops as convOps } from './conv.js';
 import { buildGemm, ops as matmulOps } from './matmul.js';
 import { ops as normalizationOps } from './normalization.js';
+import { float64Of } from './util/compute-array.js';
+import { fastFloat32, snormRows } from './util/dispatch.js';
 import { binary } from './util/elementwise.js';
 import { fmt, numbersOf, tensorFromNumbers, tensorInput } from './util/numeric.js';
 
@@ -215,10 +218,15 @@ const skipLayerNorm: OpDef = {
   versions: [1],
   build(node) {
     const where = `SkipLayerNormalization node '${node.name}'`;
-    const epsilon: [string, AttrValue] = [
-      'epsilon',
-      { kind: 'float', value: node.attrs.float('epsilon', 1e-12) },
-    ];
+    const eps = node.attrs.float('epsilon', 1e-12);
+    const epsilon: [string, AttrValue] = ['epsilon', { kind: 'float', value: eps }];
+    // Constant gamma and beta as float64 once, for the WASM path.
+    const constants = new Map<Tensor, Float64Array>();
+    for (const i of [2, 3]) {
+      const c = constantInput(node, i);
+      if (c) constants.set(c, float64Of(c));
+    }
+    const float64Param = (p: Tensor) => constants.get(p) ?? float64Of(p);
     const attrs = new Attributes(new Map([epsilon]), where);
     // The normalization reads the sum (made here) as X, and gamma/beta by name (so constant ones
     // are converted once); mean and inv_std_var are its outputs 1 and 2 when asked for.
@@ -253,6 +261,28 @@ const skipLayerNorm: OpDef = {
             `${where}: ${name} must be ${x.type} [${hidden}] (input's last dim), got ${t.type} ${fmt(t.dims)}`,
           );
         }
+      }
+      if (fastFloat32() && x.type === 'float32' && sameDims(x.dims, skip.dims) && !stats && x.size > 0) {
+        // One call on the WASM kernels: per row the sum, its statistics and the normalization.
+        const Y = newFloat32Array(x.size, false);
+        const sum = newFloat32Array(x.size, false);
+        const addBias = bias?.data as Float32Array | undefined;
+        const B = beta ? float64Param(beta) : new Float64Array(hidden);
+        const rows = x.size / hidden;
+        const residual = { skip: skip.data as Float32Array, addBias, sum };
+        snormRows(
+          x.data as Float32Array,
+          Y,
+          rows,
+          hidden,
+          float64Param(gamma),
+          B,
+          eps,
+          false,
+          undefined,
+          residual,
+        );
+        return [new Tensor('float32', Y, x.dims), null, null, new Tensor('float32', sum, x.dims)];
       }
       const add = (a: number, b: number) => a + b;
       const biased = bias ? binary(x, bias, x.type, add, 'add') : x;

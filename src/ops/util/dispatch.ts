@@ -324,8 +324,12 @@ export function slrn075(...args: WithoutRunner<WasmKernels['lrn075']>): void {
 
 /** `WasmKernels.normRows` (LayerNormalization and RMSNormalization). Callers check `fastFloat32()`. */
 export function snormRows(...args: WithoutRunner<WasmKernels['normRows']>): void {
-  const [k, [, , rows, inner]] = [wasmKernels()!, args];
-  k.normRows(...args, rangeRunner(currentThreadPool(), k, 'normRowsRange', rows * inner * AFFINE_WORK));
+  const [X, Y, rows, inner, scale, bias, eps, rms, stats, residual] = args;
+  const k = wasmKernels()!;
+  // Every argument spelled out: the trailing optional ones may be left out by the caller, and the
+  // runner must still land in its own place.
+  const runner = rangeRunner(currentThreadPool(), k, 'normRowsRange', rows * inner * AFFINE_WORK);
+  k.normRows(X, Y, rows, inner, scale, bias, eps, rms, stats, residual, runner);
 }
 
 /** `WasmKernels.binary2d` (Add, Sub, Mul, Div). Callers check `fastFloat32()`. */

@@ -210,6 +210,9 @@ export interface GemmExports {
     bias: number,
     eps: number,
     rms: number,
+    skip: number,
+    addBias: number,
+    sum: number,
     lo: number,
     hi: number,
     ws: number,
@@ -1351,7 +1354,8 @@ export class WasmKernels {
    * LayerNormalization (RMSNormalization when `rms`) over `rows` rows of `inner` floats: each row's
    * mean and invStd = 1/√(variance + eps) in float64, then Y = ((X − mean[r])·invStd[r])·scale[j] +
    * bias[j] in float64, rounded once (assembly/activations.ts); the statistics are copied into
-   * `stats` when given (LayerNormalization's Mean and InvStdDev outputs).
+   * `stats` when given (LayerNormalization's Mean and InvStdDev outputs). With `residual`
+   * (SkipLayerNormalization) the rows normalized are skip + (X + addBias), written to `sum`.
    */
   normRows(
     X: Float32Array,
@@ -1363,27 +1367,37 @@ export class WasmKernels {
     eps: number,
     rms: boolean,
     stats?: { mean: Float64Array; invStd: Float64Array },
+    residual?: { skip: Float32Array; addBias?: Float32Array; sum: Float32Array },
     runner?: PlaneRunner,
   ): void {
     const n = rows * inner;
     if (n <= 0) return;
-    this.rowwise(
-      X,
-      0,
-      Y,
-      0,
-      n,
-      (x, y, p) => {
-        const [m, s, sc, b] = [p, p + rows * 8, p + 2 * rows * 8, p + (2 * rows + inner) * 8];
-        this.float64At(sc, scale.subarray(0, inner), bias.subarray(0, inner));
-        this.range('normRowsRange', [x, y, inner, m, s, sc, b, eps, +rms, 0, rows], runner);
-        if (stats) {
-          stats.mean.set(new Float64Array(this.memory.buffer, m, rows));
-          stats.invStd.set(new Float64Array(this.memory.buffer, s, rows));
-        }
-      },
-      (2 * rows + 2 * inner) * 8,
-    );
+    const params = (2 * rows + 2 * inner) * 8;
+    const spans: Span[] = [
+      [X, 1, n, n],
+      [Y, 1, n, n],
+    ];
+    if (residual) {
+      spans.push([residual.skip, 1, n, n], [residual.sum, 1, n, n]);
+      if (residual.addBias) spans.push([residual.addBias, 1, inner, inner]);
+    }
+    this.begin(spans, params);
+    const x = this.place(X, 0, 1, n, n);
+    const skip = residual ? this.place(residual.skip, 0, 1, n, n) : 0;
+    const addBias = residual?.addBias ? this.place(residual.addBias, 0, 1, inner, inner) : 0;
+    const p = this.reserve(params);
+    const sum = residual ? this.output(residual.sum, 0, n) : undefined;
+    const { ptr: y, copyOut } = this.output(Y, 0, n);
+    const [m, s, sc, b] = [p, p + rows * 8, p + 2 * rows * 8, p + (2 * rows + inner) * 8];
+    this.float64At(sc, scale.subarray(0, inner), bias.subarray(0, inner));
+    const args = [x, y, inner, m, s, sc, b, eps, +rms, skip, addBias, sum?.ptr ?? 0, 0, rows];
+    this.range('normRowsRange', args, runner);
+    if (stats) {
+      stats.mean.set(new Float64Array(this.memory.buffer, m, rows));
+      stats.invStd.set(new Float64Array(this.memory.buffer, s, rows));
+    }
+    sum?.copyOut();
+    copyOut();
   }
 
   /**

@@ -327,10 +327,34 @@ describe('parallelSgemm', { skip }, () => {
               1e-5,
               rms,
               undefined,
+              undefined,
               s ? split('normRowsRange') : undefined,
             ),
           );
         }
+        // SkipLayerNormalization's rows, skip + (S + addBias): the sums written are the same too.
+        const [skip, addBias] = [heap(rows * len), heap(len)];
+        const sums = [new Float32Array(rows * len), new Float32Array(rows * len)];
+        twice(rows * len, (Y, s) =>
+          kernels.normRows(
+            S,
+            Y,
+            rows,
+            len,
+            scale,
+            bias,
+            1e-5,
+            false,
+            undefined,
+            { skip, addBias, sum: sums[+s] },
+            s ? split('normRowsRange') : undefined,
+          ),
+        );
+        assert.deepEqual(sums[1], sums[0]);
+        assert.deepEqual(
+          sums[0],
+          S.map((v, i) => skip[i] + Math.fround(v + addBias[i % len])),
+        );
         const [N, C, P] = [3, 5, 67];
         const I = heap(N * C * P);
         const window = { before: 2, after: 1, k: 1e-3, bias: 1.5 };
@@ -350,7 +374,7 @@ describe('parallelSgemm', { skip }, () => {
         twice(rows * len, (Y, s) =>
           kernels.binary2d('mul', S, B, Y, rows, len, len, 1, 1, 0, s ? split('binaryRange') : undefined),
         );
-        assert.equal(jobs, 11);
+        assert.equal(jobs, 12);
         assert.equal(
           rangeRunner(pool, createWasmKernels(new WasmMemoryAllocator())!, 'softmaxRange', 1e12),
           undefined,

@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor } from '../core/tensor.js';
+import { InferenceSession } from '../index.js';
+import { buildModel } from '../../test/helpers/build-model.js';
 import type { OnyxError } from '../core/errors.js';
 import { convTuning, ops } from './conv.js';
 import {
@@ -424,6 +426,55 @@ describeKernelModes(() => {
       // (0.5, 0) → 1; (0.5, 1) → 2; (1, 0.5) → 2.5; (0.75, 1) → 2.5
       assertClose(numbersOf(y), [1, 2, 2.5, 2.5]);
     });
+  });
+});
+
+describe('grouped 1×1 convolution with constant weights (all groups in one WASM call)', () => {
+  it('equals the reference kernels: bias, FusedConv residual Z and Relu, two images, odd sizes', async () => {
+    // group 4: 12 → 20 channels (3 in, 5 out per group) over 7×9; FusedConv adds Z then clamps.
+    const [N, C, M, G, H, W] = [2, 12, 20, 4, 7, 9];
+    const spec = (fused: boolean) =>
+      buildModel({
+        nodes: [
+          fused
+            ? {
+                op: 'FusedConv',
+                domain: 'com.microsoft',
+                inputs: ['x', 'w', 'b', 'z'],
+                outputs: ['y'],
+                attrs: { group: G, activation: 'Relu' },
+              }
+            : { op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs: { group: G } },
+        ],
+        extraOpsets: [{ domain: 'com.microsoft', version: 1 }],
+        inputs: [
+          { name: 'x', type: 'float32', dims: [N, C, H, W] },
+          ...(fused ? [{ name: 'z', type: 'float32', dims: [N, M, H, W] }] : []),
+        ],
+        outputs: [{ name: 'y', type: 'float32', dims: [N, M, H, W] }],
+        initializers: [
+          { name: 'w', tensor: f32(randomFloats(M * (C / G), 71), [M, C / G, 1, 1]) },
+          { name: 'b', tensor: f32(randomFloats(M, 72), [M]) },
+        ],
+      });
+    const feeds = {
+      x: f32(randomFloats(N * C * H * W, 73), [N, C, H, W]),
+      z: f32(randomFloats(N * M * H * W, 74), [N, M, H, W]),
+    };
+    for (const fused of [false, true]) {
+      const results: Float32Array[] = [];
+      for (const mode of ['reference', 'fast'] as const) {
+        const saved = setKernelMode(mode);
+        try {
+          const s = await InferenceSession.create(spec(fused), { graphOptimizationLevel: 'disabled' });
+          const f = fused ? feeds : { x: feeds.x };
+          results.push((await s.run(f)).y.data as Float32Array);
+        } finally {
+          setKernelMode(saved);
+        }
+      }
+      assertClose(results[1], results[0], 1e-5, 1e-6, fused ? 'FusedConv' : 'Conv');
+    }
   });
 });
 

@@ -49,6 +49,7 @@ import {
   parallelWinograd,
   parallelSgemm,
   parallelSgemmWithPacked,
+  parallelSgemmGroups,
   rangeRunner,
 } from '../../ep/cpu/wasm/parallel-gemm.js';
 import { currentThreadPool, type ThreadPool } from '../../runtime/thread-pool.js';
@@ -69,6 +70,8 @@ export { parallelConvolve, parallelDepthwise, parallelPool2d, parallelWinograd }
  * weights otherwise.
  */
 export { parallelSgemmWithPacked };
+/** A grouped 1×1 convolution's pre-packed products in one call, split by whole groups (fast mode). */
+export { parallelSgemmGroups };
 
 /** 'fast': WASM SIMD for float32 where the engine has it; 'reference': the TypeScript kernels only. */
 export type KernelMode = 'fast' | 'reference';

@@ -51,6 +51,26 @@ export interface GemmExports {
     im2col: number,
   ): void;
   permuteCopy(dst: number, src: number, rank: number, plan: number, ws: number): void;
+  sgemmGroups(
+    M: number,
+    N: number,
+    K: number,
+    aTable: number,
+    b: number,
+    ldb: number,
+    strideB: number,
+    beta: number,
+    c: number,
+    ldc: number,
+    strideC: number,
+    bias: number,
+    clip: number,
+    actMin: number,
+    actMax: number,
+    g0: number,
+    g1: number,
+    ws: number,
+  ): void;
   sgemmStrided(
     transA: number,
     transB: number,
@@ -366,6 +386,28 @@ export interface WinogradCall {
   sum?: Float32Array;
 }
 
+/**
+ * A grouped 1×1 convolution's products for `WasmKernels.sgemmGroups`: for each group g, Y_g (M×N at
+ * Y[yOff + g·strideY], rows N apart) = weights[g] (M×K, packed side A) · X_g (K×N at X[xOff +
+ * g·strideX], rows ldx apart) + beta·Y_g, then the epilogue (a bias of M values per group, in order).
+ */
+export interface GroupedGemmCall {
+  weights: readonly PackedWeights[];
+  M: number;
+  N: number;
+  K: number;
+  X: Float32Array;
+  xOff: number;
+  ldx: number;
+  strideX: number;
+  Y: Float32Array;
+  yOff: number;
+  strideY: number;
+  /** 0, or 1 to add onto Y (which must then live in the kernels' memory). */
+  beta: number;
+  epilogue?: GemmEpilogue;
+}
+
 /** A batch of equal-shaped products for `WasmKernels.sgemmBatch` (strides in elements). */
 export interface BatchedGemmCall {
   transA: boolean;
@@ -471,7 +513,13 @@ export interface LstmDirection {
 
 /** The exports that run an elementwise or row-wise kernel on part of its range (assembly/ranges.ts). */
 export type RangeExport =
-  'activationRange' | 'binaryRange' | 'channelAffineRange' | 'lrnRange' | 'normRowsRange' | 'softmaxRange';
+  | 'activationRange'
+  | 'binaryRange'
+  | 'channelAffineRange'
+  | 'lrnRange'
+  | 'normRowsRange'
+  | 'softmaxRange'
+  | 'sgemmGroups';
 
 /** The elementwise functions of `WasmKernels.activation`: gelu is the erf form, gelu-tanh the other. */
 export type Activation = 'sigmoid' | 'tanh' | 'gelu' | 'gelu-tanh' | 'relu';
@@ -716,6 +764,34 @@ export class WasmKernels {
     ];
     if (runner) runner(args, 15, 16, 17);
     else this.exports.sgemmStrided(...(args as Parameters<GemmExports['sgemmStrided']>));
+    copyOut();
+  }
+
+  /** A grouped 1×1 convolution's products in one call (see `GroupedGemmCall`), split by whole groups. */
+  sgemmGroups(call: GroupedGemmCall, runner?: PlaneRunner): void {
+    const { weights, M, N, K, X, xOff, ldx, strideX, Y, yOff, strideY, beta, epilogue } = call;
+    const groups = weights.length;
+    for (const w of weights) this.checkPacked(w, 'A', M, K);
+    if (M <= 0 || N <= 0 || K <= 0 || groups === 0) return;
+    if (beta !== 0 && !this.inMemory(Y))
+      throw new Error('sgemmGroups: accumulating needs Y in the kernels’ memory');
+    const xLen = (groups - 1) * strideX + (K - 1) * ldx + N;
+    const yLen = (groups - 1) * strideY + M * N;
+    const bias = epilogue?.bias;
+    const spans: Span[] = [
+      [X, 1, xLen, xLen],
+      [Y, 1, yLen, yLen],
+    ];
+    if (bias) spans.push([bias.data, 1, M * groups, M * groups]);
+    this.begin(spans, groups * 4);
+    const x = this.place(X, xOff, 1, xLen, xLen);
+    const b = bias ? this.place(bias.data, bias.offset ?? 0, 1, M * groups, M * groups) : 0;
+    const table = this.reserve(groups * 4);
+    new Uint32Array(this.memory.buffer, table, groups).set(weights.map((w) => w.ptr));
+    const { ptr: y, copyOut } = this.output(Y, yOff, yLen);
+    const clip = epilogue?.clip;
+    const args = [M, N, K, table, x, ldx, strideX, beta, y, N, strideY, b, clip ? 1 : 0];
+    this.range('sgemmGroups', [...args, clip?.min ?? 0, clip?.max ?? 0, 0, groups], runner);
     copyOut();
   }
 

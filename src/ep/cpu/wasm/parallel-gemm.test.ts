@@ -18,6 +18,7 @@ import {
   parallelPool2d,
   parallelSgemm,
   parallelSgemmBatch,
+  parallelSgemmGroups,
   parallelSgemmWithPacked,
   parallelWinograd,
   rangeRunner,
@@ -410,6 +411,50 @@ describe('parallelSgemm', { skip }, () => {
         } finally {
           pool.parallelFor = parallelFor;
         }
+      });
+
+      it("splits a grouped 1×1 convolution's products by whole groups, each equal to its own product", () => {
+        const next = rng(13);
+        // 5 groups of 34 × 1001 × 6 (ShuffleNet-like, odd sizes), bias and clamp, accumulating onto Y.
+        const [G, M, N, K] = [5, 34, 1001, 6];
+        const weights = Array.from({ length: G }, () => {
+          const w = random(kernels, M * K, next, false);
+          return kernels.packWeights('A', false, M, K, w, 0, K);
+        });
+        const X = random(kernels, G * K * N, next, true);
+        const bias = random(kernels, G * M, next, false);
+        const Y0 = random(kernels, G * M * N, next, true);
+        const epilogue: GemmEpilogue = { bias: { data: bias, axis: 'row' }, clip: { min: -0.5, max: 0.5 } };
+        const call = (Y: Float32Array) => ({
+          weights,
+          M,
+          N,
+          K,
+          X,
+          xOff: 0,
+          ldx: N,
+          strideX: K * N,
+          Y,
+          yOff: 0,
+          strideY: M * N,
+          beta: 1,
+          epilogue,
+        });
+        const [one, split, each] = [0, 1, 2].map(() => {
+          const y = kernels.allocator.alloc('float32', [G * M * N]).data as Float32Array;
+          y.set(Y0);
+          return y;
+        });
+        kernels.sgemmGroups(call(one));
+        assert.ok(2 * M * N * K * G >= PARALLEL_MIN_FLOPS, 'the groups really split');
+        parallelSgemmGroups(pool, call(split));
+        for (let g = 0; g < G; g++) {
+          const e: GemmEpilogue = { bias: { data: bias, offset: g * M, axis: 'row' }, clip: epilogue.clip };
+          kernels.sgemmWithPacked(weights[g], false, M, N, K, 1, X, g * K * N, N, 1, each, g * M * N, N, e);
+        }
+        assert.deepEqual(split, one);
+        assert.deepEqual(one, each);
+        for (const w of weights) kernels.releaseWeights(w);
       });
 
       it('runs an LSTM on all threads at once, one block of hidden units each, equal to one thread', () => {

@@ -31,6 +31,7 @@ import {
   type WasmKernels,
   type WinogradCall,
   type BatchedGemmCall,
+  type GroupedGemmCall,
   type IntegerGemmCall,
   type LstmDirection,
   type LstmRunner,
@@ -114,6 +115,7 @@ const POOL_EXPORTS = [
   'winogradInput',
   'winogradOutput',
   'sgemmStrided',
+  'sgemmGroups',
   'lstmSequence',
   'igemm',
 ] as const;
@@ -358,6 +360,13 @@ export function parallelSgemmBatch(pool: ThreadPool | undefined, call: BatchedGe
   const k = kernelsFor(pool);
   const flops = 2 * call.M * call.N * call.K * call.count;
   k.sgemmBatch(call, rangeRunner(pool, k, 'sgemmStrided', flops));
+}
+
+/** `WasmKernels.sgemmGroups` on `pool`'s threads, each taking whole groups. */
+export function parallelSgemmGroups(pool: ThreadPool | undefined, call: GroupedGemmCall): void {
+  const k = kernelsFor(pool);
+  const flops = 2 * call.M * call.N * call.K * call.weights.length;
+  k.sgemmGroups(call, rangeRunner(pool, k, 'sgemmGroups', flops));
 }
 
 /**

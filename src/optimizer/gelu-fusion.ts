@@ -14,48 +14,40 @@
  * float32 only (onnxruntime's CPU Gelu kernels).
  */
 import type { AttrValue } from '../ir/attributes.js';
-import type { Graph, Model, Node } from '../ir/graph.js';
+import type { Model, Node } from '../ir/graph.js';
 import {
   attr,
   constantOf,
-  consumerMap,
   forEachGraph,
   importDomain,
   MS_DOMAIN,
   newNode,
-  producerMap,
   removeNodes,
   scalarOf,
-  useCounts,
+  patternContext,
+  type PatternContext,
 } from './graph-utils.js';
 
 const near = (a: number | undefined, b: number) => a !== undefined && Math.abs(a - b) <= 1e-4 * Math.abs(b);
-
-interface Ctx {
-  g: Graph;
-  producers: Map<string, Node>;
-  consumers: Map<string, Node[]>;
-  uses: Map<string, number>;
-}
 
 /** For a binary node reading `value`, the other operand. */
 const otherInput = (n: Node, value: string) => (n.inputs[0] === value ? n.inputs[1] : n.inputs[0]);
 
 /** The node reading `value` when it is the only reader and has op `op`. */
-function soleReader(c: Ctx, value: string, op: string): Node | undefined {
+function soleReader(c: PatternContext, value: string, op: string): Node | undefined {
   const readers = c.consumers.get(value);
   if (c.uses.get(value) !== 1 || readers?.length !== 1) return undefined;
   const r = readers[0];
   return r.domain === '' && r.opType === op && r.inputs.length === 2 ? r : undefined;
 }
 
-const constScalar = (c: Ctx, name: string) => {
+const constScalar = (c: PatternContext, name: string) => {
   const t = constantOf(c.g, name);
   return t?.type === 'float32' ? scalarOf(t) : undefined;
 };
 
 /** The node producing `value` when it is read only once and has op `op` (two inputs). */
-function soleProducer(c: Ctx, value: string, op: string): Node | undefined {
+function soleProducer(c: PatternContext, value: string, op: string): Node | undefined {
   const p = c.producers.get(value);
   if (!p || p.domain !== '' || p.opType !== op || p.inputs.length !== 2 || c.uses.get(value) !== 1)
     return undefined;
@@ -63,7 +55,7 @@ function soleProducer(c: Ctx, value: string, op: string): Node | undefined {
 }
 
 /** Of a binary node, the operand that is a float32 constant near `v` and the other one. */
-function withConstant(c: Ctx, n: Node, v: number): string | undefined {
+function withConstant(c: PatternContext, n: Node, v: number): string | undefined {
   if (near(constScalar(c, n.inputs[1]), v)) return n.inputs[0];
   if (near(constScalar(c, n.inputs[0]), v)) return n.inputs[1];
   return undefined;
@@ -71,7 +63,7 @@ function withConstant(c: Ctx, n: Node, v: number): string | undefined {
 
 /** The GELU pattern after its Add(1) node `add` (the tail forms above), or undefined. */
 function tail(
-  c: Ctx,
+  c: PatternContext,
   x: string,
   head: Node[],
   add: Node,
@@ -100,13 +92,13 @@ function tail(
 }
 
 /** The Add(1) reading `value` alone. */
-function addOne(c: Ctx, value: string): Node | undefined {
+function addOne(c: PatternContext, value: string): Node | undefined {
   const add = soleReader(c, value, 'Add');
   return add && near(constScalar(c, otherInput(add, value)), 1) ? add : undefined;
 }
 
 /** The nodes of an exact GELU around one Erf, its input x and final output. */
-function matchErf(c: Ctx, erf: Node): { nodes: Node[]; x: string; out: string } | undefined {
+function matchErf(c: PatternContext, erf: Node): { nodes: Node[]; x: string; out: string } | undefined {
   // x/√2 as Div(x, √2), or as Mul by 1/√2 on either side.
   const div = soleProducer(c, erf.inputs[0], 'Div');
   const mul = soleProducer(c, erf.inputs[0], 'Mul');
@@ -120,7 +112,7 @@ function matchErf(c: Ctx, erf: Node): { nodes: Node[]; x: string; out: string } 
 }
 
 /** The nodes computing `cube` = x³ from `x` (each read once), or undefined. */
-function cubeOf(c: Ctx, cube: string, x: string): Node[] | undefined {
+function cubeOf(c: PatternContext, cube: string, x: string): Node[] | undefined {
   const pow = soleProducer(c, cube, 'Pow');
   if (pow) return pow.inputs[0] === x && near(constScalar(c, pow.inputs[1]), 3) ? [pow] : undefined;
   const mul = soleProducer(c, cube, 'Mul');
@@ -130,7 +122,7 @@ function cubeOf(c: Ctx, cube: string, x: string): Node[] | undefined {
 }
 
 /** The nodes of a tanh-approximated GELU around one Tanh, its input x and final output. */
-function matchTanh(c: Ctx, tanh: Node): { nodes: Node[]; x: string; out: string } | undefined {
+function matchTanh(c: PatternContext, tanh: Node): { nodes: Node[]; x: string; out: string } | undefined {
   const scale = soleProducer(c, tanh.inputs[0], 'Mul');
   const inner = scale && withConstant(c, scale, Math.sqrt(2 / Math.PI));
   const sum = inner !== undefined ? soleProducer(c, inner, 'Add') : undefined;
@@ -152,7 +144,11 @@ function matchTanh(c: Ctx, tanh: Node): { nodes: Node[]; x: string; out: string 
  * B, Add of a 1-D float32 [N]) read only by the pattern's `nodes`: that Add, which FastGelu's bias
  * input absorbs (as onnxruntime's BiasGelu fusion does).
  */
-function biasAdd(c: Ctx, x: string, nodes: Node[]): { add: Node; x: string; bias: string } | undefined {
+function biasAdd(
+  c: PatternContext,
+  x: string,
+  nodes: Node[],
+): { add: Node; x: string; bias: string } | undefined {
   const add = c.producers.get(x);
   if (!add || add.domain !== '' || add.opType !== 'Add' || add.inputs.length !== 2) return undefined;
   const readers = c.consumers.get(x) ?? [];
@@ -171,7 +167,7 @@ function biasAdd(c: Ctx, x: string, nodes: Node[]): { add: Node; x: string; bias
 export function fuseGelu(model: Model): boolean {
   let changed = false;
   forEachGraph(model.graph, (g) => {
-    const c: Ctx = { g, producers: producerMap(g), consumers: consumerMap(g), uses: useCounts(g) };
+    const c = patternContext(g);
     const dead = new Set<Node>();
     const added: Node[] = [];
     for (const core of g.nodes) {

@@ -48,6 +48,22 @@ export function consumerMap(g: Graph): Map<string, Node[]> {
   return m;
 }
 
+/** What the pattern-fusion passes look a graph up by: who makes and who reads each value, and how often. */
+export interface PatternContext {
+  g: Graph;
+  producers: Map<string, Node>;
+  consumers: Map<string, Node[]>;
+  uses: Map<string, number>;
+}
+
+export function patternContext(g: Graph): PatternContext {
+  return { g, producers: producerMap(g), consumers: consumerMap(g), uses: useCounts(g) };
+}
+
+/** `n` is an ai.onnx node of `op`. */
+export const isOp = (n: Node | undefined, op: string): n is Node =>
+  n !== undefined && n.domain === '' && n.opType === op;
+
 /** The constant value of `name` in `g`: an initializer that no feed can override. */
 export function constantOf(g: Graph, name: string): Tensor | undefined {
   if (!name || g.inputs.some((i) => i.name === name)) return undefined;

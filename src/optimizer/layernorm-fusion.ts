@@ -7,45 +7,36 @@
  * runtime accepts), constant 1-D float32 scale and bias (bias may be absent), and every
  * intermediate read only inside the pattern.
  */
-import type { Graph, Model, Node } from '../ir/graph.js';
+import type { Model, Node } from '../ir/graph.js';
 import {
   attr,
   constantOf,
-  consumerMap,
   forEachGraph,
   intsOf,
   newNode,
-  producerMap,
   rankOf,
   removeNodes,
   scalarOf,
-  useCounts,
+  isOp,
+  patternContext,
+  type PatternContext,
 } from './graph-utils.js';
 
-interface Ctx {
-  g: Graph;
-  producers: Map<string, Node>;
-  consumers: Map<string, Node[]>;
-  uses: Map<string, number>;
-}
-
-const is = (n: Node | undefined, op: string): n is Node =>
-  n !== undefined && n.domain === '' && n.opType === op;
 const otherInput = (n: Node, value: string) => (n.inputs[0] === value ? n.inputs[1] : n.inputs[0]);
 
 /** The readers of `value` when they are all nodes (it is no graph output) and there are `count`. */
-function readers(c: Ctx, value: string, count: number): Node[] | undefined {
+function readers(c: PatternContext, value: string, count: number): Node[] | undefined {
   const r = c.consumers.get(value);
   return r && r.length === count && c.uses.get(value) === count ? r : undefined;
 }
 
-function sole(c: Ctx, value: string, op: string): Node | undefined {
+function sole(c: PatternContext, value: string, op: string): Node | undefined {
   const r = readers(c, value, 1)?.[0];
-  return is(r, op) ? r : undefined;
+  return isOp(r, op) ? r : undefined;
 }
 
 /** Whether a ReduceMean averages over exactly the last axis (keepdims on). */
-function overLastAxis(c: Ctx, n: Node, x: string): boolean {
+function overLastAxis(c: PatternContext, n: Node, x: string): boolean {
   if (n.attrs.int('keepdims', 1) !== 1) return false;
   const axes = n.attrs.has('axes')
     ? n.attrs.ints('axes')
@@ -54,13 +45,13 @@ function overLastAxis(c: Ctx, n: Node, x: string): boolean {
   return axes[0] === -1 || axes[0] === (rankOf(c.g, x, c.producers) ?? 0) - 1;
 }
 
-const floatVector = (c: Ctx, name: string) => {
+const floatVector = (c: PatternContext, name: string) => {
   const t = constantOf(c.g, name);
   return t && t.type === 'float32' && t.dims.length === 1 ? t : undefined;
 };
 
 function match(
-  c: Ctx,
+  c: PatternContext,
   mean: Node,
 ): { nodes: Node[]; x: string; scale: string; bias?: string; eps: number; out: string } | undefined {
   const x = mean.inputs[0];
@@ -69,8 +60,8 @@ function match(
   if (!sub || sub.inputs[0] !== x || sub.inputs[1] !== mean.outputs[0]) return undefined;
   const d = sub.outputs[0];
   const pair = readers(c, d, 2);
-  const pow = pair?.find((n) => is(n, 'Pow'));
-  const div = pair?.find((n) => is(n, 'Div'));
+  const pow = pair?.find((n) => isOp(n, 'Pow'));
+  const div = pair?.find((n) => isOp(n, 'Div'));
   if (
     !pow ||
     !div ||
@@ -100,11 +91,11 @@ function match(
 export function fuseLayerNorm(model: Model): boolean {
   let changed = false;
   forEachGraph(model.graph, (g) => {
-    const c: Ctx = { g, producers: producerMap(g), consumers: consumerMap(g), uses: useCounts(g) };
+    const c = patternContext(g);
     const dead = new Set<Node>();
     const added: Node[] = [];
     for (const mean of g.nodes) {
-      if (!is(mean, 'ReduceMean') || (mean.opsets.get('') ?? 1) < 17 || dead.has(mean)) continue;
+      if (!isOp(mean, 'ReduceMean') || (mean.opsets.get('') ?? 1) < 17 || dead.has(mean)) continue;
       const m = match(c, mean);
       if (!m) continue;
       const inputs = m.bias ? [m.x, m.scale, m.bias] : [m.x, m.scale];

@@ -15,40 +15,35 @@
  * or 3 (what onnxruntime's kernel accepts) — at least one known, the same when both are; t read
  * only by the residual Add.
  */
-import type { Graph, Model, Node } from '../ir/graph.js';
+import type { Model, Node } from '../ir/graph.js';
 import {
   attr,
   constantOf,
-  consumerMap,
   forEachGraph,
   importDomain,
   MS_DOMAIN,
   newNode,
-  producerMap,
   rankOf,
   removeNodes,
-  useCounts,
+  isOp,
+  patternContext,
+  type PatternContext,
 } from './graph-utils.js';
 
-interface Ctx {
-  g: Graph;
-  producers: Map<string, Node>;
-  uses: Map<string, number>;
-}
-
-const is = (n: Node | undefined, op: string): n is Node =>
-  n !== undefined && n.domain === '' && n.opType === op;
-
 /** The length of a constant float32 vector `name`, else undefined. */
-function vectorLength(c: Ctx, name: string): number | undefined {
+function vectorLength(c: PatternContext, name: string): number | undefined {
   const t = name ? constantOf(c.g, name) : undefined;
   return t && t.type === 'float32' && t.dims.length === 1 ? t.dims[0] : undefined;
 }
 
 /** x + bias (either way round) made by an Add that only `reader` reads, with a bias of `width`. */
-function biasAdd(c: Ctx, value: string, width: number): { node: Node; x: string; bias: string } | undefined {
+function biasAdd(
+  c: PatternContext,
+  value: string,
+  width: number,
+): { node: Node; x: string; bias: string } | undefined {
   const add = c.producers.get(value);
-  if (!is(add, 'Add') || c.uses.get(value) !== 1) return undefined;
+  if (!isOp(add, 'Add') || c.uses.get(value) !== 1) return undefined;
   const [a, b] = add.inputs;
   if (vectorLength(c, a) === width && vectorLength(c, b) === undefined) return { node: add, x: b, bias: a };
   if (vectorLength(c, b) === width && vectorLength(c, a) === undefined) return { node: add, x: a, bias: b };
@@ -62,9 +57,9 @@ interface Match {
   bias?: string;
 }
 
-function match(c: Ctx, ln: Node, width: number): Match | undefined {
+function match(c: PatternContext, ln: Node, width: number): Match | undefined {
   const residual = c.producers.get(ln.inputs[0]);
-  if (!is(residual, 'Add')) return undefined;
+  if (!isOp(residual, 'Add')) return undefined;
   const [a, b] = residual.inputs;
   // The side that is a bias Add is x; with none, the Add's first input is.
   const fromB = biasAdd(c, b, width);
@@ -82,12 +77,12 @@ function match(c: Ctx, ln: Node, width: number): Match | undefined {
 export function fuseSkipLayerNorm(model: Model): boolean {
   let changed = false;
   forEachGraph(model.graph, (g) => {
-    const c: Ctx = { g, producers: producerMap(g), uses: useCounts(g) };
-    const consumers = consumerMap(g);
+    const c = patternContext(g);
+    const consumers = c.consumers;
     const dead = new Set<Node>();
     const added: Node[] = [];
     for (const ln of g.nodes) {
-      if (!is(ln, 'LayerNormalization') || (ln.opsets.get('') ?? 1) < 17 || dead.has(ln)) continue;
+      if (!isOp(ln, 'LayerNormalization') || (ln.opsets.get('') ?? 1) < 17 || dead.has(ln)) continue;
       if (ln.outputs.slice(1).some((o) => o !== '' && c.uses.has(o))) continue;
       const [, gamma, beta = ''] = ln.inputs;
       const width = vectorLength(c, gamma);

@@ -26,6 +26,8 @@ import {
   scalarOf,
   patternContext,
   type PatternContext,
+  floatVector,
+  isOp,
 } from './graph-utils.js';
 
 const near = (a: number | undefined, b: number) => a !== undefined && Math.abs(a - b) <= 1e-4 * Math.abs(b);
@@ -150,14 +152,14 @@ function biasAdd(
   nodes: Node[],
 ): { add: Node; x: string; bias: string } | undefined {
   const add = c.producers.get(x);
-  if (!add || add.domain !== '' || add.opType !== 'Add' || add.inputs.length !== 2) return undefined;
+  if (!isOp(add, 'Add') || add.inputs.length !== 2) return undefined;
   const readers = c.consumers.get(x) ?? [];
   if (c.uses.get(x) !== readers.length || !readers.every((r) => nodes.includes(r))) return undefined;
   for (const side of [0, 1]) {
-    const bias = constantOf(c.g, add.inputs[1 - side]);
+    const bias = floatVector(c.g, add.inputs[1 - side]);
     const mm = c.producers.get(add.inputs[side]);
-    const N = mm?.domain === '' && mm.opType === 'MatMul' ? constantOf(c.g, mm.inputs[1])?.dims : undefined;
-    if (bias?.type === 'float32' && bias.dims.length === 1 && N?.length === 2 && N[1] === bias.dims[0]) {
+    const N = isOp(mm, 'MatMul') ? constantOf(c.g, mm.inputs[1])?.dims : undefined;
+    if (bias && N?.length === 2 && N[1] === bias.dims[0]) {
       return { add, x: add.inputs[side], bias: add.inputs[1 - side] };
     }
   }

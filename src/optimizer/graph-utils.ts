@@ -70,6 +70,12 @@ export function constantOf(g: Graph, name: string): Tensor | undefined {
   return g.initializers.get(name);
 }
 
+/** The constant float32 vector (1-D) `name` of `g` — a scale, shift or bias — else undefined. */
+export function floatVector(g: Graph, name: string): Tensor | undefined {
+  const t = name ? constantOf(g, name) : undefined;
+  return t && t.type === 'float32' && t.dims.length === 1 ? t : undefined;
+}
+
 /** The single number a one-element numeric tensor holds. */
 export function scalarOf(t: Tensor | undefined): number | undefined {
   if (!t || t.size !== 1 || t.type === 'string') return undefined;

@@ -20,6 +20,7 @@ import {
   isOp,
   patternContext,
   type PatternContext,
+  floatVector,
 } from './graph-utils.js';
 
 const otherInput = (n: Node, value: string) => (n.inputs[0] === value ? n.inputs[1] : n.inputs[0]);
@@ -44,11 +45,6 @@ function overLastAxis(c: PatternContext, n: Node, x: string): boolean {
   if (!axes || axes.length !== 1) return false;
   return axes[0] === -1 || axes[0] === (rankOf(c.g, x, c.producers) ?? 0) - 1;
 }
-
-const floatVector = (c: PatternContext, name: string) => {
-  const t = constantOf(c.g, name);
-  return t && t.type === 'float32' && t.dims.length === 1 ? t : undefined;
-};
 
 function match(
   c: PatternContext,
@@ -79,11 +75,11 @@ function match(
   if (!sqrt || sole(c, sqrt.outputs[0], 'Div') !== div || div.inputs[1] !== sqrt.outputs[0]) return undefined;
   const mul = sole(c, div.outputs[0], 'Mul');
   const scale = mul && otherInput(mul, div.outputs[0]);
-  if (!mul || !scale || !floatVector(c, scale)) return undefined;
+  if (!mul || !scale || !floatVector(c.g, scale)) return undefined;
   const nodes = [mean, sub, pow, variance, addEps, sqrt, div, mul];
   const add = sole(c, mul.outputs[0], 'Add');
   const bias = add && otherInput(add, mul.outputs[0]);
-  if (add && bias && floatVector(c, bias))
+  if (add && bias && floatVector(c.g, bias))
     return { nodes: [...nodes, add], x, scale, bias, eps, out: add.outputs[0] };
   return { nodes, x, scale, eps, out: mul.outputs[0] };
 }

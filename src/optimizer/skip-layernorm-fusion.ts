@@ -18,7 +18,6 @@
 import type { Model, Node } from '../ir/graph.js';
 import {
   attr,
-  constantOf,
   forEachGraph,
   importDomain,
   MS_DOMAIN,
@@ -28,15 +27,13 @@ import {
   isOp,
   patternContext,
   type PatternContext,
+  floatVector,
 } from './graph-utils.js';
 
-/** The length of a constant float32 vector `name`, else undefined. */
-function vectorLength(c: PatternContext, name: string): number | undefined {
-  const t = name ? constantOf(c.g, name) : undefined;
-  return t && t.type === 'float32' && t.dims.length === 1 ? t.dims[0] : undefined;
-}
+/** The length of the constant float32 vector `name`, else undefined. */
+const vectorLength = (c: PatternContext, name: string) => floatVector(c.g, name)?.dims[0];
 
-/** x + bias (either way round) made by an Add that only `reader` reads, with a bias of `width`. */
+/** x + bias (either way round) made by an Add read once, with a constant bias of `width` floats. */
 function biasAdd(
   c: PatternContext,
   value: string,
@@ -78,7 +75,6 @@ export function fuseSkipLayerNorm(model: Model): boolean {
   let changed = false;
   forEachGraph(model.graph, (g) => {
     const c = patternContext(g);
-    const consumers = c.consumers;
     const dead = new Set<Node>();
     const added: Node[] = [];
     for (const ln of g.nodes) {
@@ -93,8 +89,9 @@ export function fuseSkipLayerNorm(model: Model): boolean {
       const m = match(c, ln, width);
       if (!m || m.dead.some((n) => dead.has(n))) continue;
       const sum = ln.inputs[0];
-      // The residual sum stays a value of the graph when anything besides this LayerNorm reads it.
-      const sumRead = (c.uses.get(sum) ?? 0) > (consumers.get(sum)?.filter((n) => n === ln).length ?? 0);
+      // The residual sum stays a value of the graph when anything besides this LayerNorm (which
+      // reads it once: its other inputs are constants) reads it.
+      const sumRead = (c.uses.get(sum) ?? 0) > 1;
       const inputs = [m.x, m.skip, gamma, beta, m.bias ?? ''];
       while (inputs[inputs.length - 1] === '') inputs.pop();
       added.push(

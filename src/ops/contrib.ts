@@ -15,12 +15,12 @@ import { OnyxError } from '../core/errors.js';
 import { sameDims, Tensor } from '../core/tensor.js';
 import { Attributes, type AttrValue } from '../ir/attributes.js';
 import { newFloat32Array } from '../core/buffer-pool.js';
-import { constantInput, type Kernel, type NodeInfo, type OpDef } from './kernel.js';
+import type { Kernel, NodeInfo, OpDef } from './kernel.js';
 import { ops as activationOps } from './activations.js';
 import { buildConv, ops as convOps } from './conv.js';
 import { buildGemm, ops as matmulOps } from './matmul.js';
 import { ops as normalizationOps } from './normalization.js';
-import { float64Of } from './util/compute-array.js';
+import { float64Params } from './util/compute-array.js';
 import { fastFloat32, snormRows } from './util/dispatch.js';
 import { binary } from './util/elementwise.js';
 import { fmt, numbersOf, tensorFromNumbers, tensorInput } from './util/numeric.js';
@@ -220,13 +220,8 @@ const skipLayerNorm: OpDef = {
     const where = `SkipLayerNormalization node '${node.name}'`;
     const eps = node.attrs.float('epsilon', 1e-12);
     const epsilon: [string, AttrValue] = ['epsilon', { kind: 'float', value: eps }];
-    // Constant gamma and beta as float64 once, for the WASM path.
-    const constants = new Map<Tensor, Float64Array>();
-    for (const i of [2, 3]) {
-      const c = constantInput(node, i);
-      if (c) constants.set(c, float64Of(c));
-    }
-    const float64Param = (p: Tensor) => constants.get(p) ?? float64Of(p);
+    // Gamma and beta as float64 for the WASM path (constant ones converted once).
+    const float64Param = float64Params(node, [2, 3]);
     const attrs = new Attributes(new Map([epsilon]), where);
     // The normalization reads the sum (made here) as X, and gamma/beta by name (so constant ones
     // are converted once); mean and inv_std_var are its outputs 1 and 2 when asked for.

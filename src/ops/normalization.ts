@@ -12,7 +12,13 @@ import { Tensor, shapeSize, type Dims } from '../core/tensor.js';
 import { constantInput, type Kernel, type KernelInputs, type NodeInfo, type OpDef } from './kernel.js';
 import { normalizeAxes, normalizeAxis } from './util/axes.js';
 import { broadcastOffsets } from './util/broadcast.js';
-import { computeArray, computeOf, float64Of, tensorFromCompute } from './util/compute-array.js';
+import {
+  computeArray,
+  computeOf,
+  float64Of,
+  float64Params,
+  tensorFromCompute,
+} from './util/compute-array.js';
 import type { FloatArray } from './util/gemm.js';
 import { tensorInput, fmt } from './util/numeric.js';
 import { fastFloat32, schannelAffine, slrn075, snormRows } from './util/dispatch.js';
@@ -320,14 +326,7 @@ function tailNorm(node: NodeInfo, rms: boolean): Kernel {
   const axisAttr = node.attrs.int('axis', -1);
   const eps = node.attrs.float('epsilon', 1e-5);
   const stash = stashType(node.attrs.int('stash_type', 1), what);
-  // Scale and B from initializers are converted to float64 once, not on every run (~10 µs of a
-  // 256-wide LayerNorm's ~30, measured on the GPT step).
-  const constants = new Map<Tensor, Float64Array>();
-  for (const i of rms ? [1] : [1, 2]) {
-    const c = constantInput(node, i);
-    if (c) constants.set(c, float64Of(c));
-  }
-  const float64Param = (p: Tensor) => constants.get(p) ?? float64Of(p);
+  const float64Param = float64Params(node, rms ? [1] : [1, 2]);
   return (inputs) => {
     const x = tensorInput(inputs[0], `${what} input X`);
     const scale = tensorInput(inputs[1], `${what} input Scale`);

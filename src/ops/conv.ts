@@ -456,31 +456,30 @@ export function convForward(
   }
   // The GEMM paths and the generic depthwise loop accumulate onto the sum (beta = 1).
   if (sum) Y.set(sum);
-  if (pointwise && packed && group > 1 && X instanceof Float32Array && Y instanceof Float32Array) {
-    if (!sum || inWasmMemory(Y)) {
-      // A grouped 1×1 convolution (ShuffleNet's): all groups of an image in one call, threads
-      // taking whole groups — each group's product is small, and splitting it cost a job each.
-      for (let n = 0; n < N; n++) {
-        const [xOff, yOff, epilogue] = [n * C * inSize, n * M * P, epilogueOf(0)];
-        // Fields spelled out (no object spread: ~10 µs in Node 20's V8, see WasmKernels.sgemmWithPacked).
-        parallelSgemmGroups(pool, {
-          weights: packed,
-          M: Mg,
-          N: P,
-          K: Cg,
-          X,
-          xOff,
-          ldx: inSize,
-          strideX: Cg * inSize,
-          Y,
-          yOff,
-          strideY: Mg * P,
-          beta,
-          epilogue,
-        });
-      }
-      return;
+  const inPlace = !sum || (Y instanceof Float32Array && inWasmMemory(Y)); // beta = 1 reads Y there
+  if (pointwise && packed && group > 1 && X instanceof Float32Array && Y instanceof Float32Array && inPlace) {
+    // A grouped 1×1 convolution (ShuffleNet's): all groups of an image in one call, threads
+    // taking whole groups — each group's product is small, and splitting it cost a job each.
+    for (let n = 0; n < N; n++) {
+      const [xOff, yOff, epilogue] = [n * C * inSize, n * M * P, epilogueOf(0)];
+      // Fields spelled out (no object spread: ~10 µs in Node 20's V8, see WasmKernels.sgemmWithPacked).
+      parallelSgemmGroups(pool, {
+        weights: packed,
+        M: Mg,
+        N: P,
+        K: Cg,
+        X,
+        xOff,
+        ldx: inSize,
+        strideX: Cg * inSize,
+        Y,
+        yOff,
+        strideY: Mg * P,
+        beta,
+        epilogue,
+      });
     }
+    return;
   }
   const dwPlan =
     Cg === 1 && g2 && !pointwise && convTuning.depthwiseFast && X instanceof Float32Array

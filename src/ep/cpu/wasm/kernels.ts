@@ -790,8 +790,9 @@ export class WasmKernels {
     new Uint32Array(this.memory.buffer, table, groups).set(weights.map((w) => w.ptr));
     const { ptr: y, copyOut } = this.output(Y, yOff, yLen);
     const clip = epilogue?.clip;
-    const args = [M, N, K, table, x, ldx, strideX, beta, y, N, strideY, b, clip ? 1 : 0];
-    this.range('sgemmGroups', [...args, clip?.min ?? 0, clip?.max ?? 0, 0, groups], runner);
+    const [min, max] = [clip?.min ?? 0, clip?.max ?? 0];
+    const args = [M, N, K, table, x, ldx, strideX, beta, y, N, strideY, b, clip ? 1 : 0, min, max, 0, groups];
+    this.range('sgemmGroups', args, runner);
     copyOut();
   }
 

@@ -84,4 +84,20 @@ describe('WasmMemoryAllocator', () => {
     assert.ok(a.holds(early));
     assert.ok(a.blockOf(early));
   });
+
+  it('knows its views after another WebAssembly memory of the process grew', () => {
+    // V8 (Node 20) gives a shared memory a new buffer object whenever any shared memory of the process
+    // grows — onnxruntime-web's, loaded beside Onyx, did — though this one kept its size.
+    const a = new WasmMemoryAllocator(1);
+    const before = a.allocFloat32(16);
+    new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true }).grow(1);
+    const after = a.allocFloat32(16);
+    const elsewhere = new Float32Array(a.memory.buffer, after.byteOffset, 4);
+    new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true }).grow(1);
+    for (const view of [before, after, elsewhere]) {
+      assert.ok(a.holds(view));
+      assert.ok(a.blockOf(view));
+    }
+    assert.equal(a.holds(new Float32Array(4)), false);
+  });
 });

@@ -32,14 +32,18 @@ export class WasmMemoryAllocator implements Allocator {
   /** Blocks handed out, by offset, and their offsets in order (to find the block of any view). */
   private readonly live = new Map<number, MemoryBlock>();
   private readonly liveOffsets: number[] = [];
-  /** Every buffer object the memory has had (growing replaces it; old views keep theirs). */
+  /**
+   * Every buffer object the memory has had. Growing replaces it (old views keep theirs), and so does
+   * V8 (Node 20) whenever any shared memory of the process grows — another library's included
+   * (onnxruntime-web's did) — though this one kept its size: see `buffer`.
+   */
   private readonly generations = new WeakSet<ArrayBufferLike>();
   /** The buffer of the latest generation: most views checked by `holds` are of it. */
   private latest: ArrayBufferLike;
   /** Zeroes bytes of the memory: WASM's memory.fill once kernels on this memory offer it. */
   private zero: (offset: number, bytes: number) => void = (offset, bytes) =>
     // 8-byte words: a byte-wise fill of shared memory is ~8× slower in V8.
-    new Float64Array(this.memory.buffer, offset, Math.ceil(bytes / 8)).fill(0);
+    new Float64Array(this.buffer(), offset, Math.ceil(bytes / 8)).fill(0);
   bytesInUse = 0;
 
   /** `maximumPages` caps the memory (64 KiB each); 65536 pages = 4 GiB, the wasm32 limit. */
@@ -56,7 +60,7 @@ export class WasmMemoryAllocator implements Allocator {
     const elementBytes = (info.arrayType as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
     const block = this.allocBlock(count * elementBytes);
     const Ctor = info.arrayType as unknown as new (b: ArrayBufferLike, o: number, n: number) => TypedArray;
-    const data = new Ctor(this.memory.buffer, block.offset, count);
+    const data = new Ctor(this.buffer(), block.offset, count);
     this.owned.set(data, block);
     return new Tensor(type, data, dims);
   }
@@ -67,7 +71,7 @@ export class WasmMemoryAllocator implements Allocator {
    */
   allocFloat32(n: number, zeroed = true): Float32Array {
     const block = this.allocBlock(n * 4, zeroed);
-    return new Float32Array(this.memory.buffer, block.offset, n);
+    return new Float32Array(this.buffer(), block.offset, n);
   }
 
   release(tensor: Tensor): void {
@@ -102,7 +106,19 @@ export class WasmMemoryAllocator implements Allocator {
   /** True when `view` looks at this memory (any generation of its buffer). */
   holds(view: ArrayBufferView): boolean {
     const b = view.buffer;
-    return b === this.latest || this.generations.has(b);
+    if (b === this.latest || this.generations.has(b)) return true;
+    // A view made by other code (a kernel's) on a buffer object this allocator has not seen yet.
+    return b === this.buffer();
+  }
+
+  /** The memory's buffer object now, registered as one of its generations. */
+  private buffer(): ArrayBufferLike {
+    const b = this.memory.buffer;
+    if (b !== this.latest) {
+      this.latest = b;
+      this.generations.add(b);
+    }
+    return b;
   }
 
   /** The live block `view` lies in, if it is a view of this memory. */
@@ -160,8 +176,7 @@ export class WasmMemoryAllocator implements Allocator {
           { cause: e },
         );
       }
-      this.latest = this.memory.buffer;
-      this.generations.add(this.latest);
+      this.buffer();
     }
     this.top = end;
     return offset;

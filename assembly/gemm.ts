@@ -141,9 +141,16 @@ export function sgemm(
   const wsB = ws + <usize>(MC * KC) * 4;
   tilePtr = wsB + <usize>(KC * NC) * 4;
   // A plain row-major op(B) under one block of A rows is read in place, panel rows ldb apart: each
-  // panel is used by that block alone, so packing it (a pointwise convolution's whole image) would
-  // cost a pass over B for nothing. Partial panels at the right edge are still packed.
-  const direct = packedB == 0 && im2col == 0 && !transB && i1 - i0 > 1 && i1 - i0 <= MC;
+  // panel is used by that block alone, so packing it (a pointwise convolution's whole image, an
+  // attention head's V under its one query row) would cost a pass over B for nothing. Partial panels
+  // at the right edge are still packed.
+  const direct = packedB == 0 && im2col == 0 && !transB && (M == 1 || (i1 - i0 > 1 && i1 - i0 <= MC));
+  if (M == 1 && transB && packedA == 0 && packedB == 0 && im2col == 0 && aCol == 1) {
+    // One row times a plain Bᵀ (an attention head's query times its keys): dot products along B's
+    // rows, read in place, where packing would transpose all of B for a single use.
+    dotRows(K, a, b, ldb, c, j0, j1);
+    return;
+  }
 
   for (let jc = j0; jc < j1; jc += NC) {
     const nc = min(NC, j1 - jc);
@@ -181,13 +188,28 @@ export function sgemm(
           // One row (a matrix-vector product, e.g. batch-1 MatMul/Gemm, RNN steps): the 4×8 tile
           // would compute three rows of zeros; this kernel streams B at two panels per iteration.
           for (let jr = 0; jr < nc; jr += 2 * NR) {
+            const nr = min(2 * NR, nc - jr);
+            let panel = pb + <usize>jr * kc * 4;
+            let second = panel + <usize>kc * NR * 4;
+            let bStep = NR * 4;
+            if (direct && nr == 2 * NR) {
+              panel = pb + <usize>jr * 4;
+              second = panel + NR * 4;
+              bStep = ldb * 4;
+            } else if (direct) {
+              panel = wsB;
+              second = wsB + <usize>kc * NR * 4;
+              packBlockB(pb + <usize>jr * 4, ldb, 1, kc, nr, wsB);
+            }
             rowKernel(
               kc,
               pa,
               aStep,
-              pb + <usize>jr * kc * 4,
+              panel,
+              second,
+              bStep,
               c + (<usize>ic * ldc + <usize>(jc + jr)) * 4,
-              min(2 * NR, nc - jr),
+              nr,
               mode,
               ic,
               jc + jr,
@@ -697,51 +719,118 @@ function storeEdge(c: usize, ldc: i32, t: usize, mr: i32, nr: i32, mode: i32, ro
 }
 
 /**
- * One row of C over up to two adjacent B panels (nr ≤ 2·NR columns): acc = Apanel[·][0]ᵀ ·
- * Bpanels, four independent accumulators. Each element sums over k in the same order as the 4×8
- * kernel, so a row computed here or there — whichever way a pool splits C — is bit-identical. A's
- * row is read aStep bytes per k: a packed panel's first row (MR floats, rows 1–3 are padding) or the
- * unpacked row itself; the second panel is read only when nr > NR.
+ * One row of C over up to two B panels (nr ≤ 2·NR columns): acc = Apanel[·][0]ᵀ · Bpanels, four
+ * independent accumulators. Each element sums over k in the same order as the 4×8 kernel, so a row
+ * computed here or there — whichever way a pool splits C — is bit-identical. A's row is read aStep
+ * bytes per k: a packed panel's first row (MR floats, rows 1–3 are padding) or the unpacked row
+ * itself. The panels (`pb`, and `q` read only when nr > NR) advance bStep bytes per k: NR floats
+ * when packed, a row of B when read in place.
  */
 function rowKernel(
   kc: i32,
   pa: usize,
   aStep: usize,
   pb: usize,
+  q: usize,
+  bStep: usize,
   c: usize,
   nr: i32,
   mode: i32,
   row: i32,
   col: i32,
 ): void {
-  let q = pb + <usize>kc * NR * 4; // the second panel, in step with pb
   let a0 = f32x4.splat(0);
   let a1 = f32x4.splat(0);
   let b0 = f32x4.splat(0);
   let b1 = f32x4.splat(0);
-  const end = pb + <usize>kc * NR * 4;
   if (nr > NR) {
-    while (pb < end) {
+    for (let k = 0; k < kc; k++) {
       const x = v128.load32_splat(pa);
       a0 = madd(x, v128.load(pb), a0);
       a1 = madd(x, v128.load(pb, 16), a1);
       b0 = madd(x, v128.load(q), b0);
       b1 = madd(x, v128.load(q, 16), b1);
       pa += aStep;
-      pb += NR * 4;
-      q += NR * 4;
+      pb += bStep;
+      q += bStep;
     }
   } else {
-    while (pb < end) {
+    for (let k = 0; k < kc; k++) {
       const x = v128.load32_splat(pa);
       a0 = madd(x, v128.load(pb), a0);
       a1 = madd(x, v128.load(pb, 16), a1);
       pa += aStep;
-      pb += NR * 4;
+      pb += bStep;
     }
   }
   rowStore(c, a0, a1, min(nr, NR), mode, row, col);
   if (nr > NR) rowStore(c + NR * 4, b0, b1, nr - NR, mode, row, col + NR);
+}
+
+/**
+ * C[0, j0:j1] of a one-row product with a plain Bᵀ: element j is the dot product of A's row (K
+ * contiguous floats at `a`) and B's row j (at b + j·ldb floats), NR columns at a time, each summed
+ * four k at a time in one f32x4 lane per k mod 4, the lanes added at the end, then the K mod 4 last
+ * k. (Its own summation order: a one-row product only ever comes here, however a pool splits it.)
+ */
+function dotRows(K: i32, a: usize, b: usize, ldb: i32, c: usize, j0: i32, j1: i32): void {
+  const rowBytes = <usize>ldb * 4;
+  const k4 = K & ~3;
+  const t = tilePtr;
+  for (let j = j0; j < j1; j += NR) {
+    const nr = min(NR, j1 - j);
+    // Rows past the last column repeat it (read, never stored).
+    const r0 = b + <usize>j * rowBytes;
+    const r1 = b + <usize>(j + min(1, nr - 1)) * rowBytes;
+    const r2 = b + <usize>(j + min(2, nr - 1)) * rowBytes;
+    const r3 = b + <usize>(j + min(3, nr - 1)) * rowBytes;
+    const r4 = b + <usize>(j + min(4, nr - 1)) * rowBytes;
+    const r5 = b + <usize>(j + min(5, nr - 1)) * rowBytes;
+    const r6 = b + <usize>(j + min(6, nr - 1)) * rowBytes;
+    const r7 = b + <usize>(j + min(7, nr - 1)) * rowBytes;
+    let s0 = f32x4.splat(0);
+    let s1 = f32x4.splat(0);
+    let s2 = f32x4.splat(0);
+    let s3 = f32x4.splat(0);
+    let s4 = f32x4.splat(0);
+    let s5 = f32x4.splat(0);
+    let s6 = f32x4.splat(0);
+    let s7 = f32x4.splat(0);
+    for (let k = 0; k < k4; k += 4) {
+      const o = <usize>k * 4;
+      const x = v128.load(a + o);
+      s0 = madd(x, v128.load(r0 + o), s0);
+      s1 = madd(x, v128.load(r1 + o), s1);
+      s2 = madd(x, v128.load(r2 + o), s2);
+      s3 = madd(x, v128.load(r3 + o), s3);
+      s4 = madd(x, v128.load(r4 + o), s4);
+      s5 = madd(x, v128.load(r5 + o), s5);
+      s6 = madd(x, v128.load(r6 + o), s6);
+      s7 = madd(x, v128.load(r7 + o), s7);
+    }
+    v128.store(t, laneSums(s0, s1, s2, s3));
+    v128.store(t, laneSums(s4, s5, s6, s7), 16);
+    for (let k = k4; k < K; k++) {
+      const x = load<f32>(a + <usize>k * 4);
+      const o = <usize>k * 4;
+      store<f32>(t, load<f32>(t) + x * load<f32>(r0 + o));
+      store<f32>(t, load<f32>(t, 4) + x * load<f32>(r1 + o), 4);
+      store<f32>(t, load<f32>(t, 8) + x * load<f32>(r2 + o), 8);
+      store<f32>(t, load<f32>(t, 12) + x * load<f32>(r3 + o), 12);
+      store<f32>(t, load<f32>(t, 16) + x * load<f32>(r4 + o), 16);
+      store<f32>(t, load<f32>(t, 20) + x * load<f32>(r5 + o), 20);
+      store<f32>(t, load<f32>(t, 24) + x * load<f32>(r6 + o), 24);
+      store<f32>(t, load<f32>(t, 28) + x * load<f32>(r7 + o), 28);
+    }
+    rowStore(c + <usize>j * 4, v128.load(t), v128.load(t, 16), nr, FIRST | LAST, 0, j);
+  }
+}
+
+/** [Σ lanes of p, Σ lanes of q, Σ lanes of r, Σ lanes of s]. */
+function laneSums(p: v128, q: v128, r: v128, s: v128): v128 {
+  const pq = f32x4.add(v128.shuffle<f32>(p, q, 0, 1, 4, 5), v128.shuffle<f32>(p, q, 2, 3, 6, 7));
+  const rs = f32x4.add(v128.shuffle<f32>(r, s, 0, 1, 4, 5), v128.shuffle<f32>(r, s, 2, 3, 6, 7));
+  return f32x4.add(v128.shuffle<f32>(pq, rs, 0, 2, 4, 6), v128.shuffle<f32>(pq, rs, 1, 3, 5, 7));
 }
 
 /** Stores nr ≤ NR columns of one row: a whole row through storeRows, a partial one element-wise. */

@@ -392,6 +392,19 @@ export function packB(transB: bool, K: i32, N: i32, b: usize, ldb: i32, dst: usi
   }
 }
 
+/**
+ * Packs the whole im2col matrix (K×N) of the image at `x` (window at `g`) as packB lays out a
+ * matrix, for sgemm's `packedB`: a pool splitting a convolution by rows then unfolds the image once,
+ * not once per chunk.
+ */
+export function packIm2col(g: usize, x: usize, K: i32, N: i32, dst: usize): void {
+  const nPad = roundUp(N, NR);
+  for (let pc = 0; pc < K; pc += KC) {
+    const kc = min(KC, K - pc);
+    packBlockIm2col(g, x, K, pc, 0, kc, N, dst + <usize>pc * nPad * 4);
+  }
+}
+
 /** Packs op(A) (M×K) into KC blocks of MR-high k-major panels for sgemm's `packedA`. */
 export function packA(transA: bool, M: i32, K: i32, a: usize, lda: i32, dst: usize): void {
   const aRow = transA ? 1 : lda;

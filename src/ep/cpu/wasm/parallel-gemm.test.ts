@@ -208,6 +208,23 @@ describe('parallelSgemm', { skip }, () => {
         kernels.convolve({ ...conv, Y: want });
         parallelConvolve(pool, { ...conv, Y: got });
         assert.deepEqual(got, want, 'convolve');
+        // Many output channels over a small strided image: split by rows, the image unfolded once
+        // for every chunk (withIm2colPacked), plain or packed weights.
+        const small = { C: 40, H: 9, W: 9, kh: 3, kw: 3, sh: 2, sw: 2, dh: 1, dw: 1, padTop: 1, padLeft: 1 };
+        const sg = { ...small, oh: 5, ow: 5 };
+        assert.equal(splitC(96, 25, 360, true, false, 2).end, 96, 'the strided case splits by rows');
+        const sX = random(kernels, 40 * 81, next, false);
+        const sW = random(kernels, 96 * 360, next, false);
+        const packedW = kernels.packWeights('A', false, 96, 360, sW, 0, 360);
+        for (const weights of [{ data: sW, offset: 0 }, packedW]) {
+          const sConv = { weights, M: 96, X: sX, xOff: 0, geo: sg, beta: 0, yOff: 0, epilogue: undefined };
+          const sWant = new Float32Array(96 * 25);
+          const sGot = new Float32Array(96 * 25);
+          kernels.convolve({ ...sConv, Y: sWant });
+          parallelConvolve(pool, { ...sConv, Y: sGot });
+          assert.deepEqual(sGot, sWant, 'strided convolve split by rows');
+        }
+        kernels.releaseWeights(packedW);
         const dw = { ...g, C: 64, H: 60, W: 61, oh: 60, ow: 61 };
         const dwX = random(kernels, 64 * 60 * 61, next, false);
         const dwBias = { data: random(kernels, 64, next, false), axis: 'row' as const };

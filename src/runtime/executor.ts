@@ -4,17 +4,17 @@
  * dtypes/shapes of its inputs. Long runs yield to the event loop between nodes so `run()` never
  * blocks a Node.js server or a browser tab for the whole inference.
  */
-import { releaseStorage, releaseUnheld, withLease, type Lease } from '../core/buffer-pool.js';
+import { enterLease, leaveLease, releaseStorage, releaseUnheld, type Lease } from '../core/buffer-pool.js';
 import { OnyxError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { describeValue, type Value } from '../core/value.js';
-import type { Graph } from '../ir/graph.js';
+import type { Graph, Node } from '../ir/graph.js';
 import type { RunContext } from '../ops/kernel.js';
 import type { Allocator } from './allocator.js';
 import type { MemoryTracker } from './memory.js';
-import { withNode, type Plans } from './plan.js';
+import { ABSENT, OUTER, withNode, type Plans } from './plan.js';
 import type { Profiler } from './profiler.js';
-import { withThreadPool, type ThreadPool } from './thread-pool.js';
+import { enterThreadPool, leaveThreadPool, type ThreadPool } from './thread-pool.js';
 
 /** How long the executor may hold the thread before yielding to the event loop. */
 const YIELD_EVERY_MS = 16;
@@ -24,25 +24,31 @@ const yieldToEventLoop: () => Promise<void> =
     ? () => new Promise((resolve) => setImmediate(resolve))
     : () => new Promise((resolve) => setTimeout(resolve, 0));
 
+/**
+ * The values of one run of a graph, by the slots its plan numbered (plan.ts `GraphPlan.slots`), and
+ * the scope of the graph that encloses it: a subgraph reads outer values by name through it.
+ */
 export class Scope {
-  readonly values = new Map<string, Value>();
-  constructor(readonly parent: Scope | null) {}
+  constructor(
+    readonly values: (Value | undefined)[],
+    private readonly slots: ReadonlyMap<string, number>,
+    readonly parent: Scope | null,
+  ) {}
 
   get(name: string): Value | undefined {
-    // One map lookup for the usual case, a value of this scope (values are never undefined).
-    const v = this.values.get(name);
+    const slot = this.slots.get(name);
+    const v = slot === undefined ? undefined : this.values[slot];
     return v !== undefined ? v : this.parent?.get(name);
   }
 
   has(name: string): boolean {
-    return this.owner(name) !== undefined;
+    return this.get(name) !== undefined;
   }
+}
 
-  /** The innermost scope that defines `name`. */
-  private owner(name: string): Scope | undefined {
-    if (this.values.has(name)) return this;
-    return this.parent?.owner(name);
-  }
+/** A kernel's error, with the node and a description of its inputs. */
+function failed(e: unknown, node: Node, args: readonly (Value | undefined)[]): OnyxError {
+  return withNode(e, node, `\n  inputs: ${args.map(describeValue).join('; ')}`);
 }
 
 export interface ExecutorOptions {
@@ -75,59 +81,78 @@ export class Executor {
   async runGraph(graph: Graph, inputs: ReadonlyMap<string, Value>, outer: Scope | null): Promise<Value[]> {
     const plan = this.plans.get(graph);
     if (!plan) throw new OnyxError('RUNTIME_ERROR', `no plan for graph '${graph.name}'`);
-    const scope = new Scope(outer);
-    for (const [name, t] of graph.initializers) scope.values.set(name, t);
-    for (const [name, v] of inputs) scope.values.set(name, v);
+    const values = plan.template.slice();
+    for (const [name, v] of inputs) {
+      const slot = plan.slots.get(name);
+      if (slot !== undefined) values[slot] = v;
+    }
+    const scope = new Scope(values, plan.slots, outer);
     const ctx = this.contextFor(scope);
-    const profiler = this.options.profiler;
+    const { profiler, memory, threads } = this.options;
     for (const step of plan.steps) {
-      const { node } = step;
-      const args: (Value | undefined)[] = [];
-      for (const name of node.inputs) {
-        const v = name === '' ? undefined : scope.get(name);
-        if (v === undefined && name !== '') {
-          throw withNode(new OnyxError('RUNTIME_ERROR', `input '${name}' has no value`), node);
+      const { node, inputSlots, outputSlots } = step;
+      const args: (Value | undefined)[] = new Array(inputSlots.length);
+      for (let i = 0; i < inputSlots.length; i++) {
+        const slot = inputSlots[i];
+        if (slot === ABSENT) continue;
+        // A graph input left unbound (an optional one) falls back to the enclosing scopes. (null is
+        // a value: an empty optional.)
+        let v = slot === OUTER ? undefined : values[slot];
+        if (v === undefined) v = outer?.get(node.inputs[i]);
+        if (v === undefined) {
+          throw withNode(new OnyxError('RUNTIME_ERROR', `input '${node.inputs[i]}' has no value`), node);
         }
-        args.push(v);
+        args[i] = v;
       }
       const start = profiler ? performance.now() : 0;
-      const { memory } = this.options;
       // A step that makes an output of the run (see Step.makesOutput) writes it to storage of its
       // own, not run storage: the caller then gets it as it is, where run storage would be copied
       // out (exactData).
       const lease = step.makesOutput && outer === null ? undefined : this.options.lease;
       const mark = lease?.fresh.length ?? 0;
+      // The kernel's synchronous part runs with the run's lease and thread pool current, and only
+      // that part: an async kernel's awaits must not leave them current for code that runs meanwhile.
+      let made: Value[] | Promise<Value[]>;
+      const previousPool = enterThreadPool(threads);
+      const previousLease = lease ? enterLease(lease) : undefined;
+      try {
+        made = step.kernel(args, ctx);
+      } catch (e) {
+        throw failed(e, node, args);
+      } finally {
+        if (lease) leaveLease(previousLease);
+        leaveThreadPool(previousPool);
+      }
       let outs: Value[];
       try {
-        const run = () => step.kernel(args, ctx);
-        const r = withThreadPool(this.options.threads, lease ? () => withLease(lease, run) : run);
-        outs = r instanceof Promise ? await r : r;
+        outs = made instanceof Promise ? await made : made;
       } catch (e) {
-        throw withNode(e, node, `\n  inputs: ${args.map(describeValue).join('; ')}`);
+        throw failed(e, node, args);
       }
       if (profiler) profiler.record(node, step.ep, args, outs, start, performance.now());
-      for (let i = 0; i < node.outputs.length; i++) {
-        const name = node.outputs[i];
-        if (name === '') continue;
-        if (outs[i] === undefined) {
+      for (let i = 0; i < outputSlots.length; i++) {
+        const slot = outputSlots[i];
+        if (slot === ABSENT) continue;
+        const out = outs[i];
+        if (out === undefined) {
           throw withNode(
             new OnyxError(
               'RUNTIME_ERROR',
-              `kernel returned ${outs.length} outputs, output '${name}' is missing`,
+              `kernel returned ${outs.length} outputs, output '${node.outputs[i]}' is missing`,
             ),
             node,
           );
         }
-        scope.values.set(name, outs[i]);
-        memory.hold(outs[i]);
+        values[slot] = out;
+        memory.hold(out);
       }
       // Shared-memory blocks the kernel took and no output holds (its scratch) go back now.
       if (lease) releaseUnheld(lease, mark, this.held);
-      for (const name of step.release) {
-        const v = scope.values.get(name);
+      for (const slot of step.releaseSlots) {
+        const v = values[slot];
         if (v === undefined) continue;
         memory.drop(v, this.dead);
-        scope.values.delete(name);
+        values[slot] = undefined;
       }
       if (Date.now() - this.lastYield > YIELD_EVERY_MS) {
         await yieldToEventLoop();
@@ -135,9 +160,9 @@ export class Executor {
       }
     }
     return graph.outputs.map((o) => {
-      if (!scope.has(o.name))
-        throw new OnyxError('RUNTIME_ERROR', `graph output '${o.name}' was not computed`);
-      return scope.get(o.name) as Value;
+      const v = scope.get(o.name);
+      if (v === undefined) throw new OnyxError('RUNTIME_ERROR', `graph output '${o.name}' was not computed`);
+      return v;
     });
   }
 

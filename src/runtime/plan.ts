@@ -5,10 +5,16 @@
  * reported in one error.
  */
 import { OnyxError } from '../core/errors.js';
+import type { Value } from '../core/value.js';
 import { forEachSubgraph, implicitInputs, type Graph, type Node } from '../ir/graph.js';
 import type { ExecutionProvider } from '../ep/provider.js';
 import type { Kernel, NodeInfo } from '../ops/kernel.js';
 import { isMemoizable, memoizeShapeKernel } from './shape-memo.js';
+
+/** `Step.inputSlots` entry of an omitted optional input. */
+export const ABSENT = -1;
+/** `Step.inputSlots` entry of a value of an enclosing graph (looked up by name in its scope). */
+export const OUTER = -2;
 
 export interface Step {
   node: Node;
@@ -16,6 +22,12 @@ export interface Step {
   ep: string;
   /** Values whose last reader is this step (never graph outputs). */
   release: string[];
+  /** Where each input is: a slot of the run's value array, ABSENT or OUTER. */
+  inputSlots: number[];
+  /** The slot of each output (ABSENT for an omitted one). */
+  outputSlots: number[];
+  /** The slots of `release`. */
+  releaseSlots: number[];
   /**
    * The step makes one of its graph's outputs, and every other value it makes is read by no later
    * step: it then runs outside the run's storage lease, making its outputs on the JS heap, where the
@@ -29,6 +41,13 @@ export interface Step {
 export interface GraphPlan {
   graph: Graph;
   steps: Step[];
+  /**
+   * A slot for every value the graph defines (inputs, initializers, node outputs): a run keeps its
+   * values in an array, not a map by name (a GPT decoder step looks up ~150 inputs per run).
+   */
+  slots: Map<string, number>;
+  /** A run's value array starts as a copy of this: the initializers in their slots. */
+  template: (Value | undefined)[];
 }
 
 export type Plans = Map<Graph, GraphPlan>;
@@ -85,7 +104,15 @@ export function buildPlans(root: Graph, providers: readonly ExecutionProvider[])
         unsupported.push(`${node.opType} (domain ${domain}, opset ${info.opset}) at node '${node.name}'`);
         continue;
       }
-      steps.push({ node, ...chosen, release: [], makesOutput: false });
+      steps.push({
+        node,
+        ...chosen,
+        release: [],
+        inputSlots: [],
+        outputSlots: [],
+        releaseSlots: [],
+        makesOutput: false,
+      });
     }
     const outputs = new Set(graph.outputs.map((o) => o.name));
     const read = new Set(steps.flatMap((st) => [...st.node.inputs, ...implicitInputs(st.node)]));
@@ -98,7 +125,7 @@ export function buildPlans(root: Graph, providers: readonly ExecutionProvider[])
       }
     }
     computeReleases(graph, steps);
-    plans.set(graph, { graph, steps });
+    plans.set(graph, { graph, steps, ...assignSlots(graph, steps) });
   };
   visit(root);
   if (unsupported.length > 0) {
@@ -136,6 +163,26 @@ function computeReleases(graph: Graph, steps: Step[]): void {
   for (const [name, i] of lastUse) {
     if (produced.has(name) && !keep.has(name) && !graph.initializers.has(name)) steps[i].release.push(name);
   }
+}
+
+/** Numbers the values `graph` defines and points its steps at them. */
+function assignSlots(graph: Graph, steps: Step[]): Pick<GraphPlan, 'slots' | 'template'> {
+  const slots = new Map<string, number>();
+  const define = (name: string) => {
+    if (name && !slots.has(name)) slots.set(name, slots.size);
+  };
+  for (const i of graph.inputs) define(i.name);
+  for (const name of graph.initializers.keys()) define(name);
+  for (const step of steps) step.node.outputs.forEach(define);
+  const template: (Value | undefined)[] = [];
+  for (const [name, t] of graph.initializers) template[slots.get(name)!] = t;
+  template.length = slots.size;
+  for (const step of steps) {
+    step.inputSlots = step.node.inputs.map((name) => (name ? (slots.get(name) ?? OUTER) : ABSENT));
+    step.outputSlots = step.node.outputs.map((name) => (name ? slots.get(name)! : ABSENT));
+    step.releaseSlots = step.release.map((name) => slots.get(name)!);
+  }
+  return { slots, template };
 }
 
 /** Attaches node context to an error raised while building or running a node's kernel. */

@@ -162,21 +162,23 @@ const WORKER_SOURCE = `(init, onExit) => {
 let current: ThreadPool | undefined;
 
 /**
- * Runs `fn` with `pool` as the current pool (restored afterwards; nests). The executor sets the
- * session's around each kernel, so that kernels deep in shared helpers (elementwise, row-wise) can
- * split their work without every op threading the pool through, as storage leases do.
+ * Makes `pool` the current pool and returns the one it replaces, which the caller must restore with
+ * `leaveThreadPool` (in a `finally`). The executor makes the session's pool current around each
+ * kernel, so that kernels deep in shared helpers (elementwise, row-wise) can split their work
+ * without every op threading the pool through, as storage leases do.
  */
-export function withThreadPool<T>(pool: ThreadPool | undefined, fn: () => T): T {
+export function enterThreadPool(pool: ThreadPool | undefined): ThreadPool | undefined {
   const previous = current;
   current = pool;
-  try {
-    return fn();
-  } finally {
-    current = previous;
-  }
+  return previous;
 }
 
-/** The pool of the kernel running now (see `withThreadPool`), if its session has one. */
+/** Restores the pool `enterThreadPool` replaced. */
+export function leaveThreadPool(previous: ThreadPool | undefined): void {
+  current = previous;
+}
+
+/** The pool of the kernel running now (see `enterThreadPool`), if its session has one. */
 export function currentThreadPool(): ThreadPool | undefined {
   return current;
 }

@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -50,6 +50,36 @@ describe('onyx CLI', () => {
     assert.equal(onyx('frobnicate').code, 2);
     assert.equal(onyx('run', DIGITS, '--no-such-flag').code, 2);
     assert.equal(onyx('run').code, 2);
+  });
+
+  it('bench times engines in turn in their own processes and reports each', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'onyx-bench-')), 'results.md');
+    const r = onyx(
+      'bench',
+      DIGITS,
+      '--engines',
+      'onyx,ort-node',
+      '--threads',
+      '1',
+      '--runs',
+      '3',
+      '--min-ms',
+      '80',
+      '--warmup-ms',
+      '0',
+      '--write',
+      out,
+    );
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /onyx threads=1 loading … loaded in \d+ ms/);
+    assert.match(r.err, /onyx threads=1 median [\d.]+ ms, ort-node threads=1 median [\d.]+ ms/);
+    // One row: Onyx and ort-node medians, their ratio, load times, the outputs' agreement.
+    const row = r.out.split('\n').find((l) => l.startsWith('| digits |'));
+    assert.ok(row, r.out);
+    const cells = row.split('|').map((c) => c.trim());
+    assert.ok(Number(cells[2]) > 0 && Number(cells[4]) > 0, row);
+    assert.ok(Number(cells.at(-2)) < 1e-5, `outputs agree: ${row}`);
+    assert.match(readFileSync(out, 'utf8'), /take turns timing slices of runs/);
   });
 
   it('inspect describes a model and confirms support', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { timeRuns } from './bench-timing.js';
+import { SETTLE_BELOW_MS, timeSlice, warmUp } from './bench-timing.js';
 
 /** A run that takes `ms` of a fake clock. */
 function fakeRuns(ms: number) {
@@ -8,6 +8,7 @@ function fakeRuns(ms: number) {
   let calls = 0;
   return {
     now: () => clock,
+    calls: () => calls,
     run: async () => {
       clock += ms;
       return ++calls;
@@ -15,20 +16,26 @@ function fakeRuns(ms: number) {
   };
 }
 
-it('warms up and times by count when the runs are long', async () => {
-  const { now, run } = fakeRuns(400);
-  const r = await timeRuns(run, { warmup: 2, warmupMs: 500, runs: 3, minMs: 1000, maxRuns: 200 }, now);
-  assert.equal(r.warmed, 2);
-  assert.deepEqual(r.timesMs, [400, 400, 400]);
-  assert.equal(r.last, 5);
+it('warms up by count when the runs are long, by duration when they are short', async () => {
+  const long = fakeRuns(400);
+  const l = await warmUp(long.run, { warmup: 2, warmupMs: 500 }, long.now);
+  assert.deepEqual(l, { warmed: 2, lastMs: 400, last: 2 });
+  const short = fakeRuns(10);
+  const s = await warmUp(short.run, { warmup: 1, warmupMs: 500 }, short.now);
+  assert.equal(s.warmed, 50);
+  const none = await warmUp(short.run, { warmup: 0, warmupMs: 0 }, short.now);
+  assert.equal(none.warmed, 1, 'always one warm-up run');
 });
 
-it('warms up and times by duration when the runs are short, up to maxRuns', async () => {
-  const { now, run } = fakeRuns(10);
-  const r = await timeRuns(run, { warmup: 1, warmupMs: 500, runs: 7, minMs: 1000, maxRuns: 200 }, now);
-  assert.equal(r.warmed, 50);
-  assert.equal(r.timesMs.length, 100);
-  const capped = await timeRuns(run, { warmup: 0, warmupMs: 0, runs: 7, minMs: 1e6, maxRuns: 20 }, now);
-  assert.equal(capped.warmed, 1, 'always one warm-up run');
-  assert.equal(capped.timesMs.length, 20);
+it('times a slice by duration, at least one run, after an untimed run when runs are short', async () => {
+  const short = fakeRuns(10);
+  const s = await timeSlice(short.run, 100, 10, short.now);
+  assert.equal(s.settled, true);
+  assert.deepEqual(s.timesMs, new Array(10).fill(10));
+  assert.equal(short.calls(), 11, 'one untimed run first');
+  const long = fakeRuns(2 * SETTLE_BELOW_MS);
+  const l = await timeSlice(long.run, 100, 2 * SETTLE_BELOW_MS, long.now);
+  assert.equal(l.settled, false);
+  assert.deepEqual(l.timesMs, [2 * SETTLE_BELOW_MS], 'one run even when it outlasts the slice');
+  assert.equal(long.calls(), 1);
 });

@@ -1,13 +1,16 @@
 /**
- * One benchmark measurement in a fresh process (so load time and peak RSS belong to one engine and
- * one model): loads the model in the named engine, warms up, times its runs, writes the outputs as
- * float64 to a file for cross-engine comparison, and prints a JSON line with the figures.
- * Started by `onyx bench`; not a user command. Engines other than Onyx are the devDependencies
+ * One engine's side of a benchmark, in a fresh process (so load time and peak RSS belong to one
+ * engine and one model): loads the model in the named engine and warms up, then answers the bench
+ * line by line on stdin/stdout — a JSON `{ "slice": ms }` times a slice of runs (bench-timing.ts) and
+ * replies `{ "times": [...] }`; `{ "end": true }` writes the last outputs as float64 to a file for
+ * cross-engine comparison, replies with the peak RSS (and profile) and exits. Started by
+ * `onyx bench`; not a user command. Engines other than Onyx are the devDependencies
  * onnxruntime-node and onnxruntime-web, loaded only here.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { InferenceSession, Tensor, type TensorType } from '../index.js';
-import { timeRuns } from './bench-timing.js';
+import { PROTOCOL_PREFIX, timeSlice, warmUp } from './bench-timing.js';
 import { tensorValues } from './format.js';
 
 export interface FeedSpec {
@@ -21,26 +24,30 @@ export interface WorkerJob {
   engine: 'onyx' | 'ort-node' | 'ort-web';
   model: string;
   threads: number;
-  /** As bench-timing.ts's TimingPlan, with MAX_RUNS. */
+  /** As bench-timing.ts's WarmUpPlan. */
   warmup: number;
   warmupMs: number;
-  runs: number;
-  minMs: number;
   feeds: FeedSpec[];
   outFile: string;
   profile: boolean;
 }
 
-export interface WorkerResult {
+/** The worker's first line: loaded and warmed up. */
+export interface WorkerReady {
   loadMs: number;
-  timesMs: number[];
+}
+
+/** The worker's last line. */
+export interface WorkerDone {
   maxRssBytes: number;
   outputs: { name: string; count: number }[];
   profile?: { op: string; ms: number; count: number }[];
 }
 
-/** The most timed runs a measurement takes to fill `minMs`. */
-const MAX_RUNS = 200;
+/** What the bench keeps of one engine in one round. */
+export interface WorkerResult extends WorkerReady, WorkerDone {
+  timesMs: number[];
+}
 
 const ARRAYS: Partial<Record<TensorType, { new (b: ArrayBuffer): ArrayLike<unknown> }>> = {
   float32: Float32Array,
@@ -91,6 +98,11 @@ async function openEngine(job: WorkerJob): Promise<{ Tensor: AnyTensorCtor; sess
   return { Tensor: ort.Tensor as unknown as AnyTensorCtor, session: session as unknown as AnySession };
 }
 
+/** Writes one JSON line for the bench. */
+function reply(message: unknown): void {
+  process.stdout.write(PROTOCOL_PREFIX + JSON.stringify(message) + '\n');
+}
+
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2]) as WorkerJob;
   const t0 = performance.now();
@@ -107,14 +119,23 @@ async function main(): Promise<void> {
       f.dims,
     );
   }
-  const {
-    warmed,
-    timesMs,
-    last: outputs,
-  } = await timeRuns(() => session.run(feeds), {
-    ...job,
-    maxRuns: MAX_RUNS,
-  });
+  let runs = 0;
+  const run = () => {
+    runs++;
+    return session.run(feeds);
+  };
+  let { lastMs, last: outputs } = await warmUp(run, job);
+  reply({ loadMs } satisfies WorkerReady);
+  for await (const line of createInterface({ input: process.stdin })) {
+    const command = JSON.parse(line) as { slice?: number; end?: boolean };
+    if (command.slice !== undefined) {
+      const slice = await timeSlice(run, command.slice, lastMs);
+      outputs = slice.last;
+      lastMs = slice.timesMs[slice.timesMs.length - 1];
+      reply({ times: slice.timesMs });
+    }
+    if (command.end) break;
+  }
   const names = Object.keys(outputs).sort();
   const flat: number[] = [];
   const summary = names.map((name) => {
@@ -124,7 +145,7 @@ async function main(): Promise<void> {
     return { name, count: vals.length };
   });
   writeFileSync(job.outFile, new Uint8Array(Float64Array.from(flat).buffer));
-  let profile: WorkerResult['profile'];
+  let profile: WorkerDone['profile'];
   if (job.profile && job.engine === 'onyx') {
     const events = JSON.parse((await session.endProfiling?.()) as string) as {
       dur: number;
@@ -133,20 +154,20 @@ async function main(): Promise<void> {
     const byOp = new Map<string, { ms: number; count: number }>();
     for (const e of events) {
       const s = byOp.get(e.args.op_name) ?? { ms: 0, count: 0 };
-      s.ms += e.dur / 1000 / (timesMs.length + warmed);
+      s.ms += e.dur / 1000 / runs;
       s.count++;
       byOp.set(e.args.op_name, s);
     }
-    profile = [...byOp].map(([op, s]) => ({ op, ...s })).sort((a, b) => b.ms - a.ms);
+    // Per run: each run records one event per node.
+    profile = [...byOp]
+      .map(([op, s]) => ({ op, ms: s.ms, count: Math.round(s.count / runs) }))
+      .sort((a, b) => b.ms - a.ms);
   }
-  const result: WorkerResult = {
-    loadMs,
-    timesMs,
+  reply({
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     outputs: summary,
     profile,
-  };
-  process.stdout.write(JSON.stringify(result) + '\n');
+  } satisfies WorkerDone);
   await session.release();
 }
 

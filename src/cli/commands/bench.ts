@@ -1,19 +1,28 @@
 /**
  * `onyx bench`: latency, load time, peak memory and output agreement of Onyx against
- * onnxruntime-node (native) and onnxruntime-web (WASM), same inputs, same thread count, each
- * measurement in a fresh process. `--suite` runs the project's benchmark set and can write
- * bench/results.md.
+ * onnxruntime-node (native) and onnxruntime-web (WASM), same inputs, same thread count. Each engine
+ * and thread count of a model runs in a fresh process of its own (bench-worker.ts); once all are
+ * loaded and warm, they time short slices of runs in turn, so that every engine samples the same
+ * quiet and busy spells of a shared machine. `--suite` runs the project's benchmark set and can
+ * write bench/results.md.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inspectModel, type TensorType, type ValueMetadata } from '../../index.js';
-import type { FeedSpec, WorkerJob, WorkerResult } from '../bench-worker.js';
+import { createInterface } from 'node:readline';
+import { PROTOCOL_PREFIX } from '../bench-timing.js';
+import type { FeedSpec, WorkerDone, WorkerJob, WorkerReady, WorkerResult } from '../bench-worker.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { prng } from '../inputs.js';
 import { table } from '../format.js';
+
+/** Slices of timed runs each engine takes per round, in turn with the others. */
+const SLICES = 8;
+/** Pause before each slice (ms). */
+const SLICE_PAUSE_MS = 50;
 
 export const help = `onyx bench MODEL... [--threads 1,2] [--runs N] [--min-ms MS] [--rounds N] [--warmup N]
                   [--warmup-ms MS] [--engines onyx,ort-web,ort-node] [--dim NAME=N]... [--profile] [--suite]
@@ -21,11 +30,12 @@ export const help = `onyx bench MODEL... [--threads 1,2] [--runs N] [--min-ms MS
 
 Times each model in Onyx and, side by side, onnxruntime-web (WASM) and onnxruntime-node (native): median and
 p90 latency, session load time, peak RSS, and the largest output difference from onnxruntime-node.
-Every measurement runs in a fresh process with the same seeded inputs and thread count.
+Every engine and thread count runs in a fresh process, with the same seeded inputs; once all are loaded
+and warm, they take turns timing slices of runs (${SLICES} slices each, more if needed for --runs).
   --warmup N     warm-up runs: at least N (default 2), and until --warmup-ms have passed (default 500)
-  --runs N       timed runs: at least N (default 10), and more, up to 200, until --min-ms have been
-                 timed (default 1000), as onnxruntime_perf_test runs for a duration
-  --rounds N     measure every engine N times, taking turns, and pool the runs (default 1)
+  --runs N       timed runs: at least N (default 10), and more until --min-ms have been timed
+                 (default 1000), as onnxruntime_perf_test runs for a duration
+  --rounds N     repeat with fresh processes N times and pool the runs (default 1)
   --suite        the benchmark set: ../shared light/ models plus bench/models/*.onnx
   --profile      also print Onyx's top ops by time
   --write FILE   write the results as a Markdown report`;
@@ -96,15 +106,47 @@ function writeFeeds(metas: readonly ValueMetadata[], dims: Record<string, number
   });
 }
 
-function runWorker(job: WorkerJob): WorkerResult {
-  const r = spawnSync(process.execPath, ['--expose-gc', WORKER, JSON.stringify(job)], {
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-  });
-  const line = r.stdout.trim().split('\n').pop() ?? '';
-  if (r.status !== 0 || !line.startsWith('{'))
-    throw new Error((r.stderr || r.stdout).trim().split('\n').slice(-3).join(' '));
-  return JSON.parse(line) as WorkerResult;
+/** One engine's worker process (bench-worker.ts), spoken to line by line. */
+class BenchWorker {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly lines: AsyncIterator<string>;
+  private stderr = '';
+
+  constructor(job: WorkerJob) {
+    this.child = spawn(process.execPath, ['--expose-gc', WORKER, JSON.stringify(job)]);
+    this.child.stderr.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4096);
+    });
+    this.child.stdin.on('error', () => {}); // a worker that died: its next reply reports it
+    this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
+  }
+
+  /** Sends a command and returns the worker's reply (or its first reply, for `undefined`). */
+  async ask<T>(command?: object): Promise<T> {
+    if (command) this.child.stdin.write(JSON.stringify(command) + '\n');
+    for (;;) {
+      const line = await this.lines.next();
+      if (line.done) {
+        throw new Error(this.stderr.trim().split('\n').slice(-3).join(' ') || 'the worker exited');
+      }
+      if (line.value.startsWith(PROTOCOL_PREFIX))
+        return JSON.parse(line.value.slice(PROTOCOL_PREFIX.length)) as T;
+    }
+  }
+
+  kill(): void {
+    this.child.kill();
+  }
+}
+
+/** One engine at one thread count in a round: its worker and the runs it timed. */
+interface Cell {
+  t: number;
+  engine: WorkerJob['engine'];
+  worker: BenchWorker;
+  loadMs: number;
+  timesMs: number[];
+  outFile: string;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -163,7 +205,7 @@ export async function bench(
   const rounds = Number(o.rounds ?? 1);
   if (!Number.isInteger(rounds) || rounds < 1)
     throw new UsageError(`--rounds must be a positive integer, got '${o.rounds}'`);
-  const total = models.length * threads.length * engines.length * rounds;
+  const total = models.length * rounds;
   let step = 0;
   for (const model of models) {
     if (!existsSync(model)) throw new UsageError(`model '${model}' not found`);
@@ -176,38 +218,78 @@ export async function bench(
     const results = new Map<string, WorkerResult[]>();
     const errors = new Map<string, string>();
     const key = (t: number, engine: string) => `${t}/${engine}`;
-    // Engines and thread counts take turns, round after round, so that each samples the same quiet
-    // and busy spells of a shared machine (and 2-thread speedups compare like with like); a cell
-    // pools the runs of every round.
     for (let round = 1; round <= rounds; round++) {
-      for (const t of threads) {
-        for (const engine of engines) {
-          if (errors.has(key(t, engine))) continue;
-          step++;
-          const of = rounds > 1 ? ` round ${round}/${rounds}` : '';
-          process.stderr.write(`[${step}/${total}] ${basename(model)} ${engine} threads=${t}${of} … `);
-          const outFile = join(dir, `${engine}-${t}.out`);
-          try {
-            const result = runWorker({
+      step++;
+      const of = rounds > 1 ? ` round ${round}/${rounds}` : '';
+      const cells: Cell[] = [];
+      const fail = (c: { t: number; engine: string }, e: unknown) => {
+        errors.set(key(c.t, c.engine), (e as Error).message);
+        process.stderr.write(`  ${c.engine} threads=${c.t} failed: ${(e as Error).message}\n`);
+      };
+      try {
+        // Loaded one at a time, each alone on the machine (load time is measured).
+        for (const t of threads) {
+          for (const engine of engines) {
+            if (errors.has(key(t, engine))) continue;
+            process.stderr.write(
+              `[${step}/${total}] ${basename(model)}${of}: ${engine} threads=${t} loading … `,
+            );
+            const outFile = join(dir, `${engine}-${t}.out`);
+            const profile = !!o.profile && engine === 'onyx' && round === 1;
+            const worker = new BenchWorker({
               engine,
               model,
               threads: t,
               warmup,
               warmupMs,
-              runs,
-              minMs,
               feeds,
               outFile,
-              profile: !!o.profile && engine === 'onyx' && round === 1,
+              profile,
             });
-            results.set(key(t, engine), [...(results.get(key(t, engine)) ?? []), result]);
-            outFiles[key(t, engine)] = outFile;
-            process.stderr.write(`median ${median(result.timesMs).toFixed(1)} ms\n`);
-          } catch (e) {
-            errors.set(key(t, engine), (e as Error).message);
-            process.stderr.write(`failed: ${(e as Error).message}\n`);
+            cells.push({ t, engine, worker, loadMs: NaN, timesMs: [], outFile });
+            try {
+              cells[cells.length - 1].loadMs = (await worker.ask<WorkerReady>()).loadMs;
+              process.stderr.write(`loaded in ${cells[cells.length - 1].loadMs.toFixed(0)} ms\n`);
+            } catch (e) {
+              cells.pop();
+              worker.kill();
+              fail({ t, engine }, e);
+            }
           }
         }
+        // Slices in turn, the order rotating, until each has SLICES slices and --runs runs.
+        const live = () => cells.filter((c) => !errors.has(key(c.t, c.engine)));
+        for (let slice = 0; ; slice++) {
+          const due = live().filter((c) => slice < SLICES || c.timesMs.length < runs);
+          if (due.length === 0) break;
+          for (let i = 0; i < due.length; i++) {
+            const c = due[(i + slice) % due.length];
+            // Idle engines' threads may spin a while after their last run: let them settle first.
+            await new Promise((resolve) => setTimeout(resolve, SLICE_PAUSE_MS));
+            try {
+              c.timesMs.push(...(await c.worker.ask<{ times: number[] }>({ slice: minMs / SLICES })).times);
+            } catch (e) {
+              fail(c, e);
+            }
+          }
+        }
+        for (const c of live()) {
+          try {
+            const done = await c.worker.ask<WorkerDone>({ end: true });
+            const result: WorkerResult = { loadMs: c.loadMs, timesMs: c.timesMs, ...done };
+            results.set(key(c.t, c.engine), [...(results.get(key(c.t, c.engine)) ?? []), result]);
+            outFiles[key(c.t, c.engine)] = c.outFile;
+          } catch (e) {
+            fail(c, e);
+          }
+        }
+        process.stderr.write(
+          `  ${live()
+            .map((c) => `${c.engine} threads=${c.t} median ${median(c.timesMs).toFixed(1)} ms`)
+            .join(', ')}\n`,
+        );
+      } finally {
+        for (const c of cells) c.worker.kill();
       }
     }
     for (const t of threads) {
@@ -273,12 +355,13 @@ function reportHeader(o: {
   })();
   return [
     `Measured ${new Date().toISOString().slice(0, 10)} on ${cpu}, Node ${process.version}, by \`npm run bench\``,
-    `(\`onyx bench --suite\`). Each cell pools ${o.rounds} round(s), each a fresh process per engine × model × thread`,
-    `count that warms up for at least ${o.warmup} run(s) and ${o.warmupMs} ms, then times at least ${o.runs} runs and ${o.minMs} ms`,
-    `(at most 200 runs); median and p90 are over all timed runs. Engines and thread counts take turns round by round, with identical seeded`,
-    "inputs; load time and peak RSS are the median round's. Ratios are Onyx ÷ the other engine (lower is better",
-    'for Onyx); speedup × is an engine’s 1-thread median ÷ its median here. max |Δ| is the largest absolute output',
-    'difference from onnxruntime-node.',
+    `(\`onyx bench --suite\`). Each cell pools ${o.rounds} round(s). In a round every engine × thread count runs in a fresh`,
+    `process of its own, with identical seeded inputs: each loads alone and warms up for at least ${o.warmup} run(s) and ${o.warmupMs} ms; then`,
+    `they take turns timing slices of runs (${SLICES} slices of ${o.minMs / SLICES} ms each, at least ${o.runs} runs in all, ${SLICE_PAUSE_MS} ms of quiet before`,
+    'each slice, which starts with an untimed run when runs are short), so that all sample the same quiet and busy spells of',
+    "the machine. Median and p90 are over all timed runs; load time and peak RSS are the median round's.",
+    'Ratios are Onyx ÷ the other engine (lower is better for Onyx); speedup × is an engine’s 1-thread median ÷ its',
+    'median here. max |Δ| is the largest absolute output difference from onnxruntime-node.',
   ].join('\n');
 }
 

@@ -142,4 +142,15 @@ describe('storage reuse between runs', () => {
     );
     await s.release();
   });
+
+  it('runs on after another library grew a shared WebAssembly memory of the process', async () => {
+    // V8 (Node 20) then gives every shared memory a new buffer object; onnxruntime-web loaded beside
+    // Onyx did that, and the next run crashed on arena views it no longer recognised.
+    const s = await InferenceSession.create(model());
+    const want = await s.run({ x: input(3) });
+    new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true }).grow(1);
+    const got = await s.run({ x: input(3) });
+    assert.deepEqual(Array.from(got.z.data as Float32Array), Array.from(want.z.data as Float32Array));
+    await s.release();
+  });
 });

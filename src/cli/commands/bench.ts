@@ -21,8 +21,13 @@ import { table } from '../format.js';
 
 /** Slices of timed runs each engine takes per round, in turn with the others. */
 const SLICES = 8;
-/** Pause before each slice (ms). */
-const SLICE_PAUSE_MS = 50;
+/**
+ * Quiet before each slice (ms). onnxruntime's idle threads keep spinning after a run — measured from
+ * /proc: onnxruntime-node's burn ~50 ms of CPU in the first 50 ms, onnxruntime-web's ~60 ms over
+ * ~100 ms — and a slice that starts meanwhile shares the cores with them (ResNet-50's 2-thread
+ * speedup read 1.50 with 50 ms, 1.76 with 300).
+ */
+const SLICE_PAUSE_MS = 150;
 
 export const help = `onyx bench MODEL... [--threads 1,2] [--runs N] [--min-ms MS] [--rounds N] [--warmup N]
                   [--warmup-ms MS] [--engines onyx,ort-web,ort-node] [--dim NAME=N]... [--profile] [--suite]

@@ -33,3 +33,34 @@ it('names an execution provider that was never registered', async () => {
       e instanceof OnyxError && /execution provider 'webgpu-someday' is not registered/.test(e.message),
   );
 });
+
+it('hands a kernel an omitted optional input as an undefined entry, not a hole', async () => {
+  // A kernel may check its inputs with every/forEach/some, which skip holes.
+  let seen: unknown[] | undefined;
+  registerExecutionProvider({
+    name: 'clip-spy',
+    allocator: { alloc: (type, dims) => Tensor.zeros(type, dims), release: () => {} },
+    getKernel: (node) =>
+      node.opType === 'Clip'
+        ? (inputs) => {
+            seen = Array.from({ length: inputs.length }, (_, i) => i in inputs);
+            return [inputs[0] as Tensor];
+          }
+        : undefined,
+  });
+  const clip = buildModel({
+    opset: 13,
+    nodes: [{ op: 'Clip', inputs: ['x', '', 'hi'], outputs: ['y'] }],
+    inputs: [
+      { name: 'x', type: 'float32', dims: [2] },
+      { name: 'hi', type: 'float32', dims: [] },
+    ],
+    outputs: [{ name: 'y', type: 'float32', dims: [2] }],
+  });
+  const session = await InferenceSession.create(clip, { executionProviders: ['clip-spy'] });
+  await session.run({
+    x: new Tensor('float32', new Float32Array([1, 2]), [2]),
+    hi: new Tensor('float32', new Float32Array([1]), []),
+  });
+  assert.deepEqual(seen, [true, true, true]);
+});

@@ -140,12 +140,11 @@ const free = new FreeLists<ArrayBuffer>();
 
 /** Runs `fn` with storage leased to `lease` (restored afterwards; nests). */
 export function withLease<T>(lease: Lease, fn: () => T): T {
-  const previous = active;
-  active = lease;
+  const previous = enterLease(lease);
   try {
     return fn();
   } finally {
-    active = previous;
+    leaveLease(previous);
   }
 }
 
@@ -169,12 +168,11 @@ export function leaveLease(previous: Lease | undefined): void {
  * past the run (memoized shape outputs, see runtime/shape-memo.ts).
  */
 export function withoutLease<T>(fn: () => T): T {
-  const previous = active;
-  active = undefined;
+  const previous = enterLease(undefined);
   try {
     return fn();
   } finally {
-    active = previous;
+    leaveLease(previous);
   }
 }
 

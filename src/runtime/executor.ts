@@ -91,10 +91,15 @@ export class Executor {
     const { profiler, memory, threads } = this.options;
     for (const step of plan.steps) {
       const { node, inputSlots, outputSlots } = step;
+      // Every entry assigned, an omitted input too: kernels may walk the list with every/forEach,
+      // which would skip holes.
       const args: (Value | undefined)[] = new Array(inputSlots.length);
       for (let i = 0; i < inputSlots.length; i++) {
         const slot = inputSlots[i];
-        if (slot === ABSENT) continue;
+        if (slot === ABSENT) {
+          args[i] = undefined;
+          continue;
+        }
         // A graph input left unbound (an optional one) falls back to the enclosing scopes. (null is
         // a value: an empty optional.)
         let v = slot === OUTER ? undefined : values[slot];

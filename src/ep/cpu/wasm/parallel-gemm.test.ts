@@ -57,6 +57,8 @@ const SHAPES: Shape[] = [
   { M: 513, N: 1, K: 2100 },
   { M: 33, N: 47, K: 700 },
   { M: 130, N: 130, K: 257 },
+  // Split by rows with a deep plain B: packed once for every chunk (withSharedPackedB).
+  { M: 96, N: 49, K: 1030 },
 ];
 
 const skip = wasmSimdVariant === undefined ? 'no WebAssembly SIMD128' : false;

@@ -421,8 +421,8 @@ export function parallelSgemmGroups(pool: ThreadPool | undefined, call: GroupedG
 }
 
 /**
- * `WasmKernels.winograd` on `pool`'s threads: the transforms split by channel, the products as
- * GEMMs.
+ * `WasmKernels.winograd` on `pool`'s threads: the transforms split by channel, the 16 products by
+ * whole products.
  */
 export function parallelWinograd(pool: ThreadPool | undefined, call: WinogradCall): void {
   const k = kernelsFor(pool);
@@ -430,7 +430,7 @@ export function parallelWinograd(pool: ThreadPool | undefined, call: WinogradCal
   const tiles = Math.ceil(geo.oh / 2) * Math.ceil(geo.ow / 2);
   k.winograd(call, {
     input: rangeRunner(pool, k, 'winogradInput', WINOGRAD_TILE_WORK * geo.C * tiles),
-    gemm: runnerFor(pool, k),
+    gemm: rangeRunner(pool, k, 'sgemmGroups', 32 * M * tiles * geo.C),
     output: rangeRunner(pool, k, 'winogradOutput', WINOGRAD_TILE_WORK * M * tiles),
   });
 }

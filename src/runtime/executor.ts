@@ -40,10 +40,6 @@ export class Scope {
     const v = slot === undefined ? undefined : this.values[slot];
     return v !== undefined ? v : this.parent?.get(name);
   }
-
-  has(name: string): boolean {
-    return this.get(name) !== undefined;
-  }
 }
 
 /** A kernel's error, with the node and a description of its inputs. */

@@ -20,13 +20,11 @@ export interface Step {
   node: Node;
   kernel: Kernel;
   ep: string;
-  /** Values whose last reader is this step (never graph outputs). */
-  release: string[];
   /** Where each input is: a slot of the run's value array, ABSENT or OUTER. */
   inputSlots: number[];
   /** The slot of each output (ABSENT for an omitted one). */
   outputSlots: number[];
-  /** The slots of `release`. */
+  /** The slots of the values whose last reader is this step (never graph outputs). */
   releaseSlots: number[];
   /**
    * The step makes one of its graph's outputs, and every other value it makes is read by no later
@@ -107,7 +105,6 @@ export function buildPlans(root: Graph, providers: readonly ExecutionProvider[])
       steps.push({
         node,
         ...chosen,
-        release: [],
         inputSlots: [],
         outputSlots: [],
         releaseSlots: [],
@@ -124,8 +121,9 @@ export function buildPlans(root: Graph, providers: readonly ExecutionProvider[])
         step.kernel = memoizeShapeKernel(step.kernel, node.opType);
       }
     }
-    computeReleases(graph, steps);
-    plans.set(graph, { graph, steps, ...assignSlots(graph, steps) });
+    const { slots, template } = assignSlots(graph, steps);
+    computeReleases(graph, steps, slots);
+    plans.set(graph, { graph, steps, slots, template });
   };
   visit(root);
   if (unsupported.length > 0) {
@@ -151,7 +149,7 @@ export function disposePlans(plans: Plans): void {
  * values and initializers belong to whoever supplied them and are never released here; graph outputs
  * are handed to the caller.
  */
-function computeReleases(graph: Graph, steps: Step[]): void {
+function computeReleases(graph: Graph, steps: Step[], slots: ReadonlyMap<string, number>): void {
   const keep = new Set(graph.outputs.map((o) => o.name));
   const produced = new Set(steps.flatMap((s) => s.node.outputs));
   const lastUse = new Map<string, number>();
@@ -161,7 +159,8 @@ function computeReleases(graph: Graph, steps: Step[]): void {
     for (const name of s.node.outputs) if (name && !lastUse.has(name)) lastUse.set(name, i);
   });
   for (const [name, i] of lastUse) {
-    if (produced.has(name) && !keep.has(name) && !graph.initializers.has(name)) steps[i].release.push(name);
+    if (produced.has(name) && !keep.has(name) && !graph.initializers.has(name))
+      steps[i].releaseSlots.push(slots.get(name)!);
   }
 }
 
@@ -180,7 +179,6 @@ function assignSlots(graph: Graph, steps: Step[]): Pick<GraphPlan, 'slots' | 'te
   for (const step of steps) {
     step.inputSlots = step.node.inputs.map((name) => (name ? (slots.get(name) ?? OUTER) : ABSENT));
     step.outputSlots = step.node.outputs.map((name) => (name ? slots.get(name)! : ABSENT));
-    step.releaseSlots = step.release.map((name) => slots.get(name)!);
   }
   return { slots, template };
 }

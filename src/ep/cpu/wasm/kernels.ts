@@ -788,8 +788,7 @@ export class WasmKernels {
     this.begin(spans, groups * 4);
     const x = this.place(X, xOff, 1, xLen, xLen);
     const b = bias ? this.place(bias.data, bias.offset ?? 0, 1, M * groups, M * groups) : 0;
-    const table = this.reserve(groups * 4);
-    new Uint32Array(this.memory.buffer, table, groups).set(weights.map((w) => w.ptr));
+    const table = this.pointerTable(weights);
     const { ptr: y, copyOut } = this.output(Y, yOff, yLen);
     const clip = epilogue?.clip;
     const [min, max] = [clip?.min ?? 0, clip?.max ?? 0];
@@ -1131,8 +1130,7 @@ export class WasmKernels {
     const { ptr: y, copyOut } = this.output(Y, yOff, out);
     const v = this.reserve(vFloats * 4);
     const p = this.reserve(pFloats * 4);
-    const table = this.reserve(16 * 4);
-    new Uint32Array(this.memory.buffer, table, 16).set(weights.map((w) => w.ptr));
+    const table = this.pointerTable(weights);
     const ws = (this.workspace.data as Float32Array).byteOffset;
     const clip = epilogue?.clip;
     for (let ty0 = 0; ty0 < th; ty0 += rows) {
@@ -1141,9 +1139,9 @@ export class WasmKernels {
       const inArgs = [x, C, H, W, padTop, padLeft, ty0, ty1, twp, v, 0, C, ws];
       if (runners.input) runners.input(inArgs, 10, 11, 12);
       else e.winogradInput(...(inArgs as Parameters<GemmExports['winogradInput']>));
-      // The 16 products P_ξ = U_ξ · V_ξ in one call, which a pool splits by whole products: split
-      // each over the threads, the 16 joins cost more than they shared (ResNet-50's 14×14 3×3
-      // convolutions gained 1.3–1.5× from a second thread).
+      // The 16 products P_ξ = U_ξ · V_ξ in one call, which a pool splits by whole products: one
+      // dispatch and join instead of 16 (a 256-channel 14×14 3×3 convolution at 2 threads ~3%
+      // faster).
       const [vStep, pStep] = [C * T + skew, M * T + skew];
       const gemmArgs = [M, T, C, table, v, T, vStep, 0, p, T, pStep, 0, 0, 0, 0, 0, 16];
       this.range('sgemmGroups', gemmArgs, runners.gemm);
@@ -1684,6 +1682,13 @@ export class WasmKernels {
       if (this.scratch) this.allocator.release(this.scratch);
       this.scratch = this.allocator.alloc('float32', [Math.max(need, 2 * have) / 4]);
     }
+  }
+
+  /** The packed blocks' addresses as a u32 table in the scratch block (reserve its 4 bytes each in `begin`). */
+  private pointerTable(weights: readonly PackedWeights[]): number {
+    const table = this.reserve(weights.length * 4);
+    new Uint32Array(this.memory.buffer, table, weights.length).set(weights.map((w) => w.ptr));
+    return table;
   }
 
   /** Bump-allocates from the scratch block, sized by `begin` for this call. */

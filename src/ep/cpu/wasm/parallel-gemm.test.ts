@@ -211,7 +211,7 @@ describe('parallelSgemm', { skip }, () => {
         parallelConvolve(pool, { ...conv, Y: got });
         assert.deepEqual(got, want, 'convolve');
         // Many output channels over a small strided image: split by rows, the image unfolded once
-        // for every chunk (withIm2colPacked), plain or packed weights.
+        // for every chunk (withSharedPackedB), plain or packed weights.
         const small = { C: 40, H: 9, W: 9, kh: 3, kw: 3, sh: 2, sw: 2, dh: 1, dw: 1, padTop: 1, padLeft: 1 };
         const sg = { ...small, oh: 5, ow: 5 };
         assert.equal(splitC(96, 25, 360, true, false, 2).end, 96, 'the strided case splits by rows');
@@ -335,7 +335,15 @@ describe('parallelSgemm', { skip }, () => {
           kernels.softmax(S, 0, Y, 0, rows * len, len, s ? split('softmaxRange') : undefined),
         );
         const [scale, bias] = [Float64Array.from(heap(len)), Float64Array.from(heap(len))];
-        for (const rms of [false, true]) {
+        // LayerNormalization, RMSNormalization, and SkipLayerNormalization's rows, skip + (S +
+        // addBias): the sums written are the same too.
+        const [skip, addBias] = [heap(rows * len), heap(len)];
+        const sums = [new Float32Array(rows * len), new Float32Array(rows * len)];
+        for (const [rms, withSkip] of [
+          [false, false],
+          [true, false],
+          [false, true],
+        ]) {
           twice(rows * len, (Y, s) =>
             kernels.normRows(
               S,
@@ -347,29 +355,11 @@ describe('parallelSgemm', { skip }, () => {
               1e-5,
               rms,
               undefined,
-              undefined,
+              withSkip ? { skip, addBias, sum: sums[+s] } : undefined,
               s ? split('normRowsRange') : undefined,
             ),
           );
         }
-        // SkipLayerNormalization's rows, skip + (S + addBias): the sums written are the same too.
-        const [skip, addBias] = [heap(rows * len), heap(len)];
-        const sums = [new Float32Array(rows * len), new Float32Array(rows * len)];
-        twice(rows * len, (Y, s) =>
-          kernels.normRows(
-            S,
-            Y,
-            rows,
-            len,
-            scale,
-            bias,
-            1e-5,
-            false,
-            undefined,
-            { skip, addBias, sum: sums[+s] },
-            s ? split('normRowsRange') : undefined,
-          ),
-        );
         assert.deepEqual(sums[1], sums[0]);
         assert.deepEqual(
           sums[0],

@@ -220,7 +220,7 @@ function runnerFor(pool: ThreadPool | undefined, kernels: WasmKernels): SgemmRun
     if (range.loSlot === I0 && range.chunks > 1 && (im2col || plainB)) {
       const bytes = kernels.exports.packedBBytes(K, N);
       if (bytes <= SHARED_B_MAX_BYTES) {
-        withSharedPackedB(kernels, args, bytes, (packed) =>
+        withSharedPackedB(kernels, args, K, N, bytes, (packed) =>
           pool.parallelFor(SGEMM, packed, splitC(M, N, K, packedA !== 0, true, threads), flops / 1e6),
         );
         return;
@@ -239,12 +239,14 @@ function runnerFor(pool: ThreadPool | undefined, kernels: WasmKernels): SgemmRun
 function withSharedPackedB(
   k: WasmKernels,
   args: number[],
+  K: number,
+  N: number,
   bytes: number,
   fn: (args: number[]) => void,
 ): void {
   const view = k.allocator.allocFloat32(bytes / 4, false);
   try {
-    const [K, N, dst] = [args[4], args[3], view.byteOffset];
+    const dst = view.byteOffset;
     if (args[IM2COL] !== 0) k.exports.packIm2col(args[IM2COL], args[B_PTR], K, N, dst);
     else k.exports.packB(0, K, N, args[B_PTR], args[LDB], dst);
     const packed = [...args];

@@ -251,12 +251,11 @@ export async function bench(
               outFile,
               profile,
             });
-            cells.push({ t, engine, worker, loadMs: NaN, timesMs: [], outFile });
             try {
-              cells[cells.length - 1].loadMs = (await worker.ask<WorkerReady>()).loadMs;
-              process.stderr.write(`loaded in ${cells[cells.length - 1].loadMs.toFixed(0)} ms\n`);
+              const { loadMs } = await worker.ask<WorkerReady>();
+              cells.push({ t, engine, worker, loadMs, timesMs: [], outFile });
+              process.stderr.write(`loaded in ${loadMs.toFixed(0)} ms\n`);
             } catch (e) {
-              cells.pop();
               worker.kill();
               fail({ t, engine }, e);
             }

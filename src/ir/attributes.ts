@@ -35,10 +35,25 @@ export type AttrValue =
 export const utf8 = new TextDecoder('utf-8');
 
 export class Attributes {
+  /**
+   * Every graph the attributes hold (a `graphs` attribute gives several), with its attribute's name:
+   * listed once, since every optimizer pass asks this of every node, and walking the map each time
+   * cost ~1 µs per node in a session's first (not yet optimized by V8) load. `map` is the node's for
+   * good: nothing adds, removes or replaces an entry after construction.
+   */
+  readonly subgraphs: readonly (readonly [Graph, string])[];
+
   constructor(
     readonly map: ReadonlyMap<string, AttrValue>,
     private readonly where: string,
-  ) {}
+  ) {
+    const list: [Graph, string][] = [];
+    for (const [name, a] of map) {
+      if (a.kind === 'graph') list.push([a.value, name]);
+      else if (a.kind === 'graphs') for (const g of a.value) list.push([g, name]);
+    }
+    this.subgraphs = list;
+  }
 
   has(name: string): boolean {
     return this.map.has(name);

@@ -78,11 +78,8 @@ export interface Model {
 
 /** Calls `fn` on every graph attribute (subgraph) of a node. */
 export function forEachSubgraph(node: Node, fn: (g: Graph, attrName: string) => void): void {
-  if (node.attrs.map.size === 0) return; // most nodes: no iterator for every node of every pass
-  for (const [name, a] of node.attrs.map) {
-    if (a.kind === 'graph') fn(a.value, name);
-    else if (a.kind === 'graphs') for (const g of a.value) fn(g, name);
-  }
+  const list = node.attrs.subgraphs;
+  for (let i = 0; i < list.length; i++) fn(list[i][0], list[i][1]);
 }
 
 /**

@@ -26,10 +26,13 @@ export function validateGraph(graph: Graph, outer: ReadonlySet<string> = new Set
     }
   }
   graph.nodes = topologicalOrder(graph.nodes, producers, available, where);
-  const scope = new Set([...available, ...producers.keys()]);
-  for (const n of graph.nodes) forEachSubgraph(n, (g) => validateGraph(g, scope));
+  // Every name a subgraph may read: built only when some node has one (a copy of every name).
+  let scope: Set<string> | undefined;
+  for (const n of graph.nodes) {
+    forEachSubgraph(n, (g) => validateGraph(g, (scope ??= new Set([...available, ...producers.keys()]))));
+  }
   for (const o of graph.outputs) {
-    if (!scope.has(o.name))
+    if (!available.has(o.name) && !producers.has(o.name))
       throw new OnyxError('INVALID_MODEL', `${where}: output '${o.name}' is never produced`);
   }
 }
@@ -42,33 +45,21 @@ function topologicalOrder(
   where: string,
 ): Node[] {
   const deps = new Map<Node, Node[]>();
-  const waiting = new Map<Node, number>();
+  // The usual case, a graph already in order (every node's producers before it), is recognised
+  // while collecting the dependencies and needs nothing more.
+  const seen = new Set<Node>();
+  let ordered = true;
   for (const n of nodes) {
-    const reads = [...n.inputs, ...implicitInputs(n)].filter((x) => x !== '');
     const mine: Node[] = [];
-    for (const r of reads) {
-      const p = producers.get(r);
-      if (p === n) {
-        throw new OnyxError('INVALID_MODEL', `${where}: node reads its own output '${r}'`, {
-          node: n.name,
-          opType: n.opType,
-        });
-      }
-      if (p) mine.push(p);
-      else if (!available.has(r)) {
-        throw new OnyxError(
-          'INVALID_MODEL',
-          `${where}: input '${r}' is not defined by any node, input or initializer`,
-          {
-            node: n.name,
-            opType: n.opType,
-          },
-        );
-      }
-    }
+    for (const r of n.inputs) if (r !== '') addProducer(mine, r, n, producers, available, where);
+    for (const r of implicitInputs(n)) addProducer(mine, r, n, producers, available, where);
+    for (const d of mine) if (!seen.has(d)) ordered = false;
+    seen.add(n);
     deps.set(n, mine);
-    waiting.set(n, mine.length);
   }
+  if (ordered) return nodes;
+  const waiting = new Map<Node, number>();
+  for (const [n, ds] of deps) waiting.set(n, ds.length);
   const users = new Map<Node, Node[]>();
   for (const [n, ds] of deps) {
     for (const d of ds) {
@@ -77,7 +68,6 @@ function topologicalOrder(
       else users.set(d, [n]);
     }
   }
-  if (alreadyOrdered(nodes, deps)) return nodes;
   const order: Node[] = [];
   // Ready nodes leave in original order where possible, so well-formed parts keep their order: a
   // min-heap on the original position (a sorted array re-sorted per step was quadratic).
@@ -103,14 +93,33 @@ function topologicalOrder(
   return order;
 }
 
-/** Every node's producers come before it: the usual case, checked in one pass before sorting. */
-function alreadyOrdered(nodes: Node[], deps: Map<Node, Node[]>): boolean {
-  const seen = new Set<Node>();
-  for (const n of nodes) {
-    for (const d of deps.get(n)!) if (!seen.has(d)) return false;
-    seen.add(n);
+/** Adds to `deps` the node that makes `r` (read by n), if any; `r` must be defined somewhere. */
+function addProducer(
+  deps: Node[],
+  r: string,
+  n: Node,
+  producers: Map<string, Node>,
+  available: ReadonlySet<string>,
+  where: string,
+): void {
+  const p = producers.get(r);
+  if (p === n) {
+    throw new OnyxError('INVALID_MODEL', `${where}: node reads its own output '${r}'`, {
+      node: n.name,
+      opType: n.opType,
+    });
   }
-  return true;
+  if (p) deps.push(p);
+  else if (!available.has(r)) {
+    throw new OnyxError(
+      'INVALID_MODEL',
+      `${where}: input '${r}' is not defined by any node, input or initializer`,
+      {
+        node: n.name,
+        opType: n.opType,
+      },
+    );
+  }
 }
 
 /** A binary min-heap under `before` (negative when a goes first). */

@@ -5,7 +5,7 @@
  * subgraphs, or produce non-tensor values are left alone.
  */
 import { Tensor } from '../core/tensor.js';
-import { forEachSubgraph, type Graph, type Node } from '../ir/graph.js';
+import type { Graph, Node } from '../ir/graph.js';
 import { heapRunContext, type Kernel } from '../ops/kernel.js';
 
 /** Supplies the kernel to evaluate a node with; undefined means "cannot fold". */
@@ -21,12 +21,10 @@ export const NON_DETERMINISTIC: ReadonlySet<string> = new Set([
   'Multinomial',
 ]);
 
-function foldable(n: Node, g: Graph): boolean {
+/** `graphInputs`: the names of g's inputs. */
+function foldable(n: Node, g: Graph, graphInputs: ReadonlySet<string>): boolean {
   if (NON_DETERMINISTIC.has(n.opType) || n.outputs.length === 0) return false;
-  let hasSubgraph = false;
-  forEachSubgraph(n, () => (hasSubgraph = true));
-  if (hasSubgraph) return false;
-  const graphInputs = new Set(g.inputs.map((i) => i.name));
+  if (n.attrs.subgraphs.length > 0) return false;
   // An initializer that is also a graph input can be overridden by a feed: not a constant.
   return n.inputs.every((i) => i === '' || (g.initializers.has(i) && !graphInputs.has(i)));
 }
@@ -34,11 +32,10 @@ function foldable(n: Node, g: Graph): boolean {
 export async function foldConstants(graph: Graph, kernelFor: FoldKernel): Promise<boolean> {
   let changed = false;
   const kept: Node[] = [];
+  const graphInputs = new Set(graph.inputs.map((i) => i.name));
   for (const n of graph.nodes) {
-    const subgraphs: Graph[] = [];
-    forEachSubgraph(n, (g) => subgraphs.push(g));
-    for (const g of subgraphs) changed = (await foldConstants(g, kernelFor)) || changed;
-    if (!foldable(n, graph)) {
+    for (const [g] of n.attrs.subgraphs) changed = (await foldConstants(g, kernelFor)) || changed;
+    if (!foldable(n, graph, graphInputs)) {
       kept.push(n);
       continue;
     }

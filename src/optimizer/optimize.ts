@@ -49,6 +49,11 @@ interface Pass {
   /** onnxruntime's name for its equivalent transformer, accepted when disabling. */
   ortName?: string;
   level: 'basic' | 'extended';
+  /**
+   * Op types (any domain) one of which every rewrite of the pass starts from: the pass is skipped
+   * while none is in the model (a pattern pass builds maps of the whole graph before it looks).
+   */
+  anchors?: readonly string[];
   run: (m: Model, ctx: OptimizeContext) => boolean | Promise<boolean>;
 }
 
@@ -57,16 +62,28 @@ export const PASSES: readonly Pass[] = [
     name: 'identity-elimination',
     ortName: 'EliminateIdentity',
     level: 'basic',
+    anchors: ['Identity', 'Dropout'],
     run: (m) => eliminateIdentities(m.graph),
   },
   {
     name: 'cast-elimination',
     ortName: 'CastElimination',
     level: 'basic',
+    anchors: ['Cast', 'CastLike'],
     run: (m) => eliminateCasts(m.graph),
   },
-  { name: 'transpose-elimination', level: 'basic', run: (m) => eliminateTransposes(m.graph) },
-  { name: 'reshape-chain-collapsing', level: 'basic', run: (m) => collapseReshapeChains(m.graph) },
+  {
+    name: 'transpose-elimination',
+    level: 'basic',
+    anchors: ['Transpose'],
+    run: (m) => eliminateTransposes(m.graph),
+  },
+  {
+    name: 'reshape-chain-collapsing',
+    level: 'basic',
+    anchors: ['Reshape'],
+    run: (m) => collapseReshapeChains(m.graph),
+  },
   {
     name: 'constant-folding',
     ortName: 'ConstantFolding',
@@ -81,51 +98,75 @@ export const PASSES: readonly Pass[] = [
   },
   // Before the Conv folds: Conv → BatchNormalization → Mul → Add then scales the weights once
   // (the per-channel Mul/Add go into the BatchNormalization first), not twice.
-  { name: 'batchnorm-mul-add-folding', level: 'basic', run: (m) => foldBatchNormMulAdd(m.graph) },
+  {
+    name: 'batchnorm-mul-add-folding',
+    level: 'basic',
+    anchors: ['BatchNormalization'],
+    run: (m) => foldBatchNormMulAdd(m.graph),
+  },
   {
     name: 'conv-bn-folding',
     ortName: 'ConvBNFusion',
     level: 'basic',
+    anchors: ['BatchNormalization'],
     run: (m) => foldConvBatchNorm(m.graph),
   },
-  { name: 'conv-mul-add-folding', level: 'basic', run: (m) => foldConvMulAdd(m.graph) },
+  { name: 'conv-mul-add-folding', level: 'basic', anchors: ['Conv'], run: (m) => foldConvMulAdd(m.graph) },
   {
     name: 'matmul-add-to-gemm',
     ortName: 'MatMulAddFusion',
     level: 'basic',
+    anchors: ['MatMul'],
     run: (m) => fuseMatMulAdd(m.graph),
   },
   { name: 'dead-code-elimination', level: 'basic', run: (m) => eliminateDeadCode(m.graph) },
-  { name: 'gelu-fusion', ortName: 'GeluFusion', level: 'extended', run: (m) => fuseGelu(m) },
-  { name: 'layernorm-fusion', ortName: 'LayerNormFusion', level: 'extended', run: (m) => fuseLayerNorm(m) },
+  {
+    name: 'gelu-fusion',
+    ortName: 'GeluFusion',
+    level: 'extended',
+    anchors: ['Erf', 'Tanh'],
+    run: (m) => fuseGelu(m),
+  },
+  {
+    name: 'layernorm-fusion',
+    ortName: 'LayerNormFusion',
+    level: 'extended',
+    anchors: ['ReduceMean'],
+    run: (m) => fuseLayerNorm(m),
+  },
   {
     name: 'skip-layernorm-fusion',
     ortName: 'SkipLayerNormFusion',
     level: 'extended',
+    anchors: ['LayerNormalization'],
     run: (m) => fuseSkipLayerNorm(m),
   },
   {
     name: 'matmul-transpose-fusion',
     ortName: 'MatmulTransposeFusion',
     level: 'extended',
+    anchors: ['MatMul', 'FusedMatMul'],
     run: (m) => fuseMatMulTranspose(m),
   },
   {
     name: 'conv-add-fusion',
     ortName: 'ConvAddActivationFusion',
     level: 'extended',
+    anchors: ['Conv'],
     run: (m) => fuseConvAdd(m),
   },
   {
     name: 'conv-activation-fusion',
     ortName: 'ConvActivationFusion',
     level: 'extended',
+    anchors: ['Conv', 'FusedConv'],
     run: (m) => fuseConvActivation(m),
   },
   {
     name: 'gemm-activation-fusion',
     ortName: 'GemmActivationFusion',
     level: 'extended',
+    anchors: ['Gemm'],
     run: (m) => fuseGemmActivation(m),
   },
 ];
@@ -162,16 +203,21 @@ export async function optimizeModel(
     (p) => LEVELS[level].has(p.level) && !off.has(p.name) && !(p.ortName && off.has(p.ortName)),
   );
   const records = new Map<string, PassRecord>();
+  // Nodes and op types are looked at again only after a pass that changed the graph (most runs of
+  // a pass change nothing).
+  let { nodes, ops } = census(model);
   for (let round = 0; round < MAX_ROUNDS && passes.length > 0; round++) {
     let changed = false;
     for (const pass of passes) {
-      const before = countNodes(model);
+      if (pass.anchors && !pass.anchors.some((op) => ops.has(op))) continue;
       if (await pass.run(model, ctx)) {
         changed = true;
         validateGraph(model.graph);
         const r = records.get(pass.name) ?? { name: pass.name, rounds: 0, nodesRemoved: 0 };
         r.rounds++;
-        r.nodesRemoved += before - countNodes(model);
+        const after = census(model);
+        r.nodesRemoved += nodes - after.nodes;
+        ({ nodes, ops } = after);
         records.set(pass.name, r);
       }
     }
@@ -180,14 +226,17 @@ export async function optimizeModel(
   return [...records.values()];
 }
 
-function countNodes(model: Model): number {
-  let n = 0;
+/** How many nodes the model's graphs hold, subgraphs included, and of which op types. */
+function census(model: Model): { nodes: number; ops: Set<string> } {
+  let nodes = 0;
+  const ops = new Set<string>();
   const visit = (g: Graph) => {
     for (const node of g.nodes) {
-      n++;
+      nodes++;
+      ops.add(node.opType);
       forEachSubgraph(node, visit);
     }
   };
   visit(model.graph);
-  return n;
+  return { nodes, ops };
 }

@@ -101,10 +101,14 @@ describe('storage pool', () => {
           c.every((v) => Number.isNaN(v)),
           `${where}: poisoned`,
         );
-        assert.ok(
-          new Float32Array(newStorage(64, false)).every((v) => Number.isNaN(v)),
-          'outside a run too',
-        );
+        for (const bytes of [64, 64 * 1024]) {
+          const outside = newStorage(bytes, false);
+          assert.equal(outside.byteLength, bytes, 'outside a run: exactly the bytes asked');
+          assert.ok(
+            new Float32Array(outside).every((v) => Number.isNaN(v)),
+            'outside a run too',
+          );
+        }
         releaseStorage(c, lease);
         assert.ok(
           withLease(lease, () => newFloat32Array(n)).every((v) => v === 0),
@@ -192,6 +196,15 @@ describe('storage pool', () => {
     assert.notEqual(copy, pooled);
     assert.equal(copy.buffer.byteLength, copy.byteLength);
     assert.equal(copy[0], 3);
+    const longs = new BigInt64Array(
+      withLease(lease, () => newStorage(BIG + 8)),
+      0,
+      BIG / 8 + 1,
+    );
+    longs[BIG / 8] = -5n;
+    const longCopy = exactData(longs, lease);
+    assert.ok(longCopy instanceof BigInt64Array && longCopy.buffer.byteLength === BIG + 8);
+    assert.equal(longCopy[BIG / 8], -5n);
     const feed = new Float32Array(new ArrayBuffer(BIG * 2), 0, 4);
     assert.equal(exactData(feed, lease), feed, 'storage not pooled for the run is left as it is');
   });
@@ -215,9 +228,11 @@ describe('storage pool', () => {
       releaseStorage(y, new Lease()); // another run's release is ignored
       assert.ok(arena.blockOf(y));
       z[0] = 7;
+      z[n - 1] = -2;
       const out = exactData(z, lease);
       assert.ok(out.buffer instanceof ArrayBuffer, 'outputs leave the arena');
-      assert.equal(out[0], 7);
+      assert.ok(out instanceof Float32Array && out.buffer.byteLength === n * 4);
+      assert.deepEqual(out, z);
       closeLease(lease);
       assert.equal(arena.blockOf(y), undefined, 'the end of the run releases what it still held');
       assert.equal(arena.blockOf(z), undefined);

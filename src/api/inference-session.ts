@@ -14,6 +14,7 @@ import { MapExternalDataReader, NO_EXTERNAL_DATA, type ExternalDataReader } from
 import { loadModelBytes } from '../onnx/load.js';
 import { modelToBytes } from '../ir/to-proto.js';
 import { PASS_NAMES } from '../optimizer/optimize.js';
+import { openModelFile, writeFile } from '../platform/node.js';
 import { SessionCore } from '../runtime/session-core.js';
 import { env, log } from './env.js';
 import { validateFeeds } from './feeds.js';
@@ -111,9 +112,8 @@ export class InferenceSession {
       );
     const json = profiler.toJSON();
     if (this.options.profileFilePrefix !== undefined) {
-      const { writeFileSync } = await import('node:fs');
       const file = `${this.options.profileFilePrefix}_${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-      writeFileSync(file, json);
+      await writeFile(file, new TextEncoder().encode(json));
     }
     return json;
   }
@@ -161,9 +161,7 @@ export async function createCore(
   let external: ExternalDataReader = NO_EXTERNAL_DATA;
   if (typeof model === 'string') {
     options = (a as SessionOptions) ?? {};
-    const platform = await import('../platform/node.js');
-    bytes = platform.readModelFile(model);
-    external = new platform.FolderExternalDataReader(model);
+    ({ bytes, external } = await openModelFile(model));
   } else if (model instanceof Uint8Array) {
     options = (a as SessionOptions) ?? {};
     bytes = model;
@@ -213,8 +211,7 @@ export async function createCore(
     throw e;
   }
   if (options.optimizedModelFilePath) {
-    const platform = await import('../platform/node.js');
-    platform.writeFile(options.optimizedModelFilePath, modelToBytes(core.model));
+    await writeFile(options.optimizedModelFilePath, modelToBytes(core.model));
   }
   return { core, options };
 }

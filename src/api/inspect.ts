@@ -8,6 +8,7 @@ import { forEachSubgraph, type Graph } from '../ir/graph.js';
 import { formatType } from '../ir/types.js';
 import type { ExternalDataReader } from '../onnx/external-data.js';
 import { loadModelBytes } from '../onnx/load.js';
+import { openModelFile } from '../platform/node.js';
 import { metadataOf, type ValueMetadata } from './metadata.js';
 
 export interface ModelInfo {
@@ -32,9 +33,7 @@ export async function inspectModel(model: string | Uint8Array): Promise<ModelInf
   let bytes: Uint8Array;
   let external: ExternalDataReader | undefined;
   if (typeof model === 'string') {
-    const platform = await import('../platform/node.js');
-    bytes = platform.readModelFile(model);
-    external = new platform.FolderExternalDataReader(model);
+    ({ bytes, external } = await openModelFile(model));
   } else bytes = model;
   const m = loadModelBytes(bytes, external);
   const g = m.graph;

@@ -1,14 +1,14 @@
 /**
  * Node.js threads for the runtime's pool (runtime/thread-pool.ts): `worker_threads` workers and the
- * main thread's blocking `Atomics.wait` (allowed in Node, unlike a browser page). Imported lazily, only
- * when a session asks for more than one thread, so the core stays free of `node:*`.
+ * main thread's blocking `Atomics.wait` (allowed in Node, unlike a browser page). Its modules come
+ * through node-builtins.ts (the pool awaits `loadNodeBuiltins()` first), so the core stays free of
+ * `node:*` imports.
  */
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import type { ThreadHost, WorkerHandle } from '../runtime/thread-pool.js';
+import { nodeBuiltins } from './node-builtins.js';
 
 export const nodeThreadHost: ThreadHost = {
-  availableParallelism,
+  availableParallelism: () => nodeBuiltins().os.availableParallelism(),
 
   startWorker(source: string, init: unknown): WorkerHandle {
     // An eval'd CommonJS script: no file to resolve, so it works from src/ (tsx), dist/ and bundles.
@@ -16,6 +16,7 @@ export const nodeThreadHost: ThreadHost = {
     const script = `require('node:worker_threads').parentPort.once('message', (init) =>
       (${source})(init, (cb) => process.on('exit', cb)));`;
     // No execArgv: the worker needs no loader (tsx, a test runner's hooks), only WebAssembly.
+    const { Worker } = nodeBuiltins().workerThreads;
     const worker = new Worker(script, { eval: true, name: 'onyx-pool', execArgv: [] });
     // Workers never keep the process alive: a program that forgets session.release() still exits.
     worker.unref();

@@ -1,16 +1,29 @@
 /**
- * The Node.js platform adapter: the only module outside `cli/` that touches `node:fs`/`node:path`.
- * The public API imports it lazily, only when a model is given as a file path, so the core runs
- * unchanged in browsers and workers.
+ * The Node.js platform adapter: the only module outside `cli/` that touches `node:fs`/`node:path`,
+ * through node-builtins.ts (the public API awaits `loadNodeBuiltins()` before it calls in here), so
+ * the core runs unchanged in browsers and workers.
  */
-import { closeSync, fstatSync, openSync, readFileSync, readSync, realpathSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, isAbsolute, sep } from 'node:path';
 import { OnyxError } from '../core/errors.js';
 import { checkLocation, type ExternalDataReader, type ExternalDataRef } from '../onnx/external-data.js';
+import { isNode, loadNodeBuiltins, nodeBuiltins } from './node-builtins.js';
+
+/** The bytes of the model file at `path`, and a reader of the external data beside it. */
+export async function openModelFile(
+  path: string,
+): Promise<{ bytes: Uint8Array; external: ExternalDataReader }> {
+  if (!isNode()) {
+    throw new OnyxError(
+      'INVALID_ARGUMENT',
+      `a model file path ('${path}') needs Node.js; elsewhere pass the model's bytes`,
+    );
+  }
+  await loadNodeBuiltins();
+  return { bytes: readModelFile(path), external: new FolderExternalDataReader(path) };
+}
 
 export function readModelFile(path: string): Uint8Array {
   try {
-    return readFileSync(path);
+    return nodeBuiltins().fs.readFileSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new OnyxError(
@@ -23,9 +36,10 @@ export function readModelFile(path: string): Uint8Array {
 }
 
 /** Writes a file (the optimized model of `optimizedModelFilePath`), replacing any old one. */
-export function writeFile(path: string, bytes: Uint8Array): void {
+export async function writeFile(path: string, bytes: Uint8Array): Promise<void> {
+  await loadNodeBuiltins();
   try {
-    writeFileSync(path, bytes);
+    nodeBuiltins().fs.writeFileSync(path, bytes);
   } catch (e) {
     throw new OnyxError(
       'INVALID_ARGUMENT',
@@ -44,10 +58,13 @@ export class FolderExternalDataReader implements ExternalDataReader {
   private readonly root: string;
 
   constructor(modelPath: string) {
-    this.root = realpathSync(dirname(modelPath));
+    const { fs, path } = nodeBuiltins();
+    this.root = fs.realpathSync(path.dirname(modelPath));
   }
 
   read(ref: ExternalDataRef): Uint8Array {
+    const { closeSync, fstatSync, openSync, readSync, realpathSync } = nodeBuiltins().fs;
+    const { isAbsolute, join, relative, sep } = nodeBuiltins().path;
     const rel = checkLocation(ref.location);
     let real: string;
     try {

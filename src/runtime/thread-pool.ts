@@ -29,6 +29,8 @@
  */
 import { OnyxError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
+import { loadNodeBuiltins } from '../platform/node-builtins.js';
+import { nodeThreadHost } from '../platform/node-worker.js';
 import type { WasmMemoryAllocator } from './wasm-allocator.js';
 
 /** A started worker, as the pool sees it. */
@@ -67,7 +69,10 @@ export async function loadThreadHost(): Promise<ThreadHost> {
       'threads need SharedArrayBuffer and Atomics, which this engine lacks',
     );
   }
-  if (proc?.versions?.node) return (await import('../platform/node-worker.js')).nodeThreadHost;
+  if (proc?.versions?.node) {
+    await loadNodeBuiltins();
+    return nodeThreadHost;
+  }
   throw new OnyxError(
     'NOT_IMPLEMENTED',
     'intra-op threads are implemented for Node.js worker_threads only; Web Workers are not supported yet',

@@ -29,6 +29,8 @@ import { Window } from './window';
 export const MR: i32 = 4;
 /** Micro-tile columns (B panel width, two f32x4). */
 export const NR: i32 = 8;
+/** B panels the one-row kernel (`rowKernel`) reads per pass: ROW_PANELS·NR columns of C. */
+const ROW_PANELS: i32 = 4;
 /** Depth of one packed block: a KC×NR B panel (8 KiB) stays in L1. */
 export const KC: i32 = 256;
 /** Rows of A packed per block: MC×KC floats (128 KiB) stay in L2. */
@@ -186,34 +188,23 @@ export function sgemm(
         }
         if (mc == 1) {
           // One row (a matrix-vector product, e.g. batch-1 MatMul/Gemm, RNN steps): the 4×8 tile
-          // would compute three rows of zeros; this kernel streams B at two panels per iteration.
-          for (let jr = 0; jr < nc; jr += 2 * NR) {
-            const nr = min(2 * NR, nc - jr);
-            let panel = pb + <usize>jr * kc * 4;
-            let second = panel + <usize>kc * NR * 4;
-            let bStep = NR * 4;
-            if (direct && nr == 2 * NR) {
-              panel = pb + <usize>jr * 4;
-              second = panel + NR * 4;
-              bStep = ldb * 4;
-            } else if (direct) {
-              panel = wsB;
-              second = wsB + <usize>kc * NR * 4;
+          // would compute three rows of zeros; this kernel streams B at ROW_PANELS panels per
+          // iteration.
+          for (let jr = 0; jr < nc; jr += ROW_PANELS * NR) {
+            const nr = min(ROW_PANELS * NR, nc - jr);
+            const cRow = c + (<usize>ic * ldc + <usize>(jc + jr)) * 4;
+            // Two calls, B read in place or packed: called once, rowKernel would be inlined into
+            // this long function, where V8 compiles its loop ~25% slower (measured).
+            if (direct && nr == ROW_PANELS * NR) {
+              rowKernel(kc, pa, aStep, pb + <usize>jr * 4, NR * 4, ldb * 4, cRow, nr, mode, ic, jc + jr);
+              continue;
+            }
+            let panels = pb + <usize>jr * kc * 4;
+            if (direct) {
+              panels = wsB;
               packBlockB(pb + <usize>jr * 4, ldb, 1, kc, nr, wsB);
             }
-            rowKernel(
-              kc,
-              pa,
-              aStep,
-              panel,
-              second,
-              bStep,
-              c + (<usize>ic * ldc + <usize>(jc + jr)) * 4,
-              nr,
-              mode,
-              ic,
-              jc + jr,
-            );
+            rowKernel(kc, pa, aStep, panels, <usize>kc * NR * 4, NR * 4, cRow, nr, mode, ic, jc + jr);
           }
           continue;
         }
@@ -732,19 +723,22 @@ function storeEdge(c: usize, ldc: i32, t: usize, mr: i32, nr: i32, mode: i32, ro
 }
 
 /**
- * One row of C over up to two B panels (nr ≤ 2·NR columns): acc = Apanel[·][0]ᵀ · Bpanels, four
- * independent accumulators. Each element sums over k in the same order as the 4×8 kernel, so a row
- * computed here or there — whichever way a pool splits C — is bit-identical. A's row is read aStep
- * bytes per k: a packed panel's first row (MR floats, rows 1–3 are padding) or the unpacked row
- * itself. The panels (`pb`, and `q` read only when nr > NR) advance bStep bytes per k: NR floats
- * when packed, a row of B when read in place.
+ * One row of C over up to ROW_PANELS B panels (nr ≤ ROW_PANELS·NR columns): acc = Apanel[·][0]ᵀ ·
+ * Bpanels, eight independent accumulators — with four, each k waited on the FMAs of the one before
+ * (a lone GEMV streamed its packed B at ~39 GB/s; eight: ~54). Each element sums over k in the same
+ * order as the 4×8 kernel, so a row computed here or there — whichever way a pool splits C — is
+ * bit-identical. A's row is read aStep bytes per k: a packed panel's first row (MR floats, rows 1–3
+ * are padding) or the unpacked row itself. Panel p starts p·panelStride bytes after `pb` (packed
+ * panels one after another, or NR columns apart in a row of B read in place); panels past the last
+ * column repeat the last one (read, never stored). All advance bStep bytes per k: NR floats when
+ * packed, a row of B when read in place.
  */
 function rowKernel(
   kc: i32,
   pa: usize,
   aStep: usize,
   pb: usize,
-  q: usize,
+  panelStride: usize,
   bStep: usize,
   c: usize,
   nr: i32,
@@ -752,32 +746,49 @@ function rowKernel(
   row: i32,
   col: i32,
 ): void {
+  const last = (nr - 1) / NR;
+  let p1 = pb + <usize>min(1, last) * panelStride;
+  let p2 = pb + <usize>min(2, last) * panelStride;
+  let p3 = pb + <usize>min(3, last) * panelStride;
   let a0 = f32x4.splat(0);
   let a1 = f32x4.splat(0);
   let b0 = f32x4.splat(0);
   let b1 = f32x4.splat(0);
-  if (nr > NR) {
-    for (let k = 0; k < kc; k++) {
-      const x = v128.load32_splat(pa);
-      a0 = madd(x, v128.load(pb), a0);
-      a1 = madd(x, v128.load(pb, 16), a1);
-      b0 = madd(x, v128.load(q), b0);
-      b1 = madd(x, v128.load(q, 16), b1);
-      pa += aStep;
-      pb += bStep;
-      q += bStep;
-    }
-  } else {
-    for (let k = 0; k < kc; k++) {
-      const x = v128.load32_splat(pa);
-      a0 = madd(x, v128.load(pb), a0);
-      a1 = madd(x, v128.load(pb, 16), a1);
-      pa += aStep;
-      pb += bStep;
-    }
+  let d0 = f32x4.splat(0);
+  let d1 = f32x4.splat(0);
+  let e0 = f32x4.splat(0);
+  let e1 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const x = v128.load32_splat(pa);
+    a0 = madd(x, v128.load(pb), a0);
+    a1 = madd(x, v128.load(pb, 16), a1);
+    b0 = madd(x, v128.load(p1), b0);
+    b1 = madd(x, v128.load(p1, 16), b1);
+    d0 = madd(x, v128.load(p2), d0);
+    d1 = madd(x, v128.load(p2, 16), d1);
+    e0 = madd(x, v128.load(p3), e0);
+    e1 = madd(x, v128.load(p3, 16), e1);
+    pa += aStep;
+    pb += bStep;
+    p1 += bStep;
+    p2 += bStep;
+    p3 += bStep;
   }
-  rowStore(c, a0, a1, min(nr, NR), mode, row, col);
-  if (nr > NR) rowStore(c + NR * 4, b0, b1, nr - NR, mode, row, col + NR);
+  // Spilled to the tile before any call: V8 keeps a vector that lives across a call in memory for
+  // its whole life, the loop included (the kernel ran ~40% slower storing through calls directly).
+  const t = tilePtr;
+  v128.store(t, a0);
+  v128.store(t, a1, 16);
+  v128.store(t, b0, 32);
+  v128.store(t, b1, 48);
+  v128.store(t, d0, 64);
+  v128.store(t, d1, 80);
+  v128.store(t, e0, 96);
+  v128.store(t, e1, 112);
+  for (let p = 0; p * NR < nr; p++) {
+    const o = <usize>p * NR * 4;
+    rowStore(c + o, t + o, min(NR, nr - p * NR), mode, row, col + p * NR);
+  }
 }
 
 /**
@@ -835,7 +846,7 @@ function dotRows(K: i32, a: usize, b: usize, ldb: i32, c: usize, j0: i32, j1: i3
       store<f32>(t, load<f32>(t, 24) + x * load<f32>(r6 + o), 24);
       store<f32>(t, load<f32>(t, 28) + x * load<f32>(r7 + o), 28);
     }
-    rowStore(c + <usize>j * 4, v128.load(t), v128.load(t, 16), nr, FIRST | LAST, 0, j);
+    rowStore(c + <usize>j * 4, t, nr, FIRST | LAST, 0, j);
   }
 }
 
@@ -846,11 +857,11 @@ function laneSums(p: v128, q: v128, r: v128, s: v128): v128 {
   return f32x4.add(v128.shuffle<f32>(pq, rs, 0, 2, 4, 6), v128.shuffle<f32>(pq, rs, 1, 3, 5, 7));
 }
 
-/** Stores nr ≤ NR columns of one row: a whole row through storeRows, a partial one element-wise. */
-function rowStore(c: usize, v0: v128, v1: v128, nr: i32, mode: i32, row: i32, col: i32): void {
-  const t = tilePtr;
-  v128.store(t, v0);
-  v128.store(t, v1, 16);
+/**
+ * Stores nr ≤ NR columns of one row spilled at `t`: a whole row through storeRows, a partial one
+ * element-wise.
+ */
+function rowStore(c: usize, t: usize, nr: i32, mode: i32, row: i32, col: i32): void {
   if (nr == NR) storeRows(c, 0, t, 1, mode, row, col);
   else storeEdge(c, 0, t, 1, nr, mode, row, col);
 }

@@ -33,6 +33,7 @@ import { ops as loss } from './loss.js';
 import { ops as imageDecoder } from './image-decoder.js';
 import { ops as causalConv } from './causal-conv.js';
 import { ops as contrib } from './contrib.js';
+import { ops as multiHeadAttention } from './multihead-attention.js';
 
 const families: readonly (readonly OpDef[])[] = [
   arithmetic,
@@ -65,6 +66,7 @@ const families: readonly (readonly OpDef[])[] = [
   imageDecoder,
   causalConv,
   contrib,
+  multiHeadAttention,
 ];
 
 export const defaultRegistry = new OpRegistry();

@@ -81,6 +81,61 @@ describe('optimizedModelFilePath', () => {
   }
 });
 
+describe('optimizedModelFilePath on the benchmark GPT step', () => {
+  // Its two self-attentions with their key/value cache become com.microsoft MultiHeadAttention.
+  const path = join(ROOT, 'bench', 'models', 'gpt_decoder_step.onnx');
+  const file = join(OUT, 'gpt_decoder_step.all.onnx');
+  const feeds = (S: number, P: number) => {
+    const f: Record<
+      string,
+      { type: 'int64' | 'float32'; data: BigInt64Array | Float32Array; dims: number[] }
+    > = {
+      input_ids: {
+        type: 'int64',
+        data: BigInt64Array.from({ length: S }, (_, i) => BigInt((i * 37 + 5) % 512)),
+        dims: [1, S],
+      },
+    };
+    for (const [i, n] of ['past_key_0', 'past_value_0', 'past_key_1', 'past_value_1'].entries()) {
+      f[n] = {
+        type: 'float32',
+        data: randomTensor([1, 4, P, 64], 21 + i).data as Float32Array,
+        dims: [1, 4, P, 64],
+      };
+    }
+    return f;
+  };
+  for (const [S, P] of [
+    [1, 127],
+    [3, 5],
+    [4, 0],
+  ]) {
+    it(`${S} new tokens after ${P}: Onyx, and onnxruntime on the written model, give onnxruntime's outputs`, async () => {
+      const session = await InferenceSession.create(path, { optimizedModelFilePath: file });
+      assert.ok((await inspectModel(file)).ops.some((o) => o.opType === 'MultiHeadAttention'));
+      const f = feeds(S, P);
+      const onyxFeeds = Object.fromEntries(
+        Object.entries(f).map(([k, t]) => [k, new Tensor(t.type, t.data, t.dims)]),
+      );
+      const ortFeeds = Object.fromEntries(
+        Object.entries(f).map(([k, t]) => [k, new ort.Tensor(t.type, t.data, t.dims)]),
+      );
+      const outputs = async (model: string) => {
+        const s = await ort.InferenceSession.create(model, { intraOpNumThreads: 1 });
+        const r = await s.run(ortFeeds);
+        await s.release();
+        return Object.fromEntries(
+          s.outputNames.map((n) => [n, new Tensor('float32', r[n].data as Float32Array, r[n].dims)]),
+        );
+      };
+      const want = await outputs(path);
+      assertClose(await session.run(onyxFeeds), want, 1e-4);
+      assertClose(await outputs(file), want, 1e-4);
+      await session.release();
+    });
+  }
+});
+
 describe('switching passes off', () => {
   const path = join(ROOT, 'models', 'digits.onnx');
   const ops = async (extra: Record<string, unknown> | undefined) => {

@@ -24,6 +24,11 @@ describe('static ranks and shape lengths', () => {
       { op: 'Squeeze', inputs: ['t', 'axes0'], outputs: ['q'] },
       { op: 'Gather', inputs: ['emb', 'ids'], outputs: ['e'] },
       { op: 'FastGelu', domain: 'com.microsoft', inputs: ['x'], outputs: ['g'] },
+      // A causal mask as GPT exports compute it: Not(Trilu(ConstantOfShape([s, s]))).
+      { op: 'Concat', inputs: ['s1', 's1'], outputs: ['square'], attrs: { axis: 0 } },
+      { op: 'ConstantOfShape', inputs: ['square'], outputs: ['ones'] },
+      { op: 'Trilu', inputs: ['ones'], outputs: ['lower'], attrs: { upper: 0 } },
+      { op: 'Not', inputs: ['lower'], outputs: ['hidden'] },
       {
         op: 'SkipLayerNormalization',
         domain: 'com.microsoft',
@@ -36,7 +41,10 @@ describe('static ranks and shape lengths', () => {
       { name: 'x', type: 'float32', dims: ['b', 's', 8] },
       { name: 'ids', type: 'int64', dims: ['b', 's'] },
     ],
-    outputs: ['r', 't', 'q', 'g', 'y', 'sum'].map((name) => ({ name, type: 'float32' })),
+    outputs: [
+      ...['r', 't', 'q', 'g', 'y', 'sum'].map((name) => ({ name, type: 'float32' })),
+      { name: 'hidden', type: 'bool' },
+    ],
     initializers: [
       { name: 'zero', tensor: i64([0], []) },
       { name: 'one', tensor: i64([1], []) },
@@ -54,6 +62,10 @@ describe('static ranks and shape lengths', () => {
     assert.deepEqual(['shape', 'b', 'b1', 'r', 't', 'q', 'e'].map(rank), [1, 0, 1, 4, 4, 3, 3]);
     assert.equal(lengthOf(g, 'target', producers), 4);
     assert.equal(lengthOf(g, 'shape', producers), 3);
+  });
+
+  it("follows ConstantOfShape (its shape operand's length), Trilu and Not", () => {
+    assert.deepEqual(['ones', 'lower', 'hidden'].map(rank), [2, 2, 2]);
   });
 
   it("gives the fused contrib ops their first input's rank, in every output", () => {

@@ -210,6 +210,8 @@ export function elemTypeOf(
 
 const SAME_RANK_AS_INPUT0 = new Set([
   'Identity',
+  'Not',
+  'Trilu',
   'BatchNormalization',
   'MaxPool',
   'AveragePool',
@@ -260,6 +262,8 @@ export function rankOf(g: Graph, name: string, producers: Map<string, Node>, dep
       return p.inputs[1] ? lengthOf(g, p.inputs[1], producers, depth + 1) : undefined;
     case 'Shape':
       return p.attrs.has('start') || p.attrs.has('end') ? undefined : 1;
+    case 'ConstantOfShape':
+      return p.inputs[0] ? lengthOf(g, p.inputs[0], producers, depth + 1) : undefined;
     case 'Transpose':
       return rank(0);
     case 'Unsqueeze':

@@ -9,7 +9,8 @@
  *             folding, BatchNormalization+Mul/Add folding, MatMul+Add → Gemm, dead-node elimination
  *   extended  basic + Gelu and LayerNormalization pattern fusion, residual Add + LayerNormalization
  *             → SkipLayerNormalization, Conv + residual Add fusion,
- *             Conv/Gemm + activation fusion, MatMul + Transpose/scale → FusedMatMul
+ *             Conv/Gemm + activation fusion, MatMul + Transpose/scale → FusedMatMul, a decoder's
+ *             self-attention (with its key/value cache) → MultiHeadAttention
  *             (the fusions emit onnxruntime's com.microsoft contrib ops, see ops/contrib.ts)
  *   all       extended (layout and pre-packing land here)
  *
@@ -19,6 +20,7 @@
 import { forEachSubgraph, type Graph, type Model } from '../ir/graph.js';
 import { validateGraph } from '../ir/validate.js';
 import { fuseConvActivation, fuseGemmActivation } from './activation-fusion.js';
+import { fuseDecoderAttention } from './attention-fusion.js';
 import { foldBatchNormMulAdd } from './batchnorm-folding.js';
 import { fuseConvAdd } from './conv-add-fusion.js';
 import { eliminateCasts } from './cast-elimination.js';
@@ -147,6 +149,12 @@ export const PASSES: readonly Pass[] = [
     level: 'extended',
     anchors: ['MatMul', 'FusedMatMul'],
     run: (m) => fuseMatMulTranspose(m),
+  },
+  {
+    name: 'decoder-attention-fusion',
+    level: 'extended',
+    anchors: ['FusedMatMul'],
+    run: (m) => fuseDecoderAttention(m),
   },
   {
     name: 'conv-add-fusion',

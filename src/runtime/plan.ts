@@ -112,13 +112,15 @@ export function buildPlans(root: Graph, providers: readonly ExecutionProvider[])
       });
     }
     const outputs = new Set(graph.outputs.map((o) => o.name));
+    const inputNames = new Set(graph.inputs.map((i) => i.name));
     const read = new Set(steps.flatMap((st) => [...st.node.inputs, ...implicitInputs(st.node)]));
     for (const step of steps) {
       const { node } = step;
       const graphOutput = node.outputs.some((o) => outputs.has(o));
       step.makesOutput = graphOutput && node.outputs.every((o) => outputs.has(o) || !read.has(o));
       if (!graphOutput && isMemoizable(node.domain, node.opType)) {
-        step.kernel = memoizeShapeKernel(step.kernel, node.opType);
+        const constant = node.inputs.map((i) => graph.initializers.has(i) && !inputNames.has(i));
+        step.kernel = memoizeShapeKernel(step.kernel, node.opType, constant);
       }
     }
     const { slots, template } = assignSlots(graph, steps);

@@ -46,6 +46,41 @@ describe('memoized shape arithmetic', () => {
     assert.equal(calls(), 3);
   });
 
+  it('compares constants and kept outputs by identity, of any type or size; other floats never', async () => {
+    let n = 0;
+    const addF: Kernel = (inputs) => {
+      n++;
+      const [a, b] = inputs as Tensor[];
+      const x = a.data as Float32Array;
+      const y = b.data as Float32Array;
+      return [
+        new Tensor(
+          'float32',
+          x.map((v, i) => v + y[i % y.length]),
+          a.dims,
+        ),
+      ];
+    };
+    const f32 = (n: number, v: number) => new Tensor('float32', new Float32Array(n).fill(v), [n]);
+    const fill = f32(4096, 2); // a constant far above MEMO_MAX_ELEMENTS
+    const memo = memoizeShapeKernel(addF, 'Add', [false, true]);
+    const small = f32(8, 1);
+    // A float that is neither constant nor kept (an activation, a feed): recomputed every call.
+    await memo([small, fill], heapRunContext);
+    await memo([small, fill], heapRunContext);
+    assert.equal(n, 2);
+    // The same input as a kept output of another memoized node: the same object means the same values.
+    const maker = memoizeShapeKernel(() => [f32(8, 3)], 'Identity');
+    const made = (await maker([i64([1])], heapRunContext))[0] as Tensor;
+    assert.ok(isKeptOutput(made));
+    const first = (await memo([made, fill], heapRunContext))[0] as Tensor;
+    const again = (await memo([made, fill], heapRunContext))[0] as Tensor;
+    assert.equal(again, first);
+    assert.equal(n, 3);
+    await memo([made, f32(4096, 2)], heapRunContext);
+    assert.equal(n, 4, 'another constant object: recomputed');
+  });
+
   it('keeps outputs made during a run: they are never leased to it, so never recycled', async () => {
     let n = 0;
     const concat: Kernel = (inputs) => {

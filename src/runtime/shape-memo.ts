@@ -81,8 +81,11 @@ export function isMemoizable(domain: string, opType: string): boolean {
   return domain === '' && MEMOIZABLE.has(opType);
 }
 
-/** What an input was at the last call: its type, dims and (when compared) values; undefined: absent. */
-type Seen = { type: string; dims: readonly number[]; data?: unknown[] } | undefined;
+/**
+ * What an input was at the last call: its type, dims and (when compared) values; or the tensor
+ * itself, for one that cannot change (`ref`); undefined: absent.
+ */
+type Seen = { type: string; dims: readonly number[]; data?: unknown[] } | { ref: Tensor } | undefined;
 
 /** Outputs kept for reuse: a run hands copies of these to its caller (see session-core.ts). */
 const kept = new WeakSet<Tensor>();
@@ -92,13 +95,22 @@ export function isKeptOutput(t: Tensor): boolean {
   return kept.has(t);
 }
 
-export function memoizeShapeKernel(kernel: Kernel, opType: string): Kernel {
+/**
+ * `constant[i]`: input i is an initializer no feed overrides. Such an input, and one that another
+ * memoized node kept, is the same tensor from run to run unless it changed — of any type or size
+ * (a float mask fill, the mask a memoized Where made from it) — and is compared by identity.
+ */
+export function memoizeShapeKernel(
+  kernel: Kernel,
+  opType: string,
+  constant: readonly boolean[] = [],
+): Kernel {
   const dimsOnly = DIMS_ONLY.has(opType);
   let seen: Seen[] | undefined;
   let outputs: Value[] | undefined;
   const memo: Kernel = (inputs, ctx) => {
     if (seen && outputs && same(seen, inputs)) return outputs;
-    const snapshot = snap(inputs, dimsOnly);
+    const snapshot = snap(inputs, dimsOnly, constant);
     // Outputs worth keeping are made outside the run's lease, on storage no run recycles.
     const r = snapshot ? withoutLease(() => kernel(inputs, ctx)) : kernel(inputs, ctx);
     const keep = (outs: Value[]) => {
@@ -113,23 +125,26 @@ export function memoizeShapeKernel(kernel: Kernel, opType: string): Kernel {
 }
 
 /** The inputs as `Seen` entries, or undefined when one is too large, of another type or not a tensor. */
-function snap(inputs: KernelInputs, dimsOnly: boolean): Seen[] | undefined {
+function snap(inputs: KernelInputs, dimsOnly: boolean, constant: readonly boolean[]): Seen[] | undefined {
+  const fixed = (v: Tensor, i: number) => constant[i] === true || kept.has(v);
   // Sizes first: a large operand (Add of activations) costs no copy of the small ones.
   for (let i = 0; i < inputs.length; i++) {
     const v = inputs[i];
     if (v === undefined) continue;
     if (!(v instanceof Tensor)) return undefined;
-    if (dimsOnly && i === 0) continue;
+    if ((dimsOnly && i === 0) || fixed(v, i)) continue;
     if (v.size > MEMO_MAX_ELEMENTS || !SHAPE_TYPES.has(v.type)) return undefined;
   }
   return (inputs as readonly (Tensor | undefined)[]).map((v, i) =>
     v === undefined
       ? undefined
-      : {
-          type: v.type,
-          dims: [...v.dims],
-          data: dimsOnly && i === 0 ? undefined : Array.from(v.data as ArrayLike<unknown>),
-        },
+      : fixed(v, i)
+        ? { ref: v }
+        : {
+            type: v.type,
+            dims: [...v.dims],
+            data: dimsOnly && i === 0 ? undefined : Array.from(v.data as ArrayLike<unknown>),
+          },
   );
 }
 
@@ -140,6 +155,10 @@ function same(seen: Seen[], inputs: KernelInputs): boolean {
     const v = inputs[i];
     if (s === undefined || v === undefined) {
       if (s !== v) return false;
+      continue;
+    }
+    if ('ref' in s) {
+      if (v !== s.ref) return false;
       continue;
     }
     if (!(v instanceof Tensor) || v.type !== s.type || !sameDims(v.dims, s.dims)) return false;

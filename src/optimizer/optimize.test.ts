@@ -28,6 +28,25 @@ describe('optimizeModel', () => {
     assert.deepEqual(removed, { 'matmul-add-to-gemm': 1, 'gemm-activation-fusion': 1 });
   });
 
+  it("counts a bare FusedGemm among gemm-activation-fusion's anchors (it takes an activation too)", async () => {
+    const m = load({
+      nodes: [
+        { op: 'FusedGemm', domain: 'com.microsoft', inputs: ['x', 'W', 'B'], outputs: ['g'] },
+        { op: 'Relu', inputs: ['g'], outputs: ['y'] },
+      ],
+      extraOpsets: [{ domain: 'com.microsoft', version: 1 }],
+      inputs: [{ name: 'x', type: 'float32', dims: [2, 3] }],
+      outputs: [{ name: 'y', type: 'float32', dims: [2, 4] }],
+      initializers: [
+        { name: 'W', tensor: randomTensor([3, 4], 2) },
+        { name: 'B', tensor: randomTensor([4], 3) },
+      ],
+    });
+    await optimizeModel(m, 'all', noFolding);
+    assert.deepEqual(opTypes(m), ['com.microsoft.FusedGemm']);
+    assert.equal(m.graph.nodes[0].attrs.string('activation'), 'Relu');
+  });
+
   it('runs only the passes that may start at any node without anchor ops', () => {
     const free = PASSES.filter((p) => !p.anchors).map((p) => p.name);
     assert.deepEqual(free, ['constant-folding', 'common-subexpression-elimination', 'dead-code-elimination']);

@@ -174,7 +174,7 @@ export const PASSES: readonly Pass[] = [
     name: 'gemm-activation-fusion',
     ortName: 'GemmActivationFusion',
     level: 'extended',
-    anchors: ['Gemm'],
+    anchors: ['Gemm', 'FusedGemm'],
     run: (m) => fuseGemmActivation(m),
   },
 ];

@@ -15,8 +15,9 @@
  * does (its float64 kernel is the reference the tests hold this one to).
  *
  * The two products run as batched GEMMs over the heads (WASM SIMD kernels, split over the session's
- * threads): scores straight from the strided query and the present keys; the output per head, which
- * for one query (a decoding step) is already the [batch, 1, heads·Hv] layout.
+ * threads): scores straight from the strided query and the present keys, each head's output back to
+ * back, then copied into its columns of [batch, sequence, heads·Hv]. Query, scores and head outputs
+ * live in the kernels' scratch (`operandScratch`), so neither product copies them in or out.
  */
 import { OnyxError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';

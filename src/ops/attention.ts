@@ -52,7 +52,7 @@ function toHeads(x: FloatArray, dims: readonly number[], heads: number): Float64
 }
 
 /** In-place row softmax over `n` values at `off`; a row of -inf (or empty) becomes zeros. */
-function softmaxRow(a: Float64Array, off: number, n: number): void {
+export function softmaxRow(a: Float32Array | Float64Array, off: number, n: number): void {
   let max = -Infinity;
   for (let j = 0; j < n; j++) if (a[off + j] > max) max = a[off + j];
   if (max === -Infinity) {

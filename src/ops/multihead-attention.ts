@@ -22,6 +22,7 @@
 import { OnyxError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Value } from '../core/value.js';
+import { softmaxRow } from './attention.js';
 import type { OpDef } from './kernel.js';
 import { fastFloat32, operandScratch, sgemmBatch, ssoftmax } from './util/dispatch.js';
 import { fmt, tensorInput } from './util/numeric.js';
@@ -77,16 +78,7 @@ function softmaxRows(x: Float32Array, len: number): void {
     ssoftmax(x, x, len);
     return;
   }
-  for (let row = 0; row < x.length; row += len) {
-    const max = rowMax(x, row, len);
-    let sum = 0;
-    for (let j = 0; j < len; j++) {
-      const e = Math.exp(x[row + j] - max);
-      x[row + j] = e;
-      sum += e;
-    }
-    for (let j = 0; j < len; j++) x[row + j] /= sum;
-  }
+  for (let row = 0; row < x.length; row += len) softmaxRow(x, row, len);
 }
 
 /**

@@ -363,7 +363,8 @@ function reportHeader(o: {
     `process of its own, with identical seeded inputs: each loads alone and warms up for at least ${o.warmup} run(s) and ${o.warmupMs} ms; then`,
     `they take turns timing slices of runs (${SLICES} slices of ${o.minMs / SLICES} ms each, at least ${o.runs} runs in all, ${SLICE_PAUSE_MS} ms of quiet before`,
     'each slice, which starts with an untimed run when runs are short), so that all sample the same quiet and busy spells of',
-    "the machine. Median and p90 are over all timed runs; load time and peak RSS are the median round's.",
+    "the machine. Median and p90 are over all timed runs; load time (session creation alone, every engine's",
+    "module imported before it) and peak RSS are the median round's.",
     'Ratios are Onyx ÷ the other engine (lower is better for Onyx); speedup × is an engine’s 1-thread median ÷ its',
     'median here. max |Δ| is the largest absolute output difference from onnxruntime-node.',
   ].join('\n');

@@ -29,6 +29,7 @@ import { Tensor } from '../core/tensor.js';
 import type { Model, Node } from '../ir/graph.js';
 import {
   attr,
+  axesOf,
   constantOf,
   elemTypeOf,
   floatVector,
@@ -41,6 +42,8 @@ import {
   MS_DOMAIN,
   NameGen,
   newNode,
+  onlyProducer,
+  onlyReader,
   patternContext,
   rankOf,
   removeNodes,
@@ -51,34 +54,12 @@ import {
 /** Masks filled with a value above this cannot become an additive bias (see the module comment). */
 const MAX_FILL = -1e30;
 
-/** The node making `value` when it is an `op` of `domain` (ai.onnx by default) and nothing else reads it. */
-function only(c: PatternContext, value: string, op: string, domain = ''): Node | undefined {
-  const n = c.producers.get(value);
-  return n?.opType === op &&
-    n.domain === domain &&
-    c.uses.get(value) === 1 &&
-    !c.g.outputs.some((o) => o.name === value)
-    ? n
-    : undefined;
-}
-
-/** The one reader of `value` when it is an ai.onnx `op`, `value` is not a graph output and read once. */
-function next(c: PatternContext, value: string, op: string): Node | undefined {
-  const readers = c.consumers.get(value);
-  return readers?.length === 1 && isOp(readers[0], op) && c.uses.get(value) === 1 ? readers[0] : undefined;
-}
-
 const perm = (n: Node): string => JSON.stringify(n.attrs.has('perm') ? n.attrs.ints('perm') : null);
-
-/** Axes of a Squeeze/Unsqueeze (attribute before opset 13, input since). */
-function axesOf(c: PatternContext, n: Node): number[] | undefined {
-  return n.attrs.has('axes') ? n.attrs.ints('axes') : intsOf(constantOf(c.g, n.inputs[1] ?? ''));
-}
 
 /** The Squeeze on axis 0 that makes `value` (read once), else undefined. */
 function squeezeOf(c: PatternContext, value: string): Node | undefined {
-  const sq = only(c, value, 'Squeeze');
-  return sq && JSON.stringify(axesOf(c, sq)) === '[0]' ? sq : undefined;
+  const sq = onlyProducer(c, value, 'Squeeze');
+  return sq && JSON.stringify(axesOf(c.g, sq)) === '[0]' ? sq : undefined;
 }
 
 /** The cache a present value is made of: Concat(past, x) on axis 2 → [past, x]; x itself → ['', x]. */
@@ -122,7 +103,7 @@ function match(c: PatternContext, softmax: Node): Match | undefined {
   let scoresName = softmax.inputs[0];
   let mask: Match['mask'];
   const dead: Node[] = [softmax];
-  const where = only(c, scoresName, 'Where');
+  const where = onlyProducer(c, scoresName, 'Where');
   if (where) {
     const [cond, fill, s] = where.inputs;
     const f = scalarOf(constantOf(g, fill));
@@ -134,17 +115,17 @@ function match(c: PatternContext, softmax: Node): Match | undefined {
     scoresName = s;
     dead.push(where);
   }
-  const qk = only(c, scoresName, 'FusedMatMul', MS_DOMAIN);
+  const qk = onlyProducer(c, scoresName, 'FusedMatMul', MS_DOMAIN);
   if (!qk) return undefined;
   if (qk.attrs.int('transA', 0) !== 0 || qk.attrs.int('transB', 0) !== 1) return undefined;
   if (qk.attrs.int('transBatchA', 0) !== 0 || qk.attrs.int('transBatchB', 0) !== 0) return undefined;
   dead.push(qk);
   // The probabilities times the values, back to [B, S, N, H], then the kept Reshape.
-  const pv = next(c, probs, 'MatMul');
+  const pv = onlyReader(c, probs, 'MatMul');
   if (!pv || pv.inputs[0] !== probs) return undefined;
-  const back = next(c, pv.outputs[0], 'Transpose');
+  const back = onlyReader(c, pv.outputs[0], 'Transpose');
   if (!back || perm(back) !== '[0,2,1,3]') return undefined;
-  const out = next(c, back.outputs[0], 'Reshape');
+  const out = onlyReader(c, back.outputs[0], 'Reshape');
   if (!out || out.inputs[0] !== back.outputs[0]) return undefined;
   dead.push(pv, back);
   // present_key/value: the cache and the new keys/values.
@@ -166,9 +147,9 @@ function match(c: PatternContext, softmax: Node): Match | undefined {
   const sizes = split.inputs[1] ? intsOf(constantOf(g, split.inputs[1])) : undefined;
   if (split.inputs[1] && JSON.stringify(sizes) !== '[1,1,1]') return undefined;
   dead.push(...(squeezes as Node[]));
-  const tr = only(c, split.inputs[0], 'Transpose');
+  const tr = onlyProducer(c, split.inputs[0], 'Transpose');
   if (!tr || perm(tr) !== '[2,0,3,1,4]') return undefined;
-  const reshape = only(c, tr.inputs[0], 'Reshape');
+  const reshape = onlyProducer(c, tr.inputs[0], 'Reshape');
   if (!reshape || reshape.attrs.int('allowzero', 0) !== 0) return undefined;
   const shape = c.producers.get(reshape.inputs[1]);
   if (!isOp(shape, 'Concat') || shape.inputs.length !== 5) return undefined;
@@ -182,7 +163,7 @@ function match(c: PatternContext, softmax: Node): Match | undefined {
   // X + bias (either way round) read only here, or X as it is.
   let x = reshape.inputs[0];
   let bias = '';
-  const add = only(c, x, 'Add');
+  const add = onlyProducer(c, x, 'Add');
   if (add) {
     const [a, b] = add.inputs;
     const width = 3 * N * H;

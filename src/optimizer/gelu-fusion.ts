@@ -22,6 +22,8 @@ import {
   importDomain,
   MS_DOMAIN,
   newNode,
+  onlyProducer,
+  onlyReader,
   removeNodes,
   scalarOf,
   patternContext,
@@ -35,12 +37,10 @@ const near = (a: number | undefined, b: number) => a !== undefined && Math.abs(a
 /** For a binary node reading `value`, the other operand. */
 const otherInput = (n: Node, value: string) => (n.inputs[0] === value ? n.inputs[1] : n.inputs[0]);
 
-/** The node reading `value` when it is the only reader and has op `op`. */
+/** The node reading `value` when it is the only reader, has op `op` and two inputs. */
 function soleReader(c: PatternContext, value: string, op: string): Node | undefined {
-  const readers = c.consumers.get(value);
-  if (c.uses.get(value) !== 1 || readers?.length !== 1) return undefined;
-  const r = readers[0];
-  return r.domain === '' && r.opType === op && r.inputs.length === 2 ? r : undefined;
+  const r = onlyReader(c, value, op);
+  return r?.inputs.length === 2 ? r : undefined;
 }
 
 const constScalar = (c: PatternContext, name: string) => {
@@ -50,10 +50,8 @@ const constScalar = (c: PatternContext, name: string) => {
 
 /** The node producing `value` when it is read only once and has op `op` (two inputs). */
 function soleProducer(c: PatternContext, value: string, op: string): Node | undefined {
-  const p = c.producers.get(value);
-  if (!p || p.domain !== '' || p.opType !== op || p.inputs.length !== 2 || c.uses.get(value) !== 1)
-    return undefined;
-  return p;
+  const p = onlyProducer(c, value, op);
+  return p?.inputs.length === 2 ? p : undefined;
 }
 
 /** Of a binary node, the operand that is a float32 constant near `v` and the other one. */

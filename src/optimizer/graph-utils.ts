@@ -64,6 +64,31 @@ export function patternContext(g: Graph): PatternContext {
 export const isOp = (n: Node | undefined, op: string): n is Node =>
   n !== undefined && n.domain === '' && n.opType === op;
 
+/** The one node reading `value`, when it is an ai.onnx `op` and `value` is no graph output. */
+export function onlyReader(c: PatternContext, value: string, op: string): Node | undefined {
+  const r = c.consumers.get(value);
+  return r?.length === 1 && c.uses.get(value) === 1 && isOp(r[0], op) ? r[0] : undefined;
+}
+
+/**
+ * The node making `value`, when it is an `op` of `domain` (ai.onnx by default) and `value` has no
+ * other use (asked of a value some node reads: then it is no graph output either).
+ */
+export function onlyProducer(c: PatternContext, value: string, op: string, domain = ''): Node | undefined {
+  const p = c.producers.get(value);
+  return p?.opType === op && p.domain === domain && c.uses.get(value) === 1 ? p : undefined;
+}
+
+/**
+ * A node's `axes`: the attribute (Squeeze/Unsqueeze before opset 13, reductions before 18), else the
+ * constant input 1; a Squeeze with neither squeezes every size-1 dim ([]).
+ */
+export function axesOf(g: Graph, n: Node): number[] | undefined {
+  if (n.attrs.has('axes')) return n.attrs.ints('axes');
+  if (n.inputs[1]) return intsOf(constantOf(g, n.inputs[1]));
+  return n.opType === 'Squeeze' ? [] : undefined;
+}
+
 /** The constant value of `name` in `g`: an initializer that no feed can override. */
 export function constantOf(g: Graph, name: string): Tensor | undefined {
   if (!name || g.inputs.some((i) => i.name === name)) return undefined;
@@ -268,7 +293,7 @@ export function rankOf(g: Graph, name: string, producers: Map<string, Node>, dep
       return rank(0);
     case 'Unsqueeze':
     case 'Squeeze': {
-      const axes = p.attrs.has('axes') ? p.attrs.ints('axes') : intsOf(constantOf(g, p.inputs[1] ?? ''));
+      const axes = axesOf(g, p);
       const r = rank(0);
       if (r === undefined || axes === undefined) return undefined;
       return p.opType === 'Unsqueeze' ? r + axes.length : axes.length > 0 ? r - axes.length : undefined;

@@ -10,10 +10,11 @@
 import type { Model, Node } from '../ir/graph.js';
 import {
   attr,
+  axesOf,
   constantOf,
   forEachGraph,
-  intsOf,
   newNode,
+  onlyReader,
   rankOf,
   removeNodes,
   scalarOf,
@@ -31,17 +32,10 @@ function readers(c: PatternContext, value: string, count: number): Node[] | unde
   return r && r.length === count && c.uses.get(value) === count ? r : undefined;
 }
 
-function sole(c: PatternContext, value: string, op: string): Node | undefined {
-  const r = readers(c, value, 1)?.[0];
-  return isOp(r, op) ? r : undefined;
-}
-
 /** Whether a ReduceMean averages over exactly the last axis (keepdims on). */
 function overLastAxis(c: PatternContext, n: Node, x: string): boolean {
   if (n.attrs.int('keepdims', 1) !== 1) return false;
-  const axes = n.attrs.has('axes')
-    ? n.attrs.ints('axes')
-    : intsOf(n.inputs[1] ? constantOf(c.g, n.inputs[1]) : undefined);
+  const axes = axesOf(c.g, n);
   if (!axes || axes.length !== 1) return false;
   return axes[0] === -1 || axes[0] === (rankOf(c.g, x, c.producers) ?? 0) - 1;
 }
@@ -52,7 +46,7 @@ function match(
 ): { nodes: Node[]; x: string; scale: string; bias?: string; eps: number; out: string } | undefined {
   const x = mean.inputs[0];
   if (!overLastAxis(c, mean, x)) return undefined;
-  const sub = sole(c, mean.outputs[0], 'Sub');
+  const sub = onlyReader(c, mean.outputs[0], 'Sub');
   if (!sub || sub.inputs[0] !== x || sub.inputs[1] !== mean.outputs[0]) return undefined;
   const d = sub.outputs[0];
   const pair = readers(c, d, 2);
@@ -66,18 +60,19 @@ function match(
     div.inputs[0] !== d
   )
     return undefined;
-  const variance = sole(c, pow.outputs[0], 'ReduceMean');
+  const variance = onlyReader(c, pow.outputs[0], 'ReduceMean');
   if (!variance || !overLastAxis(c, variance, x)) return undefined;
-  const addEps = sole(c, variance.outputs[0], 'Add');
+  const addEps = onlyReader(c, variance.outputs[0], 'Add');
   const eps = addEps && scalarOf(constantOf(c.g, otherInput(addEps, variance.outputs[0])));
   if (!addEps || eps === undefined) return undefined;
-  const sqrt = sole(c, addEps.outputs[0], 'Sqrt');
-  if (!sqrt || sole(c, sqrt.outputs[0], 'Div') !== div || div.inputs[1] !== sqrt.outputs[0]) return undefined;
-  const mul = sole(c, div.outputs[0], 'Mul');
+  const sqrt = onlyReader(c, addEps.outputs[0], 'Sqrt');
+  if (!sqrt || onlyReader(c, sqrt.outputs[0], 'Div') !== div || div.inputs[1] !== sqrt.outputs[0])
+    return undefined;
+  const mul = onlyReader(c, div.outputs[0], 'Mul');
   const scale = mul && otherInput(mul, div.outputs[0]);
   if (!mul || !scale || !floatVector(c.g, scale)) return undefined;
   const nodes = [mean, sub, pow, variance, addEps, sqrt, div, mul];
-  const add = sole(c, mul.outputs[0], 'Add');
+  const add = onlyReader(c, mul.outputs[0], 'Add');
   const bias = add && otherInput(add, mul.outputs[0]);
   if (add && bias && floatVector(c.g, bias))
     return { nodes: [...nodes, add], x, scale, bias, eps, out: add.outputs[0] };

@@ -9,7 +9,15 @@
  */
 import { Attributes } from '../ir/attributes.js';
 import type { Graph, Node } from '../ir/graph.js';
-import { constantOf, forEachGraph, int64Tensor, intsOf, NameGen, producerMap } from './graph-utils.js';
+import {
+  axesOf,
+  constantOf,
+  forEachGraph,
+  int64Tensor,
+  intsOf,
+  NameGen,
+  producerMap,
+} from './graph-utils.js';
 
 const RESHAPE_LIKE = new Set(['Reshape', 'Squeeze', 'Unsqueeze', 'Flatten']);
 
@@ -43,13 +51,6 @@ export function collapseReshapeChains(root: Graph): boolean {
     }
   });
   return changed;
-}
-
-/** Squeeze/Unsqueeze axes: an attribute before opset 13, a constant input from 13 on. */
-function axesOf(g: Graph, n: Node): number[] | undefined {
-  if (n.attrs.has('axes')) return n.attrs.ints('axes');
-  if (n.inputs[1]) return intsOf(constantOf(g, n.inputs[1]));
-  return n.opType === 'Squeeze' ? [] : undefined;
 }
 
 function unsqueezed(shape: number[], axes: number[]): number[] | undefined {

@@ -22,6 +22,7 @@
  * with `poisonUninitialized(true)`, which fills such storage with NaN bytes instead, so that a
  * kernel that reads or leaves any element of it shows.
  */
+import type { TypedArray } from './dtype.js';
 import { envVar } from './env-var.js';
 
 /** One run's claim on the storage its kernels create. */
@@ -285,12 +286,6 @@ export function exactData<T extends TypedArray>(data: T, lease: Lease): T {
   if (leaseOf.get(b) !== lease || data.byteLength === b.byteLength) return data;
   return heapCopy(data);
 }
-
-/** The typed arrays `exactData` copies: each has a constructor (buffer, offset, length) and `set`. */
-type TypedArray = ArrayBufferView & {
-  readonly length: number;
-  set(source: ArrayLike<number> & ArrayLike<bigint>): void;
-};
 
 /**
  * A copy of `data` in a heap buffer of exactly its bytes, which the copy overwrites whole (so it is

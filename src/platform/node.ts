@@ -21,7 +21,7 @@ export async function openModelFile(
   return { bytes: readModelFile(path), external: new FolderExternalDataReader(path) };
 }
 
-export function readModelFile(path: string): Uint8Array {
+function readModelFile(path: string): Uint8Array {
   try {
     return nodeBuiltins().fs.readFileSync(path);
   } catch (e) {
@@ -54,7 +54,7 @@ export async function writeFile(path: string, bytes: Uint8Array): Promise<void> 
  * Reads external data next to the model. Besides the string checks of `checkLocation`, the real
  * path (after following symlinks) must stay inside the model's real folder.
  */
-export class FolderExternalDataReader implements ExternalDataReader {
+class FolderExternalDataReader implements ExternalDataReader {
   private readonly root: string;
 
   constructor(modelPath: string) {

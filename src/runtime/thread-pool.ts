@@ -29,7 +29,7 @@
  */
 import { OnyxError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
-import { loadNodeBuiltins } from '../platform/node-builtins.js';
+import { isNode, loadNodeBuiltins } from '../platform/node-builtins.js';
 import { nodeThreadHost } from '../platform/node-worker.js';
 import type { WasmMemoryAllocator } from './wasm-allocator.js';
 
@@ -62,14 +62,13 @@ export interface ThreadHost {
 
 /** The platform's thread host: worker_threads under Node; throws NOT_IMPLEMENTED elsewhere. */
 export async function loadThreadHost(): Promise<ThreadHost> {
-  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
   if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') {
     throw new OnyxError(
       'NOT_IMPLEMENTED',
       'threads need SharedArrayBuffer and Atomics, which this engine lacks',
     );
   }
-  if (proc?.versions?.node) {
+  if (isNode()) {
     await loadNodeBuiltins();
     return nodeThreadHost;
   }

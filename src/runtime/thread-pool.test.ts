@@ -162,6 +162,43 @@ describe('ThreadPool', () => {
     }
   });
 
+  it('does not wait for a worker that has not claimed its part (descheduled), and it rejoins', async () => {
+    // The worker's program runs with an Atomics whose first blocking wait sleeps 1.5 s without
+    // listening: a worker that becomes ready, spins, blocks, and then misses its wake-up, as one that
+    // the OS has descheduled does.
+    const late: ThreadHost = {
+      ...nodeThreadHost,
+      startWorker: (source, init) =>
+        nodeThreadHost.startWorker(
+          `(() => {
+            let late = true;
+            const lateAtomics = Object.assign(Object.create(Atomics), {
+              wait(...a) {
+                if (late) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
+                late = false;
+                return Atomics.wait(...a);
+              },
+            });
+            return ((Atomics) => (${source}))(lateAtomics);
+          })()`,
+          init,
+        ),
+    };
+    const { pool, out, run } = await makePool(2, late);
+    try {
+      await new Promise((r) => setTimeout(r, 50)); // the worker's spin is over: it sleeps
+      const t0 = Date.now();
+      run(0, 1000, 8);
+      assert.ok(Date.now() - t0 < 1000, `the caller took every chunk at once (${Date.now() - t0} ms)`);
+      for (let i = 0; i < out.length; i++) assert.equal(out[i], i + 1);
+      await new Promise((r) => setTimeout(r, 1600)); // the worker wakes, finds its part withdrawn
+      run(3); // two chunks that must meet: the worker takes part again
+      assert.equal(out[999], 1000);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('reports a trap in any thread as an OnyxError and stays usable', async () => {
     const { pool, out, run } = await makePool(2);
     try {

@@ -11,6 +11,12 @@
  * core with another process simply takes fewer chunks), then waits for the last worker to finish.
  * Workers never return to their event loop between jobs.
  *
+ * A worker takes part in a job only once it has claimed its invitation (its PART slot: the job's
+ * sequence number, which it swaps for the number's negation). When the caller has run out of chunks
+ * it withdraws every invitation not yet claimed and waits only for the workers that claimed theirs:
+ * a worker that the OS has descheduled (on this 2-core machine ~5% of a GPT step's jobs started
+ * ~1 ms late) then costs the caller its share of the chunks, not the wait for it to be scheduled.
+ *
  * Both sides spin briefly before they block, as onnxruntime's intra-op pool does by default
  * (`allow_spinning`): a worker polls the sequence number for SPIN_MS after a job, and the caller
  * polls the pending count for as long before it sleeps. A thread woken from `Atomics.wait` here
@@ -94,7 +100,7 @@ const END = 11;
 const GRAIN = 12;
 const CHUNKS = 13;
 const SLOTS = 16;
-const SLOT_INTS = 4; // per worker: PART (seq of the job it takes part in), DEAD, READY
+const SLOT_INTS = 4; // per worker: PART (its invitation: seq offered, -seq claimed, 0 none), DEAD, READY
 const PART = 0;
 const DEAD = 1;
 const READY = 2;
@@ -137,7 +143,7 @@ const WORKER_SOURCE = `(init, onExit) => {
     if (seq === seen) continue;
     seen = seq;
     if (Atomics.load(ctl, ${CMD}) === ${EXIT}) return;
-    if (Atomics.load(ctl, slot + ${PART}) !== seq) continue;
+    if (Atomics.compareExchange(ctl, slot + ${PART}, seq, -seq) !== seq) continue;
     try {
       const fn = fns[ctl[${FN}]];
       const n = ctl[${NARGS}];
@@ -331,7 +337,8 @@ export class ThreadPool {
     const { ctl } = this;
     const dead = this.deadWorker();
     if (dead >= 0) this.fail(dead, '');
-    const seq = (ctl[SEQ] + 1) | 0;
+    // Positive and never 0, so that an invitation (seq), its claim (-seq) and none (0) differ.
+    const seq = (ctl[SEQ] & 0x3fffffff) + 1;
     let participants = 0;
     for (let i = 0; i < this.workers.length; i++) {
       if (!this.usable(i)) continue;
@@ -372,7 +379,14 @@ export class ThreadPool {
       // Still wait for the workers: they may be writing into memory the caller is about to reuse.
       callerError = e;
     }
-    if (participants > 0) this.awaitWorkers(this.timeoutMs + work * 10);
+    if (participants > 0) {
+      // Every chunk is taken: a worker that has not claimed its invitation yet has nothing to do.
+      for (let i = 0; i < this.workers.length; i++) {
+        if (Atomics.compareExchange(ctl, SLOTS + i * SLOT_INTS + PART, seq, 0) === seq)
+          Atomics.sub(ctl, PENDING, 1);
+      }
+      this.awaitWorkers(this.timeoutMs + work * 10);
+    }
     if (callerError !== undefined) {
       throw new OnyxError(
         'RUNTIME_ERROR',

@@ -1,8 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor } from '../core/tensor.js';
+import { heapRunContext, type NodeInfo } from './kernel.js';
 import { ops } from './rnn.js';
 import {
+  opNode,
   assertNear as close,
   bindOps,
   f32,
@@ -247,4 +249,45 @@ describe('LSTM: the WASM sequence kernel against the reference recurrence', () =
       }
     });
   }
+});
+
+describe('LSTM: weights packed at build time', () => {
+  it('constant W and R (both directions) give the reference result; other tensors still work', async () => {
+    const [Sq, Bt, In, Hd, D] = [6, 2, 5, 12, 2];
+    const x = f32(randomArray(Sq * Bt * In, 21, -2, 2), [Sq, Bt, In]);
+    const w = f32(randomArray(D * 4 * Hd * In, 22, -1, 1), [D, 4 * Hd, In]);
+    const r = f32(randomArray(D * 4 * Hd * Hd, 23, -1, 1), [D, 4 * Hd, Hd]);
+    const b = f32(randomArray(D * 8 * Hd, 24, -1, 1), [D, 8 * Hd]);
+    const attrs = { hidden_size: Hd, direction: 'bidirectional' };
+    const opts = { opset: 22, outputCount: 3 };
+    const { def, node } = opNode(ops, 'LSTM', 4, attrs, opts);
+    const graph = {
+      inputs: [{ name: 'x' }],
+      initializers: new Map([
+        ['w', w],
+        ['r', r],
+        ['b', b],
+      ]),
+    };
+    const kernel = def.build({ ...node, inputNames: ['x', 'w', 'r', 'b'], graph } as unknown as NodeInfo);
+    const reference = async (inputs: Tensor[]) => {
+      const saved = setKernelMode('reference');
+      try {
+        return (await runAll('LSTM', inputs, attrs, opts)) as Tensor[];
+      } finally {
+        setKernelMode(saved);
+      }
+    };
+    const w2 = f32(randomArray(D * 4 * Hd * In, 25, -1, 1), [D, 4 * Hd, In]);
+    const r2 = f32(randomArray(D * 4 * Hd * Hd, 26, -1, 1), [D, 4 * Hd, Hd]);
+    for (const inputs of [
+      [x, w, r, b],
+      [x, w2, r, b],
+      [x, w, r2, b],
+    ]) {
+      const got = (await kernel(inputs, heapRunContext)) as Tensor[];
+      const want = await reference(inputs);
+      for (let o = 0; o < 3; o++) close(nums(got[o]), nums(want[o]), 2e-6);
+    }
+  });
 });

@@ -17,7 +17,7 @@ import { newFloat32Array } from '../core/buffer-pool.js';
 import { OnyxError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Value } from '../core/value.js';
-import { constantInput, type NodeInfo, type OpDef } from './kernel.js';
+import { constantInput, type NodeInfo, type OpDef, type RunContext } from './kernel.js';
 import { floatsOf, isFloatingType, tensorFromFloats } from './util/float-io.js';
 import { intsOf, tensorInput } from './util/numeric.js';
 // The recurrent and input projections are plain GEMMs; swap for the shared blocked GEMM when ready.
@@ -159,14 +159,24 @@ function expectDims(t: Tensor, dims: number[], what: string, meaning: string): v
     );
 }
 
+/** Weights packed at build time: constant float32 W_dᵀ and R_dᵀ of each direction, as GEMM B operands. */
+interface BuiltWeights {
+  w?: Tensor;
+  packedW: (PackedWeights | undefined)[];
+  r?: Tensor;
+  packedR: (PackedWeights | undefined)[];
+}
+
 /**
- * `packedR`: R_dᵀ of each direction packed at build time (a constant R), used while `r` is that
- * constant; otherwise float32 R is packed for the run.
+ * `built`: weights packed at build time, each used while its input is that constant (otherwise a
+ * float32 R is packed for the run, W used as it is). `threads`: the session's pool, for the input
+ * projection (one GEMM over every step).
  */
 function runRecurrent(
   cfg: RnnConfig,
   inputs: readonly (Value | undefined)[],
-  built?: { r: Tensor; packed: (PackedWeights | undefined)[] },
+  built?: BuiltWeights,
+  threads?: RunContext['threads'],
 ): Tensor[] {
   const G = CELLS[cfg.kind].gates;
   const D = cfg.numDir;
@@ -262,7 +272,11 @@ function runRecurrent(
     const epilogue: GemmEpilogue | undefined = wBias && {
       bias: { data: wBias, offset: d * 2 * GH, axis: 'col' },
     };
-    gemm(false, true, rows, GH, I, 1, X, 0, I, W, d * GH * I, I, 0, xw, 0, GH, epilogue);
+    const packedW = built?.w === w ? built.packedW[d] : undefined;
+    if (packedW && X instanceof Float32Array && fastFloat32()) {
+      const out = xw as Float32Array;
+      parallelSgemmWithPacked(threads, packedW, false, rows, GH, I, 1, X, 0, I, 0, out, 0, GH, epilogue);
+    } else gemm(false, true, rows, GH, I, 1, X, 0, I, W, d * GH * I, I, 0, xw, 0, GH, epilogue, threads);
     if (Bias && !wBias) {
       const o = d * 2 * GH;
       for (let i = 0; i < rows; i++) for (let j = 0; j < GH; j++) xw[i * GH + j] += Bias[o + j];
@@ -277,7 +291,7 @@ function runRecurrent(
     }
     const pOff = d * 3 * H;
     // R_dᵀ is the B operand of every step: packed at build time, or once for this direction.
-    const prebuilt = built && built.r === r ? built.packed[d] : undefined;
+    const prebuilt = built?.r === r ? built.packedR[d] : undefined;
     const packedR =
       prebuilt ?? (f32 ? packConstant('B', true, H, GH, R as Float32Array, d * GH * H, H) : undefined);
     if (wasmLstm && packedR) {
@@ -386,16 +400,22 @@ function recurrentOp(kind: CellKind, versions: number[]): OpDef {
     versions,
     build(node) {
       const cfg = parseConfig(node, kind);
-      // A constant float32 R is packed once here, per direction, for every run's recurrent GEMMs.
-      const r = constantInput(node, 2);
-      if (!r || r.type !== 'float32' || r.dims.length !== 3 || r.dims[0] !== cfg.numDir) {
-        return (inputs) => runRecurrent(cfg, inputs);
-      }
-      const [D, GH, H] = r.dims;
-      const packed = Array.from({ length: D }, (_, d) =>
-        packConstant('B', true, H, GH, r.data as Float32Array, d * GH * H, H),
+      // Constant float32 W and R are packed once here, per direction, for every run's GEMMs: the
+      // benchmark LSTM packed its 64 × 1024 W again each run, ~0.3 ms of its ~3.3.
+      const packAll = (t: Tensor | undefined): [Tensor | undefined, (PackedWeights | undefined)[]] => {
+        if (!t || t.type !== 'float32' || t.dims.length !== 3 || t.dims[0] !== cfg.numDir)
+          return [undefined, []];
+        const [D, GH, K] = t.dims;
+        const data = t.data as Float32Array;
+        return [t, Array.from({ length: D }, (_, d) => packConstant('B', true, K, GH, data, d * GH * K, K))];
+      };
+      const [w, packedW] = packAll(constantInput(node, 1));
+      const [r, packedR] = packAll(constantInput(node, 2));
+      const built: BuiltWeights = { w, packedW, r, packedR };
+      return ownPacked(
+        (inputs, ctx) => runRecurrent(cfg, inputs, built, ctx.threads),
+        [...packedW, ...packedR],
       );
-      return ownPacked((inputs) => runRecurrent(cfg, inputs, { r, packed }), packed);
     },
   };
 }

@@ -223,7 +223,7 @@ describe('MaxRoiPool', () => {
 
 describeKernelModes(() => {
   describe('float32 2-D pool fast path (WASM, or pool2dF32 in reference mode) against the general engine', () => {
-    const cases: { x: number[]; k: number[]; s: number[]; pads: number[]; ceil: number }[] = [
+    const cases: { x: number[]; k: number[]; s: number[]; pads: number[]; ceil: number; nan?: boolean }[] = [
       { x: [1, 1, 7, 9], k: [3, 3], s: [1, 1], pads: [1, 1, 1, 1], ceil: 0 },
       { x: [2, 5, 11, 13], k: [3, 3], s: [2, 2], pads: [1, 1, 1, 1], ceil: 0 },
       { x: [1, 4, 10, 8], k: [2, 2], s: [2, 2], pads: [0, 0, 0, 0], ceil: 1 },
@@ -234,6 +234,12 @@ describeKernelModes(() => {
       { x: [1, 2, 9, 41], k: [3, 3], s: [1, 1], pads: [1, 1, 1, 1], ceil: 0 },
       { x: [1, 2, 10, 53], k: [3, 3], s: [2, 2], pads: [0, 1, 1, 0], ceil: 1 },
       { x: [1, 1, 3, 12000], k: [3, 3], s: [1, 1], pads: [1, 1, 1, 1], ceil: 0 },
+      // Outputs under four wide, one at a time: windows of whole rows (one span: ResNet-50's final
+      // 7 × 7 average), then windows of part rows, some longer than two vectors.
+      { x: [1, 6, 7, 7], k: [7, 7], s: [1, 1], pads: [0, 0, 0, 0], ceil: 0, nan: true },
+      { x: [2, 3, 5, 5], k: [3, 3], s: [2, 2], pads: [1, 1, 1, 1], ceil: 0, nan: true },
+      { x: [1, 2, 6, 7], k: [5, 6], s: [2, 3], pads: [0, 1, 1, 0], ceil: 1 },
+      { x: [1, 2, 4, 30], k: [2, 19], s: [1, 11], pads: [0, 0, 1, 0], ceil: 0, nan: true },
     ];
     const kinds: { op: string; extra: Record<string, number> }[] = [
       { op: 'MaxPool', extra: {} },
@@ -247,7 +253,7 @@ describeKernelModes(() => {
             c.x.reduce((a, b) => a * b, 1),
             20 + i,
           );
-          if (i === 0 || c.x[3] > 1000) data[5] = NaN;
+          if (i === 0 || c.x[3] > 1000 || c.nan) data[5] = NaN;
           const x = f32(data, c.x);
           const attrs = { kernel_shape: c.k, strides: c.s, pads: c.pads, ceil_mode: c.ceil, ...kd.extra };
           const saved = poolTuning.fast2d;
@@ -269,6 +275,41 @@ describeKernelModes(() => {
             poolTuning.fast2d = saved;
           }
         });
+      }
+    }
+  });
+
+  it('GlobalAveragePool / GlobalMaxPool on the fast path against the general loop (NaN, odd sizes)', async () => {
+    for (const [i, dims] of [
+      [1, 6, 13, 13],
+      [2, 3, 1, 1],
+      [1, 5, 3, 7],
+    ].entries()) {
+      const data = randomFloats(
+        dims.reduce((a, b) => a * b, 1),
+        40 + i,
+      );
+      data[dims[2] * dims[3]] = NaN; // in the second plane
+      const x = f32(data, dims);
+      for (const op of ['GlobalAveragePool', 'GlobalMaxPool']) {
+        const saved = poolTuning.fast2d;
+        let ref: Tensor;
+        let got: Tensor;
+        try {
+          poolTuning.fast2d = false;
+          [ref] = (await run(op, [x])) as Tensor[];
+          poolTuning.fast2d = true;
+          [got] = (await run(op, [x])) as Tensor[];
+        } finally {
+          poolTuning.fast2d = saved;
+        }
+        assert.deepEqual(got.dims, ref.dims);
+        const [g, r] = [got.data as Float32Array, ref.data as Float32Array];
+        for (let j = 0; j < r.length; j++) {
+          const ok = Object.is(g[j], r[j]) || Math.abs(g[j] - r[j]) <= 1e-6 * (1 + Math.abs(r[j]));
+          assert.ok(ok, `${op} ${dims} at ${j}: ${g[j]} vs ${r[j]}`);
+        }
+        assert.ok(Number.isNaN(g[1]), `${op}: the NaN plane`);
       }
     }
   });

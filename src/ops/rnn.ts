@@ -20,7 +20,6 @@ import type { Value } from '../core/value.js';
 import { constantInput, type NodeInfo, type OpDef, type RunContext } from './kernel.js';
 import { floatsOf, isFloatingType, tensorFromFloats } from './util/float-io.js';
 import { intsOf, tensorInput } from './util/numeric.js';
-// The recurrent and input projections are plain GEMMs; swap for the shared blocked GEMM when ready.
 import {
   fastFloat32,
   ownPacked,
@@ -400,8 +399,8 @@ function recurrentOp(kind: CellKind, versions: number[]): OpDef {
     versions,
     build(node) {
       const cfg = parseConfig(node, kind);
-      // Constant float32 W and R are packed once here, per direction, for every run's GEMMs: the
-      // benchmark LSTM packed its 64 × 1024 W again each run, ~0.3 ms of its ~3.3.
+      // Constant float32 W and R are packed once here, per direction, for every run's GEMMs (the
+      // input projection packed W again each run).
       const packAll = (t: Tensor | undefined): [Tensor | undefined, (PackedWeights | undefined)[]] => {
         if (!t || t.type !== 'float32' || t.dims.length !== 3 || t.dims[0] !== cfg.numDir)
           return [undefined, []];

@@ -53,6 +53,8 @@ let alphaV: v128 = f32x4.splat(1);
 let betaS: f32 = 0;
 let betaV: v128 = f32x4.splat(0);
 let biasPtr: usize = 0;
+/** Bytes from an element of C to its addend in a sum laid out as C (FusedConv's Z); 0: none. */
+let sumOff: usize = 0;
 let biasKind: i32 = 0;
 let clamp: bool = false;
 let minS: f32 = 0;
@@ -78,7 +80,9 @@ function roundUp(x: i32, m: i32): i32 {
  * M×K / K×N matrix; `a`/`lda`/`transA` (resp. for B) are then ignored, and i0 (resp. j0) must be a
  * multiple of MR (resp. NR).
  *
- * beta = 0 writes C without reading it (NaNs already there do not propagate), as in BLAS. The
+ * beta = 0 writes C without reading it (NaNs already there do not propagate), as in BLAS. `sum`,
+ * when non-zero, is the byte distance (mod 2³²) from each element of C to its addend in an array
+ * laid out as C (FusedConv's Z), added with beta·C: the caller need not copy Z into C first. The
  * epilogue (bias, then clamp to [actMin, actMax] when `clip` is set; ReLU is [0, +inf]) is applied
  * once to the final value.
  *
@@ -115,9 +119,11 @@ export function sgemm(
   actMax: f32,
   ws: usize,
   im2col: usize,
+  sum: usize,
 ): void {
   if (i0 >= i1 || j0 >= j1) return;
   betaS = beta;
+  sumOff = sum;
   betaV = f32x4.splat(beta);
   biasPtr = bias;
   biasKind = biasMode;
@@ -299,6 +305,7 @@ export function sgemmStrided(
       0,
       ws,
       0,
+      0,
     );
   }
 }
@@ -363,6 +370,7 @@ export function sgemmGroups(
       actMin,
       actMax,
       ws,
+      0,
       0,
     );
   }
@@ -709,6 +717,7 @@ function storeEdge(c: usize, ldc: i32, t: usize, mr: i32, nr: i32, mode: i32, ro
       let v = alpha * load<f32>(t + <usize>(i * NR + j) * 4);
       if (mode & FIRST) {
         if (betaS != 0) v += betaS * load<f32>(p);
+        if (sumOff != 0) v += load<f32>(p + sumOff);
       } else {
         v += load<f32>(p);
       }
@@ -866,7 +875,7 @@ function rowStore(c: usize, t: usize, nr: i32, mode: i32, row: i32, col: i32): v
   else storeEdge(c, 0, t, 1, nr, mode, row, col);
 }
 
-/** One full 8-wide row of a tile: C = alpha·acc (+ beta·C | + C) (+ bias, clamp). */
+/** One full 8-wide row of a tile: C = alpha·acc (+ beta·C + sum | + C) (+ bias, clamp). */
 function storeRow(p: usize, v0: v128, v1: v128, mode: i32, row: i32, col: i32): void {
   let x0 = f32x4.mul(v0, alphaV);
   let x1 = f32x4.mul(v1, alphaV);
@@ -874,6 +883,10 @@ function storeRow(p: usize, v0: v128, v1: v128, mode: i32, row: i32, col: i32): 
     if (betaS != 0) {
       x0 = madd(betaV, v128.load(p), x0);
       x1 = madd(betaV, v128.load(p, 16), x1);
+    }
+    if (sumOff != 0) {
+      x0 = f32x4.add(x0, v128.load(p + sumOff));
+      x1 = f32x4.add(x1, v128.load(p + sumOff, 16));
     }
   } else {
     x0 = f32x4.add(x0, v128.load(p));
@@ -898,13 +911,14 @@ function storeRow(p: usize, v0: v128, v1: v128, mode: i32, row: i32, col: i32): 
   v128.store(p, x1, 16);
 }
 
-/** K = 0 or alpha = 0: C = beta·C, then the epilogue. */
+/** K = 0 or alpha = 0: C = beta·C + sum, then the epilogue. */
 function scaleBlock(c: usize, ldc: i32, i0: i32, i1: i32, j0: i32, j1: i32): void {
   for (let i = i0; i < i1; i++) {
     const o = c + <usize>i * ldc * 4;
     for (let j = j0; j < j1; j++) {
       const p = o + <usize>j * 4;
       let v: f32 = betaS == 0 ? 0 : betaS * load<f32>(p);
+      if (sumOff != 0) v += load<f32>(p + sumOff);
       if (biasKind == BIAS_COL) v += load<f32>(biasPtr + <usize>j * 4);
       else if (biasKind == BIAS_ROW) v += load<f32>(biasPtr + <usize>i * 4);
       if (clamp) v = min(max(v, minS), maxS);

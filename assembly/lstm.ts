@@ -119,6 +119,7 @@ function recurrent(
     0,
     ws,
     0,
+    0,
   );
 }
 

@@ -478,6 +478,67 @@ describe('grouped 1×1 convolution with constant weights (all groups in one WASM
   });
 });
 
+describe('FusedConv residual Z added in the WASM GEMM epilogue', () => {
+  // Pointwise (packed weights), strided 3×3 (im2col in the kernel; Winograd takes unit strides
+  // only), 1-D: each against the reference kernels, which copy Z into Y and accumulate onto it.
+  const cases: { x: number[]; w: number[]; strides: number[]; pads: number[] }[] = [
+    { x: [2, 6, 5, 7], w: [10, 6, 1, 1], strides: [1, 1], pads: [0, 0, 0, 0] },
+    { x: [2, 5, 9, 8], w: [7, 5, 3, 3], strides: [2, 2], pads: [1, 1, 1, 1] },
+    { x: [2, 4, 11], w: [6, 4, 3], strides: [1], pads: [1, 1] },
+  ];
+  for (const c of cases) {
+    it(`x=${c.x} w=${c.w} strides=${c.strides}`, async () => {
+      const [N, , ...spatial] = c.x;
+      const M = c.w[0];
+      const out = spatial.map(
+        (d, i) => Math.floor((d + c.pads[i] + c.pads[i + spatial.length] - c.w[2 + i]) / c.strides[i]) + 1,
+      );
+      const yDims = [N, M, ...out];
+      const size = (d: number[]) => d.reduce((a, b) => a * b, 1);
+      const model = buildModel({
+        nodes: [
+          {
+            op: 'FusedConv',
+            domain: 'com.microsoft',
+            inputs: ['x', 'w', 'b', 'z'],
+            outputs: ['y'],
+            attrs: {
+              strides: c.strides,
+              pads: c.pads,
+              activation: 'Relu',
+            },
+          },
+        ],
+        extraOpsets: [{ domain: 'com.microsoft', version: 1 }],
+        inputs: [
+          { name: 'x', type: 'float32', dims: c.x },
+          { name: 'z', type: 'float32', dims: yDims },
+        ],
+        outputs: [{ name: 'y', type: 'float32', dims: yDims }],
+        initializers: [
+          { name: 'w', tensor: f32(randomFloats(size(c.w), 81), c.w) },
+          { name: 'b', tensor: f32(randomFloats(M, 82), [M]) },
+        ],
+      });
+      const feeds = {
+        x: f32(randomFloats(size(c.x), 83), c.x),
+        z: f32(randomFloats(size(yDims), 84), yDims),
+      };
+      const results: Float32Array[] = [];
+      for (const mode of ['reference', 'fast'] as const) {
+        const saved = setKernelMode(mode);
+        try {
+          const s = await InferenceSession.create(model, { graphOptimizationLevel: 'disabled' });
+          results.push((await s.run(feeds)).y.data as Float32Array);
+        } finally {
+          setKernelMode(saved);
+        }
+      }
+      assertClose(results[1], results[0], 1e-5, 1e-6, 'FusedConv with Z');
+    });
+  }
+});
+
 describe('Conv float32 depthwise fast path against the generic loop', () => {
   const cases: { x: number[]; k: number[]; s: number[]; d: number[]; pads: number[]; mult: number }[] = [
     { x: [1, 1, 7, 9], k: [3, 3], s: [1, 1], d: [1, 1], pads: [1, 1, 1, 1], mult: 1 },

@@ -346,9 +346,11 @@ export function wasmDepthwise(
 /**
  * Y (N × M × P; zero-filled, unless `wasmDepthwise`) = clip(conv(X, W) + bias + sum). Each (image,
  * group) block is one GEMM (or the depthwise loop), with bias and clip fused as its epilogue on either
- * GEMM path; a sum is copied into Y first and accumulated onto (beta = 1). Float32 2-D convolutions
- * on the WASM kernels unfold im2col inside the kernel (`parallelConvolve`); the im2col chunks here
- * are the reference path.
+ * GEMM path. A sum is added by the WASM GEMMs' epilogue; the grouped 1×1 call, the depthwise loops
+ * and the reference path copy it into Y first and accumulate onto it (beta = 1) — a copy on the
+ * calling thread alone, ~2–5 ms of ResNet-50's runs for its 16 residual sums. Float32 2-D
+ * convolutions on the WASM kernels unfold im2col inside the kernel (`parallelConvolve`); the im2col
+ * chunks here are the reference path.
  */
 export function convForward(
   X: FloatArray,
@@ -372,7 +374,11 @@ export function convForward(
   const yType = Y instanceof Float32Array ? Float32Array : Float64Array;
   const fast = fastFloat32Conv(X, Wt, yType);
   const packed = opts.packed && fast ? opts.packed : undefined;
-  const beta = sum ? 1 : 0;
+  const groupedPointwise = pointwise && packed !== undefined && group > 1;
+  const depthwiseLoop = Cg === 1 && g2 !== undefined && !pointwise;
+  // The sum rides in the GEMM epilogue (float32 WASM GEMMs), or is copied into Y first.
+  const sumInEpilogue = sum instanceof Float32Array && fast && !groupedPointwise && !depthwiseLoop;
+  const beta = sum && !sumInEpilogue ? 1 : 0;
   /** W_g · B (Mg × cols, B's rows `ldb` apart) into Y at yOff, rows P apart, with the epilogue. */
   const product = (
     g: number,
@@ -383,7 +389,7 @@ export function convForward(
     ldb: number,
     yOff: number,
   ) => {
-    const epilogue = epilogueOf(g);
+    const epilogue = epilogueOf(g, yOff);
     if (packed) {
       parallelSgemmWithPacked(
         pool,
@@ -425,9 +431,14 @@ export function convForward(
       );
     }
   };
-  const epilogueOf = (g: number): GemmEpilogue => {
+  /**
+   * Group g's epilogue; for a GEMM writing Y from `yOff`, with the sum there when the epilogue adds
+   * it (the depthwise and Winograd kernels add the sum themselves).
+   */
+  const epilogueOf = (g: number, yOff?: number): GemmEpilogue => {
     const epilogue: GemmEpilogue = { clip };
     if (bias) epilogue.bias = { data: bias as Float32Array, offset: g * Mg, axis: 'row' };
+    if (sumInEpilogue && yOff !== undefined) epilogue.sum = { data: sum, offset: yOff };
     return epilogue;
   };
   if (g2 && wasmDepthwise(geo, X, Wt, yType)) {
@@ -454,8 +465,8 @@ export function convForward(
     }
     return;
   }
-  // The GEMM paths and the generic depthwise loop accumulate onto the sum (beta = 1).
-  if (sum) Y.set(sum);
+  // The paths without the sum in their epilogue accumulate onto it (beta = 1).
+  if (sum && !sumInEpilogue) Y.set(sum);
   const inPlace = !sum || (Y instanceof Float32Array && inWasmMemory(Y)); // beta = 1 reads Y there
   if (pointwise && packed && group > 1 && X instanceof Float32Array && Y instanceof Float32Array && inPlace) {
     // A grouped 1×1 convolution (ShuffleNet's): all groups of an image in one call, threads
@@ -512,7 +523,7 @@ export function convForward(
           beta,
           Y: Y as Float32Array,
           yOff,
-          epilogue: epilogueOf(g),
+          epilogue: epilogueOf(g, yOff),
         });
       } else if (g2) {
         const rowsPerChunk = Math.max(

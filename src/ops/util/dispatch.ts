@@ -398,9 +398,13 @@ export function applyEpilogue(
   epilogue: GemmEpilogue | undefined,
 ): void {
   if (!epilogue || M <= 0 || N <= 0) return;
-  const { bias, clip } = epilogue;
+  const { sum, bias, clip } = epilogue;
   for (let i = 0; i < M; i++) {
     const row = cOff + i * ldc;
+    if (sum) {
+      const z = (sum.offset ?? 0) + i * ldc;
+      for (let j = 0; j < N; j++) C[row + j] += sum.data[z + j];
+    }
     if (bias) {
       const b = bias.data;
       const o = bias.offset ?? 0;

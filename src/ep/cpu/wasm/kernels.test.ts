@@ -99,6 +99,11 @@ function reference(c: Case, epilogue?: GemmEpilogue): { want: Float32Array; tol:
       const p = cOff + i * ldc + j;
       let v = want[p];
       let scale = mag[p] + (beta === 0 ? 0 : Math.abs(beta * C[p]));
+      if (epilogue?.sum) {
+        const z = epilogue.sum.data[(epilogue.sum.offset ?? 0) + i * ldc + j];
+        v += z;
+        scale += Math.abs(z);
+      }
       if (epilogue?.bias) {
         const { data, offset = 0, axis } = epilogue.bias;
         const b = data[offset + (axis === 'col' ? j : i)];
@@ -253,6 +258,53 @@ describe('WASM SIMD sgemm', { skip }, () => {
     }
   });
 
+  it('adds a sum laid out as C once (first K block), before the bias and clip, on every store path', () => {
+    let seed = 450;
+    // Edge tiles, whole tiles, K over one depth block, the one-row kernel, K = 0; the sum on the heap
+    // (copied in) or in the kernels' memory (read in place, any distance from C's scratch).
+    for (const [M, N, K] of [
+      [9, 13, 300],
+      [16, 24, 32],
+      [1, 40, 300],
+      [5, 7, 0],
+    ]) {
+      for (const inMemory of [false, true]) {
+        for (const beta of [0, 0.5]) {
+          const c = makeCase(seed++, M, N, K, false, false, 1.5, beta, 2);
+          const z = fill(c.cOff + (M - 1) * c.ldc + N + 3, rng(seed++));
+          const data = inMemory ? k.allocator.allocFloat32(z.length) : z;
+          data.set(z);
+          const epilogue: GemmEpilogue = {
+            sum: { data, offset: c.cOff },
+            bias: { data: fill(N, rng(seed++)), axis: 'col' },
+            clip: { min: -0.6, max: 0.7 },
+          };
+          check(run(k, c, epilogue), c, epilogue, `${label(c)} sum in memory=${inMemory}`);
+          const w = k.packWeights('B', false, K, N, c.B, c.bOff, c.ldb);
+          const out = c.C.slice();
+          k.sgemmWithPacked(
+            w,
+            false,
+            M,
+            N,
+            K,
+            c.alpha,
+            c.A,
+            c.aOff,
+            c.lda,
+            beta,
+            out,
+            c.cOff,
+            c.ldc,
+            epilogue,
+          );
+          check(out, c, epilogue, `packed ${label(c)} sum in memory=${inMemory}`);
+          k.releaseWeights(w);
+        }
+      }
+    }
+  });
+
   it('multiplies by pre-packed weights on either side, with epilogues', () => {
     let seed = 500;
     for (const [M, N, K] of [
@@ -378,6 +430,7 @@ describe('WASM SIMD sgemm', { skip }, () => {
           0,
           0,
           ws.byteOffset,
+          0,
           0,
         );
       }

@@ -49,6 +49,7 @@ export interface GemmExports {
     actMax: number,
     ws: number,
     im2col: number,
+    sum: number,
   ): void;
   permuteCopy(dst: number, src: number, rank: number, plan: number, ws: number): void;
   sgemmGroups(
@@ -299,11 +300,13 @@ export interface PermutePlan {
 }
 
 /**
- * Fused after the product: C = act(C + bias). `axis: 'col'` adds bias[j] to column j (Gemm/MatMul),
- * `'row'` adds bias[i] to row i (Conv computed as W[Cout×K]·col[K×HW]); `clip` clamps to [min, max]
- * (ReLU is [0, Infinity]).
+ * Fused after the product: C = act(C + sum + bias). `sum` (FusedConv's Z) is an array laid out as C
+ * from `offset` (same leading dimension), added to the product once, before the bias: no copy of it
+ * into C first. `axis: 'col'` adds bias[j] to column j (Gemm/MatMul), `'row'` adds bias[i] to row i
+ * (Conv computed as W[Cout×K]·col[K×HW]); `clip` clamps to [min, max] (ReLU is [0, Infinity]).
  */
 export interface GemmEpilogue {
+  sum?: { data: Float32Array; offset?: number };
   bias?: { data: Float32Array; offset?: number; axis: 'col' | 'row' };
   clip?: { min: number; max: number };
 }
@@ -626,6 +629,12 @@ function biasSpan(epilogue: GemmEpilogue | undefined, M: number, N: number): Spa
   return bias ? [[bias.data, 1, bias.axis === 'col' ? N : M, 1]] : [];
 }
 
+/** A GEMM epilogue's operands as spans for `begin`: its sum (M × N, rows ldc apart) and bias. */
+function epilogueSpans(epilogue: GemmEpilogue | undefined, M: number, N: number, ldc: number): Span[] {
+  const sum = epilogue?.sum;
+  return sum ? [[sum.data, M, N, ldc], ...biasSpan(epilogue, M, N)] : biasSpan(epilogue, M, N);
+}
+
 const ALIGN = 64;
 /** Tiles in a row of Winograd's layout: ⌈ow / 2⌉ rounded up to whole f32x4 groups. */
 const winogradRowTiles = (ow: number): number => Math.ceil(Math.ceil(ow / 2) / 4) * 4;
@@ -711,7 +720,7 @@ export class WasmKernels {
       [A, transA ? k : M, transA ? M : k, lda],
       [B, transB ? N : k, transB ? k : N, ldb],
       [C, M, N, ldc],
-      ...biasSpan(epilogue, M, N),
+      ...epilogueSpans(epilogue, M, N, ldc),
     ]);
     const a = this.place(A, aOff, transA ? k : M, transA ? M : k, lda);
     const b = this.place(B, bOff, transB ? N : k, transB ? k : N, ldb);
@@ -807,7 +816,7 @@ export class WasmKernels {
     if (packed) this.checkPacked(packed, 'A', M, K);
     if (M <= 0 || N <= 0) return;
     const image = geo.C * geo.H * geo.W;
-    const spans: Span[] = [[X, 1, image, image], [Y, M, N, N], ...biasSpan(epilogue, M, N)];
+    const spans: Span[] = [[X, 1, image, image], [Y, M, N, N], ...epilogueSpans(epilogue, M, N, N)];
     if (plain) spans.push([plain.data, M, K, K]);
     const window = this.beginWindow(spans, geo);
     const b = this.place(X, xOff, 1, image, image);
@@ -953,7 +962,7 @@ export class WasmKernels {
     if (M <= 0 || N <= 0) return;
     const k = Math.max(K, 0);
     const [xr, xc] = w.side === 'B' ? (trans ? [k, M] : [M, k]) : trans ? [N, k] : [k, N];
-    this.begin([[X, xr, xc, ldx], [C, M, N, ldc], ...biasSpan(epilogue, M, N)]);
+    this.begin([[X, xr, xc, ldx], [C, M, N, ldc], ...epilogueSpans(epilogue, M, N, ldc)]);
     const x = this.place(X, xOff, xr, xc, ldx);
     // Each field spelled out: V8 (Node 20) took ~10 µs to copy an object by spread and add fields.
     const [onB, p] = [w.side === 'B', w.ptr];
@@ -1603,6 +1612,9 @@ export class WasmKernels {
       bias = this.place(data, offset, 1, axis === 'col' ? N : M, 1);
       biasMode = (axis === 'col' ? e.BIAS_COL.value : e.BIAS_ROW.value) as number;
     }
+    // The sum as the byte distance from C to it (mod 2³², as the kernel adds it to addresses).
+    const sum = epilogue?.sum;
+    const sumOff = sum ? (this.place(sum.data, sum.offset ?? 0, M, N, ldc) - c) >>> 0 : 0;
     const clip = epilogue?.clip;
     const ws = (this.workspace.data as Float32Array).byteOffset;
     const args: Parameters<GemmExports['sgemm']> = [
@@ -1632,6 +1644,7 @@ export class WasmKernels {
       clip?.max ?? 0,
       ws,
       ops.im2col,
+      sumOff,
     ];
     if (runner) runner(args);
     else e.sgemm(...args);

@@ -303,6 +303,14 @@ describe('WASM SIMD sgemm', { skip }, () => {
         }
       }
     }
+    // The sum is C itself (in the kernels' memory): C = alpha·A·B + beta·C + C.
+    const c = makeCase(seed, 9, 13, 40, false, false, 1, 0.5, 2);
+    const own = k.allocator.allocFloat32(c.C.length);
+    own.set(c.C);
+    k.sgemm(false, false, 9, 13, 40, 1, c.A, c.aOff, c.lda, c.B, c.bOff, c.ldb, 0.5, own, c.cOff, c.ldc, {
+      sum: { data: own, offset: c.cOff },
+    });
+    check(own, c, { sum: { data: c.C, offset: c.cOff } }, 'sum = C');
   });
 
   it('multiplies by pre-packed weights on either side, with epilogues', () => {

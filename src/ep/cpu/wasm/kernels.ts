@@ -1612,9 +1612,14 @@ export class WasmKernels {
       bias = this.place(data, offset, 1, axis === 'col' ? N : M, 1);
       biasMode = (axis === 'col' ? e.BIAS_COL.value : e.BIAS_ROW.value) as number;
     }
-    // The sum as the byte distance from C to it (mod 2³², as the kernel adds it to addresses).
-    const sum = epilogue?.sum;
-    const sumOff = sum ? (this.place(sum.data, sum.offset ?? 0, M, N, ldc) - c) >>> 0 : 0;
+    // The sum as the byte distance from C to it (mod 2³², as the kernel adds it to addresses); a
+    // sum that is C itself (an output written over its own addend) makes beta·C + C.
+    let sumOff = 0;
+    if (epilogue?.sum) {
+      const z = this.place(epilogue.sum.data, epilogue.sum.offset ?? 0, M, N, ldc);
+      if (z === c) beta += 1;
+      else sumOff = (z - c) >>> 0;
+    }
     const clip = epilogue?.clip;
     const ws = (this.workspace.data as Float32Array).byteOffset;
     const args: Parameters<GemmExports['sgemm']> = [

@@ -397,10 +397,28 @@ export function packB(transB: bool, K: i32, N: i32, b: usize, ldb: i32, dst: usi
  * not once per chunk.
  */
 export function packIm2col(g: usize, x: usize, K: i32, N: i32, dst: usize): void {
+  packIm2colRange(g, x, K, N, dst, 0, N, 0);
+}
+
+/**
+ * `packIm2col`'s columns [j0, j1) only (j0 a multiple of NR; j1 too, or N): its panels in every
+ * depth block, where the whole packing puts them — so threads can share the packing of one operand.
+ */
+export function packIm2colRange(
+  g: usize,
+  x: usize,
+  K: i32,
+  N: i32,
+  dst: usize,
+  j0: i32,
+  j1: i32,
+  _ws: usize,
+): void {
+  if (j0 >= j1) return;
   const nPad = roundUp(N, NR);
   for (let pc = 0; pc < K; pc += KC) {
     const kc = min(KC, K - pc);
-    packBlockIm2col(g, x, K, pc, 0, kc, N, dst + <usize>pc * nPad * 4);
+    packBlockIm2col(g, x, K, pc, j0, kc, j1 - j0, dst + (<usize>pc * nPad + <usize>j0 * kc) * 4);
   }
 }
 

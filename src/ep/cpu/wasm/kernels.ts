@@ -273,6 +273,16 @@ export interface GemmExports {
   packA(transA: number, M: number, K: number, a: number, lda: number, dst: number): void;
   packB(transB: number, K: number, N: number, b: number, ldb: number, dst: number): void;
   packIm2col(window: number, x: number, K: number, N: number, dst: number): void;
+  packIm2colRange(
+    window: number,
+    x: number,
+    K: number,
+    N: number,
+    dst: number,
+    j0: number,
+    j1: number,
+    ws: number,
+  ): void;
   packedABytes(M: number, K: number): number;
   packedBBytes(K: number, N: number): number;
   WORKSPACE_BYTES: WebAssembly.Global;

@@ -227,6 +227,31 @@ describe('parallelSgemm', { skip }, () => {
           assert.deepEqual(sGot, sWant, 'strided convolve split by rows');
         }
         kernels.releaseWeights(packedW);
+        // Large enough that the threads also share the unfolding of the image, by columns.
+        const big = { C: 64, H: 27, W: 27, kh: 3, kw: 3, sh: 2, sw: 2, dh: 1, dw: 1, padTop: 1, padLeft: 1 };
+        const bg = { ...big, oh: 14, ow: 14 };
+        assert.equal(
+          splitC(1024, 196, 576, true, false, 2).end,
+          1024,
+          'the large strided case splits by rows',
+        );
+        const bW = kernels.packWeights(
+          'A',
+          false,
+          1024,
+          576,
+          random(kernels, 1024 * 576, next, false),
+          0,
+          576,
+        );
+        const bConv = { weights: bW, M: 1024, X: random(kernels, 64 * 27 * 27, next, false), xOff: 0 };
+        const bCall = { ...bConv, geo: bg, beta: 0, yOff: 0, epilogue: undefined };
+        const bWant = new Float32Array(1024 * 196);
+        const bGot = new Float32Array(1024 * 196);
+        kernels.convolve({ ...bCall, Y: bWant });
+        parallelConvolve(pool, { ...bCall, Y: bGot });
+        assert.deepEqual(bGot, bWant, 'strided convolve split by rows, the image unfolded by all threads');
+        kernels.releaseWeights(bW);
         const dw = { ...g, C: 64, H: 60, W: 61, oh: 60, ow: 61 };
         const dwX = random(kernels, 64 * 60 * 61, next, false);
         const dwBias = { data: random(kernels, 64, next, false), axis: 'row' as const };

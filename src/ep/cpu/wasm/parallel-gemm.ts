@@ -133,6 +133,7 @@ const POOL_EXPORTS = [
   'sgemmGroups',
   'lstmSequence',
   'igemm',
+  'packIm2colRange',
 ] as const;
 type SplitExport = Exclude<(typeof POOL_EXPORTS)[number], 'sgemm'>;
 const SGEMM = 0;
@@ -220,7 +221,7 @@ function runnerFor(pool: ThreadPool | undefined, kernels: WasmKernels): SgemmRun
     if (range.loSlot === I0 && range.chunks > 1 && (im2col || plainB)) {
       const bytes = kernels.exports.packedBBytes(K, N);
       if (bytes <= SHARED_B_MAX_BYTES) {
-        withSharedPackedB(kernels, args, K, N, bytes, (packed) =>
+        withSharedPackedB(kernels, pool, args, K, N, bytes, (packed) =>
           pool.parallelFor(SGEMM, packed, splitC(M, N, K, packedA !== 0, true, threads), flops / 1e6),
         );
         return;
@@ -234,10 +235,13 @@ function runnerFor(pool: ThreadPool | undefined, kernels: WasmKernels): SgemmRun
  * Calls `fn` with the arguments of an sgemm whose op(B) (`bytes` packed) was packed once, whole,
  * into a block of the kernels' memory, released afterwards: a convolution's im2col operand (split by
  * rows, every chunk unfolded all of it again: ResNet-50's strided 14×14 convolution gained 1.40× from
- * a second thread, now 1.69×) or a plain matrix (see SHARED_PLAIN_B_MIN_DEPTH).
+ * a second thread, now 1.69×) or a plain matrix (see SHARED_PLAIN_B_MIN_DEPTH). The im2col unfolding
+ * is itself split by columns over `pool` (on the calling thread alone it was ~3 ms of each 2-thread
+ * ResNet-50 run).
  */
 function withSharedPackedB(
   k: WasmKernels,
+  pool: ThreadPool,
   args: number[],
   K: number,
   N: number,
@@ -247,8 +251,12 @@ function withSharedPackedB(
   const view = k.allocator.allocFloat32(bytes / 4, false);
   try {
     const dst = view.byteOffset;
-    if (args[IM2COL] !== 0) k.exports.packIm2col(args[IM2COL], args[B_PTR], K, N, dst);
-    else k.exports.packB(0, K, N, args[B_PTR], args[LDB], dst);
+    if (args[IM2COL] !== 0) {
+      const unfold = [args[IM2COL], args[B_PTR], K, N, dst, 0, N, 0];
+      const runner = rangeRunner(pool, k, 'packIm2colRange', IM2COL_COST * K * N, NR);
+      if (runner) runner(unfold, 5, 6, 7);
+      else k.exports.packIm2colRange(args[IM2COL], args[B_PTR], K, N, dst, 0, N, 0);
+    } else k.exports.packB(0, K, N, args[B_PTR], args[LDB], dst);
     const packed = [...args];
     packed[PACKED_B] = view.byteOffset;
     packed[IM2COL] = 0;

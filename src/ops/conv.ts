@@ -468,7 +468,7 @@ export function convForward(
   // The paths without the sum in their epilogue accumulate onto it (beta = 1).
   if (sum && !sumInEpilogue) Y.set(sum);
   const inPlace = !sum || (Y instanceof Float32Array && inWasmMemory(Y)); // beta = 1 reads Y there
-  if (pointwise && packed && group > 1 && X instanceof Float32Array && Y instanceof Float32Array && inPlace) {
+  if (groupedPointwise && X instanceof Float32Array && Y instanceof Float32Array && inPlace) {
     // A grouped 1×1 convolution (ShuffleNet's): all groups of an image in one call, threads
     // taking whole groups — each group's product is small, and splitting it cost a job each.
     for (let n = 0; n < N; n++) {

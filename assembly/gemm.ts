@@ -392,17 +392,10 @@ export function packB(transB: bool, K: i32, N: i32, b: usize, ldb: i32, dst: usi
 }
 
 /**
- * Packs the whole im2col matrix (K×N) of the image at `x` (window at `g`) as packB lays out a
- * matrix, for sgemm's `packedB`: a pool splitting a convolution by rows then unfolds the image once,
- * not once per chunk.
- */
-export function packIm2col(g: usize, x: usize, K: i32, N: i32, dst: usize): void {
-  packIm2colRange(g, x, K, N, dst, 0, N, 0);
-}
-
-/**
- * `packIm2col`'s columns [j0, j1) only (j0 a multiple of NR; j1 too, or N): its panels in every
- * depth block, where the whole packing puts them — so threads can share the packing of one operand.
+ * Packs columns [j0, j1) of the im2col matrix (K×N) of the image at `x` (window at `g`) where packB
+ * lays out the whole matrix, for sgemm's `packedB`: a pool splitting a convolution by rows then
+ * unfolds the image once, not once per chunk, its threads each a range of columns (j0 a multiple
+ * of NR; j1 too, or N).
  */
 export function packIm2colRange(
   g: usize,

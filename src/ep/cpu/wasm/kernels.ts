@@ -272,7 +272,6 @@ export interface GemmExports {
   softmaxRange(x: number, y: number, len: number, lo: number, hi: number, ws: number): void;
   packA(transA: number, M: number, K: number, a: number, lda: number, dst: number): void;
   packB(transB: number, K: number, N: number, b: number, ldb: number, dst: number): void;
-  packIm2col(window: number, x: number, K: number, N: number, dst: number): void;
   packIm2colRange(
     window: number,
     x: number,

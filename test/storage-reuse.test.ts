@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { wasmKernels } from '../src/ep/cpu/wasm/kernels.js';
-import { InferenceSession, Tensor } from '../src/index.js';
+import { InferenceSession, registerExecutionProvider, Tensor } from '../src/index.js';
+import { HeapAllocator } from '../src/runtime/allocator.js';
 import { buildModel } from './helpers/build-model.js';
 
 const N = 64 * 64; // 16 KiB of float32 per tensor: pooled
@@ -138,6 +139,58 @@ describe('storage reuse between runs', () => {
       assert.ok(
         r.every((e) => e === i + 1),
         `r of run ${i + 1} kept`,
+      ),
+    );
+    await s.release();
+  });
+
+  it("gives a kernel's output of the model its own storage though the node's other output stays in the run", async () => {
+    // A decoder's attention: y feeds the next nodes, the present key/value caches leave the run.
+    const n = 4096;
+    const made: Tensor[] = [];
+    registerExecutionProvider({
+      name: 'twin',
+      allocator: new HeapAllocator(),
+      getKernel: (node) =>
+        node.opType === 'Twin'
+          ? (inputs, ctx) => {
+              const x = (inputs[0] as Tensor).data as Float32Array;
+              const kept = ctx.allocOutput(0, 'float32', [n], false);
+              const next = ctx.allocOutput(1, 'float32', [n], false);
+              (kept.data as Float32Array).set(x);
+              (next.data as Float32Array).set(x.map((v) => -v));
+              made.push(kept);
+              return [kept, next];
+            }
+          : undefined,
+    });
+    const s = await InferenceSession.create(
+      buildModel({
+        opset: 17,
+        extraOpsets: [{ domain: 'test.twin', version: 1 }],
+        nodes: [
+          { op: 'Twin', domain: 'test.twin', inputs: ['x'], outputs: ['k', 't'] },
+          { op: 'Relu', inputs: ['t'], outputs: ['y'] },
+        ],
+        inputs: [{ name: 'x', type: 'float32', dims: [n] }],
+        outputs: [
+          { name: 'k', type: 'float32', dims: [n] },
+          { name: 'y', type: 'float32', dims: [n] },
+        ],
+      }),
+      { executionProviders: ['cpu', 'twin'] },
+    );
+    const kept = [];
+    for (let v = 1; v <= 3; v++) {
+      const out = await s.run({ x: new Tensor('float32', new Float32Array(n).fill(-v), [n]) });
+      assert.equal(out.k.data, made[v - 1].data, 'k is the storage the kernel made, not a copy of it');
+      assert.ok((out.y.data as Float32Array).every((e) => e === v));
+      kept.push(out.k.data as Float32Array);
+    }
+    kept.forEach((k, i) =>
+      assert.ok(
+        k.every((e) => e === -(i + 1)),
+        `k of run ${i + 1} kept`,
       ),
     );
     await s.release();

@@ -63,6 +63,14 @@ export interface RunContext {
    */
   alloc(type: TensorType, dims: Dims, zeroed?: boolean): Tensor;
   /**
+   * Allocates output `index` of the node, as `alloc` does. When that output leaves the run (an
+   * output of the model), its storage is the caller's from the start instead of run storage copied
+   * out at the end (a decoder's key/value cache: 4 × 128 KiB of copies per step). Kernels with
+   * several outputs, some of which later nodes read, use it: the executor gives a step whose every
+   * output leaves the run storage of its own anyway (see runtime/plan.ts `Step.makesOutput`).
+   */
+  allocOutput(index: number, type: TensorType, dims: Dims, zeroed?: boolean): Tensor;
+  /**
    * The session's intra-op thread pool (absent when single-threaded): pass it to
    * ep/cpu/wasm/parallel-gemm.ts's `parallelSgemm`, which also takes `undefined`.
    */
@@ -98,4 +106,5 @@ export const heapRunContext: RunContext = {
     throw new Error('no subgraph runner in this context');
   },
   alloc: (type, dims) => Tensor.zeros(type, dims),
+  allocOutput: (_index, type, dims) => Tensor.zeros(type, dims),
 };

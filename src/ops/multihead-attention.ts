@@ -190,8 +190,9 @@ const multiHeadAttention: OpDef = {
       const Kx = float32(k, 'key');
       const Vx = float32(v, 'value');
       const bias = biasT ? float32(biasT, 'bias') : undefined;
-      const presentK = ctx.alloc('float32', [B, N, T, H], false);
-      const presentV = ctx.alloc('float32', [B, N, T, Hv], false);
+      // The caches are the model's outputs in a decoder (y feeds the next nodes): their own storage.
+      const presentK = ctx.allocOutput(1, 'float32', [B, N, T, H], false);
+      const presentV = ctx.allocOutput(2, 'float32', [B, N, T, Hv], false);
       const PK = presentK.data as Float32Array;
       const PV = presentV.data as Float32Array;
       const pastK = pastKT ? float32(pastKT, 'past_key') : undefined;
@@ -199,7 +200,7 @@ const multiHeadAttention: OpDef = {
       fillPresent(PK, pastK, Kx, bias, D, B, N, P, L, H);
       fillPresent(PV, pastV, Vx, bias, 2 * D, B, N, P, L, Hv);
       const scale = scaleAttr !== 0 ? scaleAttr : 1 / Math.sqrt(H);
-      const y = ctx.alloc('float32', [B, S, Dv], false);
+      const y = ctx.allocOutput(0, 'float32', [B, S, Dv], false);
       const Y = y.data as Float32Array;
       // The query (+ bias), the scores and one batch's head outputs side by side in the WASM
       // kernels' scratch, where both products read and write them in place (off the kernels: run

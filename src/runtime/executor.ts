@@ -4,7 +4,14 @@
  * dtypes/shapes of its inputs. Long runs yield to the event loop between nodes so `run()` never
  * blocks a Node.js server or a browser tab for the whole inference.
  */
-import { enterLease, leaveLease, releaseStorage, releaseUnheld, type Lease } from '../core/buffer-pool.js';
+import {
+  enterLease,
+  leaveLease,
+  releaseStorage,
+  releaseUnheld,
+  withoutLease,
+  type Lease,
+} from '../core/buffer-pool.js';
 import { OnyxError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { describeValue, type Value } from '../core/value.js';
@@ -12,7 +19,7 @@ import type { Graph, Node } from '../ir/graph.js';
 import type { RunContext } from '../ops/kernel.js';
 import type { Allocator } from './allocator.js';
 import type { MemoryTracker } from './memory.js';
-import { ABSENT, OUTER, withNode, type Plans } from './plan.js';
+import { ABSENT, OUTER, withNode, type Plans, type Step } from './plan.js';
 import type { Profiler } from './profiler.js';
 import { enterThreadPool, leaveThreadPool, type ThreadPool } from './thread-pool.js';
 
@@ -83,9 +90,13 @@ export class Executor {
       if (slot !== undefined) values[slot] = v;
     }
     const scope = new Scope(values, plan.slots, outer);
-    const ctx = this.contextFor(scope);
+    // The step whose kernel runs now: the graph's steps run one at a time (an async kernel's
+    // awaits hold the loop), so the context's allocOutput reads it.
+    let current: Step | undefined;
+    const ctx = this.contextFor(scope, () => (outer === null ? current : undefined));
     const { profiler, memory, threads } = this.options;
     for (const step of plan.steps) {
+      current = step;
       const { node, inputSlots, outputSlots } = step;
       // Every entry assigned, an omitted input too: kernels may walk the list with every/forEach,
       // which would skip holes.
@@ -167,7 +178,9 @@ export class Executor {
     });
   }
 
-  private contextFor(scope: Scope): RunContext {
+  /** `topStep`: the top-level graph's step now running (undefined in a subgraph, whose outputs stay in the run). */
+  private contextFor(scope: Scope, topStep: () => Step | undefined): RunContext {
+    const { allocator } = this.options;
     return {
       runSubgraph: (g, values) => {
         const bound = new Map<string, Value>();
@@ -176,7 +189,12 @@ export class Executor {
         });
         return this.runGraph(g, bound, scope);
       },
-      alloc: (type, dims, zeroed) => this.options.allocator.alloc(type, dims, zeroed),
+      alloc: (type, dims, zeroed) => allocator.alloc(type, dims, zeroed),
+      allocOutput: (index, type, dims, zeroed) => {
+        const alloc = () => allocator.alloc(type, dims, zeroed);
+        // Outside the run's lease: fresh storage that the caller gets as it is (see exactValue).
+        return topStep()?.graphOutputs[index] ? withoutLease(alloc) : alloc();
+      },
       threads: this.options.threads,
     };
   }

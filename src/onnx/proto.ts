@@ -75,11 +75,15 @@ export function toNumber(x: P.Int64 | null | undefined): number {
   return n;
 }
 
-/** Exact conversion of an int64/uint64 field to BigInt. */
+/**
+ * Exact conversion of an int64/uint64 field to BigInt: the Long's two 32-bit halves, read as the
+ * field's signedness (`Long.toString` divides by ten digit by digit: ~2 ms of a 450-node model's
+ * first load went there).
+ */
 export function toBigInt(x: P.Int64, unsigned = false): bigint {
   if (typeof x === 'number') return BigInt(x);
-  const v = BigInt(x.toString());
-  return unsigned && v < 0n ? v + (1n << 64n) : v;
+  const bits = (BigInt(x.high >>> 0) << 32n) | BigInt(x.low >>> 0);
+  return unsigned ? bits : BigInt.asIntN(64, bits);
 }
 
 /** int64 attribute values may legitimately exceed 2^53 (e.g. INT64_MAX as "until the end" in Slice). */

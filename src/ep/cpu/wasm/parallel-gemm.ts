@@ -9,8 +9,9 @@
  * element, row or plane.
  *
  * Work under PARALLEL_MIN_FLOPS (products: GEMM_/GEMV_PARALLEL_MIN_FLOPS) runs on the
- * calling thread alone: waking a sleeping worker costs tens of microseconds (measured in
- * bench/threads.ts), more than such work takes.
+ * calling thread alone: splitting it costs more than it saves. Workers spin between back-to-back
+ * jobs, and the caller takes back the chunks of one that is slow to wake (runtime/thread-pool.ts),
+ * so the thresholds sit at a few microseconds of work.
  */
 import { OnyxError } from '../../../core/errors.js';
 import {
@@ -37,8 +38,13 @@ import {
   type LstmRunner,
 } from './kernels.js';
 
-/** Below this much work (FLOP-equivalents) a kernel runs on one thread (measured, bench/threads.ts). */
-export const PARALLEL_MIN_FLOPS = 2e6;
+/**
+ * Below this much work (FLOP-equivalents, ~30 per ns) an elementwise or row-wise kernel runs on one
+ * thread. From 2e6 to 2e5, BERT's layer normalizations over 128 × 256 and the GPT step's GELU over
+ * 1024 now split: at 2 threads, old and new builds alternating in one process, new/old medians
+ * GPT step 0.90 and 0.92, ShuffleNet 0.93, ResNet-50 0.97, MobileNetV2 0.98, BERT 0.99.
+ */
+export const PARALLEL_MIN_FLOPS = 2e5;
 
 /**
  * Below this many FLOPs (2·M·N·K) a product of several rows runs on one thread. With the workers

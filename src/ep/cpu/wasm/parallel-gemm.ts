@@ -56,11 +56,12 @@ export const GEMM_PARALLEL_MIN_FLOPS = 4e5;
 
 /**
  * Below this many FLOPs a one-row product (a GEMV, memory-bound: each thread streams its own columns
- * of the weights) runs on one thread. Split from 0.3 MFLOP (256 × 512 and up), the GPT step at 2
- * threads ran 1.24 → 1.08 ms per run (medians of 15 × 100 runs, same process, alternating with
- * 1e5 and 5e5, which measured the same); an early pool that slept between jobs had made it slower.
+ * of the weights) runs on one thread. At 0.3 MFLOP (256 × 512 and up) the GPT step at 2 threads ran
+ * 1.24 → 1.08 ms per run against one thread (an early pool that slept between jobs had made it
+ * slower); from 0.1 MFLOP its 256 × 256 projections split too: 0.95–0.97 of the 0.3 MFLOP median
+ * (4 × 3000 runs, same process, alternating).
  */
-export const GEMV_PARALLEL_MIN_FLOPS = 3e5;
+export const GEMV_PARALLEL_MIN_FLOPS = 1e5;
 
 /**
  * Work of one window tap in FLOP-equivalents of time (GEMM FLOPs at ~30 GFLOP/s), measured at one

@@ -20,7 +20,7 @@
  * live in the kernels' scratch (`operandScratch`), so neither product copies them in or out.
  */
 import { OnyxError } from '../core/errors.js';
-import type { Tensor } from '../core/tensor.js';
+import { sameDims, type Tensor } from '../core/tensor.js';
 import type { Value } from '../core/value.js';
 import { softmaxRow } from './attention.js';
 import type { OpDef } from './kernel.js';
@@ -167,13 +167,7 @@ const multiHeadAttention: OpDef = {
         throw new OnyxError('INVALID_MODEL', `${where}: past_key and past_value come together`);
       }
       const P = pastKT ? pastKT.dims[2] : 0;
-      if (
-        pastKT &&
-        (pastKT.dims.length !== 4 ||
-          pastVT!.dims.length !== 4 ||
-          fmt(pastKT.dims) !== fmt([B, N, P, H]) ||
-          fmt(pastVT!.dims) !== fmt([B, N, P, Hv]))
-      ) {
+      if (pastKT && (!sameDims(pastKT.dims, [B, N, P, H]) || !sameDims(pastVT!.dims, [B, N, P, Hv]))) {
         throw new OnyxError(
           'SHAPE_MISMATCH',
           `${where}: past_key ${fmt(pastKT.dims)} / past_value ${fmt(pastVT!.dims)} must be [${B}, ${N}, past, ${H}] / [${B}, ${N}, past, ${Hv}]`,

@@ -17,7 +17,7 @@ import { PROTOCOL_PREFIX } from '../bench-timing.js';
 import type { FeedSpec, WorkerDone, WorkerJob, WorkerReady, WorkerResult } from '../bench-worker.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { prng } from '../inputs.js';
-import { table } from '../format.js';
+import { formatMs, table } from '../format.js';
 
 /** Slices of timed runs each engine takes per round, in turn with the others. */
 const SLICES = 8;
@@ -289,7 +289,7 @@ export async function bench(
         }
         process.stderr.write(
           `  ${live()
-            .map((c) => `${c.engine} threads=${c.t} median ${median(c.timesMs).toFixed(1)} ms`)
+            .map((c) => `${c.engine} threads=${c.t} median ${formatMs(median(c.timesMs))} ms`)
             .join(', ')}\n`,
         );
       } finally {
@@ -391,12 +391,13 @@ function render(rows: Row[], threads: number[], engines: string[]): string {
         rows.find((r) => r.model === model && r.threads === at && r.engine === e);
       const med = (e: string, at = t) => (get(e, at)?.result ? median(get(e, at)!.result!.timesMs) : NaN);
       const cell = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
+      const msCell = (x: number) => (Number.isFinite(x) ? formatMs(x) : '—');
       const onyx = get('onyx');
       body.push([
         model,
         ...engines.flatMap((e) =>
           get(e)?.result
-            ? [cell(med(e)), cell(p90(get(e)!.result!.timesMs))]
+            ? [msCell(med(e)), msCell(p90(get(e)!.result!.timesMs))]
             : [get(e)?.error ? 'error' : '—', '—'],
         ),
         cell(med('onyx') / med('ort-web'), 2),

@@ -199,7 +199,7 @@ describe('onyx classify', () => {
     assert.deepEqual(report.input.shape, [1, 3, 224, 224]);
     assert.equal(report.softmaxApplied, false);
     assert.equal(report.timing.batch, 1);
-    assert.ok(report.timing.inferenceMsPerImage > 0);
+    assert.ok(report.timing.inferenceMsPerImage > 0, 'report.timing.inferenceMsPerImage > 0');
     assert.equal(report.results[0].top.length, 5);
     assert.equal(report.results[0].top[0].label, 'tench'); // constant weights: uniform output, lowest index first
     t.diagnostic(`light_resnet50: ${report.timing.inferenceMsPerImage.toFixed(0)} ms/image`);
@@ -336,7 +336,10 @@ describe('onyx classify', () => {
     assert.equal(seed.crop, null);
     const nchw = new Float32Array(3 * 224 * 224);
     preprocessInto(img, seed, nchw, 0);
-    assert.ok(nchw.every((v) => v >= 0 && v <= 1));
+    assert.ok(
+      nchw.every((v) => v >= 0 && v <= 1),
+      'nchw.every((v) => v >= 0 && v <= 1)',
+    );
     const nhwc = new Float32Array(3 * 224 * 224);
     preprocessInto(
       img,

@@ -57,7 +57,7 @@ describe('model loading errors', () => {
       extraOpsets: [{ domain: 'com.example', version: 3 }],
     });
     await assert.rejects(InferenceSession.create(bytes), (e: unknown) => {
-      assert.ok(e instanceof OnyxError);
+      assert.ok(e instanceof OnyxError, 'e instanceof OnyxError');
       assert.equal(e.code, 'UNSUPPORTED_OP');
       assert.match(e.message, /NoSuchOp \(domain ai\.onnx, opset 17\) at node 'first'/);
       assert.match(e.message, /AlsoMissing \(domain com\.example, opset 3\) at node 'second'/);

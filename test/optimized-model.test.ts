@@ -75,7 +75,10 @@ describe('optimizedModelFilePath', () => {
         const written = await InferenceSession.create(file, { graphOptimizationLevel: 'disabled' });
         assertClose(await written.run(feeds), want, 1e-4);
         assertClose(await ortRun(file, feeds), want, 1e-4);
-        assert.ok((await inspectModel(file)).nodeCount <= (await inspectModel(path)).nodeCount);
+        assert.ok(
+          (await inspectModel(file)).nodeCount <= (await inspectModel(path)).nodeCount,
+          '(await inspectModel(file)).nodeCount <= (await inspectModel(path)).nodeCount',
+        );
       });
     }
   }
@@ -112,7 +115,10 @@ describe('optimizedModelFilePath on the benchmark GPT step', () => {
   ]) {
     it(`${S} new tokens after ${P}: Onyx, and onnxruntime on the written model, give onnxruntime's outputs`, async () => {
       const session = await InferenceSession.create(path, { optimizedModelFilePath: file });
-      assert.ok((await inspectModel(file)).ops.some((o) => o.opType === 'MultiHeadAttention'));
+      assert.ok(
+        (await inspectModel(file)).ops.some((o) => o.opType === 'MultiHeadAttention'),
+        "(await inspectModel(file)).ops.some((o) => o.opType === 'MultiHeadAttention')",
+      );
       const f = feeds(S, P);
       const onyxFeeds = Object.fromEntries(
         Object.entries(f).map(([k, t]) => [k, new Tensor(t.type, t.data, t.dims)]),
@@ -145,7 +151,10 @@ describe('switching passes off', () => {
   };
 
   it("honours extra['optimization.disable_specified_optimizers'] (flat or nested; Onyx or onnxruntime names)", async () => {
-    assert.ok((await ops(undefined)).includes('com.microsoft.FusedConv'));
+    assert.ok(
+      (await ops(undefined)).includes('com.microsoft.FusedConv'),
+      "(await ops(undefined)).includes('com.microsoft.FusedConv')",
+    );
     const flat = await ops({
       'optimization.disable_specified_optimizers': 'conv-activation-fusion,GemmActivationFusion',
     });
@@ -180,7 +189,7 @@ describe('onyx optimize', () => {
     assert.match(r.stdout, /nodes\s+8 → 6 \(-2\)/);
     assert.match(r.stdout, /FusedConv\s+com\.microsoft\s+0\s+2\s+\+2/);
     assert.match(r.stdout, /conv-activation-fusion\s+1\s+2/);
-    assert.ok(existsSync(out));
+    assert.ok(existsSync(out), 'existsSync(out)');
     const usage = spawnSync(
       process.execPath,
       ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'optimize', out],

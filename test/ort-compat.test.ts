@@ -17,7 +17,7 @@ const MODEL = join(ROOT, 'models', 'digits.onnx');
 it('the onnxruntime-node sample prints the same on Onyx with only the import changed', () => {
   const original = readFileSync(SAMPLE, 'utf8');
   const importLine = "import * as ort from 'onnxruntime-node';";
-  assert.ok(original.includes(importLine));
+  assert.ok(original.includes(importLine), 'original.includes(importLine)');
   const onyxImport = `import * as ort from '${pathToFileURL(join(ROOT, 'dist', 'index.js')).href}';`;
   const dir = mkdtempSync(join(tmpdir(), 'onyx-sample-'));
   const ported = join(dir, 'sample-onyx.mjs');

@@ -46,7 +46,7 @@ describe('profiling', () => {
       );
       for (const e of events) {
         assert.equal(e.cat, 'Node');
-        assert.ok(e.dur >= 0);
+        assert.ok(e.dur >= 0, 'e.dur >= 0');
         assert.equal(e.args.provider, 'cpu');
         assert.equal(e.args.input_shapes, '[2,3]');
         assert.equal(e.args.output_shapes, '[2,3]');

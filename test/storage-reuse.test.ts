@@ -101,8 +101,14 @@ describe('storage reuse between runs', () => {
         assert.equal(d.buffer.byteLength, d.byteLength, `${name}: the whole buffer is the data`);
         assert.ok(d.buffer instanceof ArrayBuffer, `${name}: on the JS heap, not in the kernels' memory`);
       }
-      assert.ok((out.y.data as Float32Array).every((v) => v === -r));
-      assert.ok((out.v.data as Float32Array).every((v) => v === r));
+      assert.ok(
+        (out.y.data as Float32Array).every((v) => v === -r),
+        '(out.y.data as Float32Array).every((v) => v === -r)',
+      );
+      assert.ok(
+        (out.v.data as Float32Array).every((v) => v === r),
+        '(out.v.data as Float32Array).every((v) => v === r)',
+      );
     }
     await s.release();
   });
@@ -132,7 +138,10 @@ describe('storage reuse between runs', () => {
         r.buffer instanceof ArrayBuffer && r.buffer.byteLength === r.byteLength,
         'r: exact, on the heap',
       );
-      assert.ok((out.y.data as Float32Array).every((e) => e === v * v));
+      assert.ok(
+        (out.y.data as Float32Array).every((e) => e === v * v),
+        '(out.y.data as Float32Array).every((e) => e === v * v)',
+      );
       kept.push(r);
     }
     kept.forEach((r, i) =>
@@ -184,7 +193,10 @@ describe('storage reuse between runs', () => {
     for (let v = 1; v <= 3; v++) {
       const out = await s.run({ x: new Tensor('float32', new Float32Array(n).fill(-v), [n]) });
       assert.equal(out.k.data, made[v - 1].data, 'k is the storage the kernel made, not a copy of it');
-      assert.ok((out.y.data as Float32Array).every((e) => e === v));
+      assert.ok(
+        (out.y.data as Float32Array).every((e) => e === v),
+        '(out.y.data as Float32Array).every((e) => e === v)',
+      );
       kept.push(out.k.data as Float32Array);
     }
     kept.forEach((k, i) =>

@@ -174,7 +174,10 @@ describe('storage pool', () => {
       withLease(lease, () => newStorage(Math.floor(asked / 1.2))),
       a,
     );
-    assert.ok(new Uint8Array(a, 0, Math.floor(asked / 1.2)).every((v) => v === 0));
+    assert.ok(
+      new Uint8Array(a, 0, Math.floor(asked / 1.2)).every((v) => v === 0),
+      'new Uint8Array(a, 0, Math.floor(asked / 1.2)).every((v) => v === 0)',
+    );
     recycle(a, lease);
     assert.notEqual(
       withLease(lease, () => newStorage(Math.floor(asked / 2))),
@@ -203,7 +206,10 @@ describe('storage pool', () => {
     );
     longs[BIG / 8] = -5n;
     const longCopy = exactData(longs, lease);
-    assert.ok(longCopy instanceof BigInt64Array && longCopy.buffer.byteLength === BIG + 8);
+    assert.ok(
+      longCopy instanceof BigInt64Array && longCopy.buffer.byteLength === BIG + 8,
+      'longCopy instanceof BigInt64Array && longCopy.buffer.byteLength === BIG + 8',
+    );
     assert.equal(longCopy[BIG / 8], -5n);
     const feed = new Float32Array(new ArrayBuffer(BIG * 2), 0, 4);
     assert.equal(exactData(feed, lease), feed, 'storage not pooled for the run is left as it is');
@@ -216,7 +222,10 @@ describe('storage pool', () => {
       const lease = new Lease();
       const n = BIG / 4;
       const [x, y, z] = withLease(lease, () => [newFloat32Array(n), newFloat32Array(n), newFloat32Array(n)]);
-      assert.ok(arena.holds(x) && arena.holds(y) && arena.holds(z));
+      assert.ok(
+        arena.holds(x) && arena.holds(y) && arena.holds(z),
+        'arena.holds(x) && arena.holds(y) && arena.holds(z)',
+      );
       assert.ok(!arena.holds(newFloat32Array(n)), 'outside a run: the JS heap');
       assert.ok(!arena.holds(withLease(lease, () => newFloat32Array(4))), 'small arrays: the JS heap');
       assert.equal(storageKey(x.subarray(3, 9)), storageKey(x), 'views of a block count as the block');
@@ -224,14 +233,20 @@ describe('storage pool', () => {
       releaseStorage(x.subarray(0, 4), lease);
       const again = withLease(lease, () => newFloat32Array(n));
       assert.equal(again.byteOffset, x.byteOffset, 'a dead block is reused, zeroed');
-      assert.ok(again.every((v) => v === 0));
+      assert.ok(
+        again.every((v) => v === 0),
+        'again.every((v) => v === 0)',
+      );
       releaseStorage(y, new Lease()); // another run's release is ignored
-      assert.ok(arena.blockOf(y));
+      assert.ok(arena.blockOf(y), 'arena.blockOf(y)');
       z[0] = 7;
       z[n - 1] = -2;
       const out = exactData(z, lease);
       assert.ok(out.buffer instanceof ArrayBuffer, 'outputs leave the arena');
-      assert.ok(out instanceof Float32Array && out.buffer.byteLength === n * 4);
+      assert.ok(
+        out instanceof Float32Array && out.buffer.byteLength === n * 4,
+        'out instanceof Float32Array && out.buffer.byteLength === n * 4',
+      );
       assert.deepEqual(out, z);
       closeLease(lease);
       assert.equal(arena.blockOf(y), undefined, 'the end of the run releases what it still held');

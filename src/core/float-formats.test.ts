@@ -37,7 +37,7 @@ function f32FromBits(bits: number): Float32Array {
 
 describe('isMinifloat', () => {
   it('accepts exactly the minifloat types', () => {
-    for (const t of ALL) assert.ok(isMinifloat(t));
+    for (const t of ALL) assert.ok(isMinifloat(t), 'isMinifloat(t)');
     for (const t of ['float32', 'float64', 'int8', 'uint4', 'float8', ''])
       assert.equal(isMinifloat(t), false);
   });
@@ -71,7 +71,8 @@ describe('exhaustive round trip', () => {
       const back = encodeMinifloats(t, values, undefined, false);
       assert.equal(back.BYTES_PER_ELEMENT, n > 256 ? 2 : 1);
       for (let b = 0; b < n; b++) {
-        if (Number.isNaN(values[b])) assert.ok(Number.isNaN(dec(t, back[b])));
+        if (Number.isNaN(values[b]))
+          assert.ok(Number.isNaN(dec(t, back[b])), 'Number.isNaN(dec(t, back[b]))');
         else assert.equal(back[b], b, `${t} ${hex(b)}`);
       }
     });
@@ -106,7 +107,7 @@ describe('decoding matches the spec formulas', () => {
 
   it('float8e8m0 is 2^(bits-127) with 0xFF = NaN', () => {
     for (let b = 0; b < 255; b++) assert.equal(dec('float8e8m0', b), 2 ** (b - 127));
-    assert.ok(Number.isNaN(dec('float8e8m0', 0xff)));
+    assert.ok(Number.isNaN(dec('float8e8m0', 0xff)), "Number.isNaN(dec('float8e8m0', 0xff))");
   });
 });
 
@@ -120,9 +121,9 @@ describe('known values', () => {
     assert.equal(dec('float16', 0xc000), -2);
     assert.equal(dec('float16', 0x7c00), Infinity);
     assert.equal(dec('float16', 0xfc00), -Infinity);
-    assert.ok(Object.is(dec('float16', 0x8000), -0));
-    assert.ok(Number.isNaN(dec('float16', 0x7e00)));
-    assert.ok(Number.isNaN(dec('float16', 0xfc01)));
+    assert.ok(Object.is(dec('float16', 0x8000), -0), "Object.is(dec('float16', 0x8000), -0)");
+    assert.ok(Number.isNaN(dec('float16', 0x7e00)), "Number.isNaN(dec('float16', 0x7e00))");
+    assert.ok(Number.isNaN(dec('float16', 0xfc01)), "Number.isNaN(dec('float16', 0xfc01))");
     assert.equal(enc('float16', 0.1), 0x2e66);
     assert.equal(enc('float16', -65504), 0xfbff);
     assert.equal(enc('float16', NaN), 0x7e00);
@@ -142,26 +143,30 @@ describe('known values', () => {
     assert.equal(dec('float8e4m3fn', 0xfe), -448);
     assert.equal(dec('float8e4m3fn', 0x01), 2 ** -9);
     assert.equal(dec('float8e4m3fn', 0x08), 2 ** -6);
-    assert.ok(Number.isNaN(dec('float8e4m3fn', 0x7f)));
-    assert.ok(Number.isNaN(dec('float8e4m3fn', 0xff)));
+    assert.ok(Number.isNaN(dec('float8e4m3fn', 0x7f)), "Number.isNaN(dec('float8e4m3fn', 0x7f))");
+    assert.ok(Number.isNaN(dec('float8e4m3fn', 0xff)), "Number.isNaN(dec('float8e4m3fn', 0xff))");
     assert.equal(dec('float8e4m3fnuz', 0x7f), 240);
     assert.equal(dec('float8e4m3fnuz', 0x01), 2 ** -10);
-    assert.ok(Number.isNaN(dec('float8e4m3fnuz', 0x80)));
+    assert.ok(Number.isNaN(dec('float8e4m3fnuz', 0x80)), "Number.isNaN(dec('float8e4m3fnuz', 0x80))");
     assert.equal(dec('float8e5m2', 0x7b), 57344);
     assert.equal(dec('float8e5m2', 0x01), 2 ** -16);
     assert.equal(dec('float8e5m2', 0x7c), Infinity);
     assert.equal(dec('float8e5m2', 0xfc), -Infinity);
-    for (const b of [0x7d, 0x7e, 0x7f, 0xfd, 0xfe, 0xff]) assert.ok(Number.isNaN(dec('float8e5m2', b)));
+    for (const b of [0x7d, 0x7e, 0x7f, 0xfd, 0xfe, 0xff])
+      assert.ok(Number.isNaN(dec('float8e5m2', b)), "Number.isNaN(dec('float8e5m2', b))");
     assert.equal(dec('float8e5m2fnuz', 0x7f), 57344);
     assert.equal(dec('float8e5m2fnuz', 0x01), 2 ** -17);
-    assert.ok(Number.isNaN(dec('float8e5m2fnuz', 0x80)));
+    assert.ok(Number.isNaN(dec('float8e5m2fnuz', 0x80)), "Number.isNaN(dec('float8e5m2fnuz', 0x80))");
   });
 
   it('float4e2m1', () => {
     const positive = [0, 0.5, 1, 1.5, 2, 3, 4, 6];
     for (let b = 0; b < 8; b++) {
       assert.equal(dec('float4e2m1', b), positive[b]);
-      assert.ok(Object.is(dec('float4e2m1', b | 8), -positive[b]));
+      assert.ok(
+        Object.is(dec('float4e2m1', b | 8), -positive[b]),
+        "Object.is(dec('float4e2m1', b | 8), -positive[b])",
+      );
     }
     assert.equal(dec('float4e2m1', 0x7), 6);
   });
@@ -170,7 +175,7 @@ describe('known values', () => {
     assert.equal(dec('float8e8m0', 0x7f), 1);
     assert.equal(dec('float8e8m0', 0x00), 2 ** -127);
     assert.equal(dec('float8e8m0', 0xfe), 2 ** 127);
-    assert.ok(Number.isNaN(dec('float8e8m0', 0xff)));
+    assert.ok(Number.isNaN(dec('float8e8m0', 0xff)), "Number.isNaN(dec('float8e8m0', 0xff))");
   });
 });
 
@@ -189,7 +194,10 @@ describe('round to nearest even', () => {
     assert.equal(enc('float16', 65519.99), 0x7bff);
     assert.equal(enc('float16', 65520), 0x7c00); // tie between 65504 (odd) and 2^16 → inf
     assert.equal(enc('float16', -65520), 0xfc00);
-    assert.ok(Object.is(dec('float16', enc('float16', -1e-10)), -0));
+    assert.ok(
+      Object.is(dec('float16', enc('float16', -1e-10)), -0),
+      "Object.is(dec('float16', enc('float16', -1e-10)), -0)",
+    );
   });
 
   it('bfloat16: ties and the overflow boundary (RNE, as the ONNX Cast conformance data expects)', () => {
@@ -276,7 +284,8 @@ describe('saturation (ONNX Cast tables)', () => {
         inputs.map((v) => enc(t, v, false)),
         expected[t].nosat,
       );
-      for (const saturate of [true, false]) assert.ok(Number.isNaN(dec(t, enc(t, NaN, saturate))));
+      for (const saturate of [true, false])
+        assert.ok(Number.isNaN(dec(t, enc(t, NaN, saturate))), 'Number.isNaN(dec(t, enc(t, NaN, saturate)))');
     });
   }
 
@@ -326,8 +335,8 @@ describe('signed zero', () => {
     assert.equal(enc('bfloat16', -0), 0x8000);
     assert.equal(enc('float4e2m1', -0), 0x8);
     assert.equal(enc('float4e2m1', -0.1), 0x8);
-    assert.ok(Object.is(dec('float8e4m3fn', 0x80), -0));
-    assert.ok(Object.is(dec('float4e2m1', 0x8), -0));
+    assert.ok(Object.is(dec('float8e4m3fn', 0x80), -0), "Object.is(dec('float8e4m3fn', 0x80), -0)");
+    assert.ok(Object.is(dec('float4e2m1', 0x8), -0), "Object.is(dec('float4e2m1', 0x8), -0)");
   });
 });
 
@@ -462,7 +471,10 @@ describe('specialised float16/bfloat16 encoders agree with the generic codec', (
       for (let i = 0; i < xs.length; i++) {
         const generic = encodeMinifloatGeneric(t, xs[i]);
         if (Number.isNaN(xs[i])) {
-          assert.ok(Number.isNaN(dec(t, fast[i])) && Number.isNaN(dec(t, generic)));
+          assert.ok(
+            Number.isNaN(dec(t, fast[i])) && Number.isNaN(dec(t, generic)),
+            'Number.isNaN(dec(t, fast[i])) && Number.isNaN(dec(t, generic))',
+          );
         } else {
           assert.equal(fast[i], generic, `${t} ${xs[i]}: fast ${hex(fast[i])} generic ${hex(generic)}`);
           assert.equal(viaNumbers[i], generic);
@@ -480,7 +492,7 @@ describe('array helpers', () => {
     assert.deepEqual(Array.from(out), [0x38, 0x40, 0x7e, 0x7f]);
     const f = new Float32Array(4);
     assert.equal(decodeMinifloats('float8e4m3fn', out, f), f);
-    assert.ok(Number.isNaN(f[3]));
+    assert.ok(Number.isNaN(f[3]), 'Number.isNaN(f[3])');
     assert.deepEqual(Array.from(f.subarray(0, 3)), [1, 2, 448]);
   });
 

@@ -58,7 +58,10 @@ test('pointwise activations with attributes and defaults', () => {
     /Sigmoid does not accept int32/,
   );
   // NaN passes through Relu; empty tensors keep their shape
-  assert.ok(Number.isNaN(values(one('Relu', [t('float32', [NaN])], {}, 14))[0] as number));
+  assert.ok(
+    Number.isNaN(values(one('Relu', [t('float32', [NaN])], {}, 14))[0] as number),
+    "Number.isNaN(values(one('Relu', [t('float32', [NaN])], {}, 14))[0] as number)",
+  );
   assert.deepEqual(one('Tanh', [t('float32', [], [0, 4])], {}, 13).dims, [0, 4]);
 });
 

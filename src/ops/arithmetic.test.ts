@@ -133,12 +133,15 @@ test('unary math: Round is half-to-even, Sign/Abs/Neg take integers, float-only 
 });
 
 test('erf, roundHalfEven and integer powers', () => {
-  assert.ok(Math.abs(erf(0.5) - 0.5204998778130465) < 1e-15);
-  assert.ok(Math.abs(erf(-3) + 0.9999779095030014) < 1e-15);
-  assert.ok(Math.abs(erf(2.5) - 0.999593047982555) < 1e-15);
+  assert.ok(
+    Math.abs(erf(0.5) - 0.5204998778130465) < 1e-15,
+    'Math.abs(erf(0.5) - 0.5204998778130465) < 1e-15',
+  );
+  assert.ok(Math.abs(erf(-3) + 0.9999779095030014) < 1e-15, 'Math.abs(erf(-3) + 0.9999779095030014) < 1e-15');
+  assert.ok(Math.abs(erf(2.5) - 0.999593047982555) < 1e-15, 'Math.abs(erf(2.5) - 0.999593047982555) < 1e-15');
   assert.equal(erf(10), 1);
-  assert.ok(Number.isNaN(erf(NaN)));
-  assert.ok(Object.is(roundHalfEven(-0.5), -0));
+  assert.ok(Number.isNaN(erf(NaN)), 'Number.isNaN(erf(NaN))');
+  assert.ok(Object.is(roundHalfEven(-0.5), -0), 'Object.is(roundHalfEven(-0.5), -0)');
   assert.equal(intPow(2, 31), -2147483648);
   assert.equal(intPow(-1, -3), -1);
   assert.equal(bigPow(2n, 63n), -(2n ** 63n));

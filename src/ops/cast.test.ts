@@ -50,7 +50,7 @@ describe('Cast from string', () => {
     const x = t('string', [' 3.5 ', '1E8', '-INF', 'NaN', '+inf', 'Infinity', '1e-5', '.5']);
     const got = cast(x, 'float64') as number[];
     assert.deepEqual(got.slice(0, 3), [3.5, 1e8, -Infinity]);
-    assert.ok(Number.isNaN(got[3]));
+    assert.ok(Number.isNaN(got[3]), 'Number.isNaN(got[3])');
     assert.deepEqual(got.slice(4), [Infinity, Infinity, 1e-5, 0.5]);
   });
   it('integers: exact for integer literals, truncated for decimals', () => {

@@ -64,7 +64,9 @@ describe('CausalConvWithState', () => {
     for (const activation of ['silu', 'swish']) {
       const [y] = await run([t([1, -2], [1, 1, 2]), t([3], [1, 1, 1])], { activation: str(activation) });
       const silu = (v: number) => v / (1 + Math.exp(-v));
-      values(y).forEach((v, i) => assert.ok(Math.abs(v - silu([3, -6][i])) < 1e-6));
+      values(y).forEach((v, i) =>
+        assert.ok(Math.abs(v - silu([3, -6][i])) < 1e-6, 'Math.abs(v - silu([3, -6][i])) < 1e-6'),
+      );
     }
   });
 

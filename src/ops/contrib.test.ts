@@ -123,7 +123,10 @@ describeKernelModes(() => {
               Math.exp(-v * v);
           return v < 0 ? -r : r;
         };
-        assert.ok(Math.abs(y[i] - 0.5 * d[i] * (1 + erf(d[i] / Math.SQRT2))) < 1e-5);
+        assert.ok(
+          Math.abs(y[i] - 0.5 * d[i] * (1 + erf(d[i] / Math.SQRT2))) < 1e-5,
+          'Math.abs(y[i] - 0.5 * d[i] * (1 + erf(d[i] / Math.SQRT2))) < 1e-5',
+        );
       }
     });
 
@@ -246,7 +249,7 @@ describeKernelModes(() => {
       assert.equal(f('Clip', [-1, 1])(-3), -1);
       assert.equal(f('HardSigmoid', [0.2, 0.5])(0), 0.5);
       assert.equal(f('Elu', [1])(0), 0);
-      assert.ok(Math.abs(f('Sigmoid')(0) - 0.5) < 1e-12);
+      assert.ok(Math.abs(f('Sigmoid')(0) - 0.5) < 1e-12, "Math.abs(f('Sigmoid')(0) - 0.5) < 1e-12");
       assert.throws(() => fusedActivation('Clip', [1], 'test'), /needs 2 parameter/);
       assert.throws(() => fusedActivation('Swish', [], 'test'), /unsupported fused activation/);
     });

@@ -38,7 +38,7 @@ describe('If', () => {
     const g = () =>
       graph(['c', 'x'], ['y'], [node('If', ['c'], ['y'], { then_branch: seqThen, else_branch: noneElse })]);
     const [s] = await runGraph(g(), [bool(true), f32([1])], OPS);
-    assert.ok(Array.isArray(s) && s.length === 2);
+    assert.ok(Array.isArray(s) && s.length === 2, 'Array.isArray(s) && s.length === 2');
     const [n] = await runGraph(g(), [bool(false), f32([1])], OPS);
     assert.equal(n, null);
   });
@@ -117,7 +117,7 @@ describe('Loop', () => {
     );
     const g = graph(['M', 's0'], ['s'], [node('Loop', ['M', '', 's0'], ['s'], { body: b })]);
     const [s] = await runGraph(g, [i64([3], []), []], OPS);
-    assert.ok(Array.isArray(s));
+    assert.ok(Array.isArray(s), 'Array.isArray(s)');
     assert.deepEqual(
       (s as Value[]).map((t) => plain(t).data[0]),
       [0, 1, 2],

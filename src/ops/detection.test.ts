@@ -75,7 +75,10 @@ describe('RoiAlign', () => {
     close(nums(y), new Array(8).fill(3));
     const m = await run('RoiAlign', [x, rois, i64([0, 0])], { mode: 'max', sampling_ratio: 1 }, 10);
     assert.deepEqual(m.dims, [2, 1, 1, 1]);
-    assert.ok(nums(m).every((v) => v > 0 && v <= 3));
+    assert.ok(
+      nums(m).every((v) => v > 0 && v <= 3),
+      'nums(m).every((v) => v > 0 && v <= 3)',
+    );
   });
   it('samples a gradient at bin centers', async () => {
     const g = f32([0, 1, 2, 3], [1, 1, 1, 4]);

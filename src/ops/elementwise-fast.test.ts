@@ -35,7 +35,7 @@ describe('float32 fast paths', () => {
     const generic = await runOp1(activationOps, 'Relu', [f64(x)]);
     assert.equal(fast.type, 'float32');
     assert.deepEqual([...(fast.data as Float32Array)], [...(generic.data as Float64Array)]);
-    assert.ok(Object.is(fast.data[1], -0));
+    assert.ok(Object.is(fast.data[1], -0), 'Object.is(fast.data[1], -0)');
   });
 
   it('Sigmoid and Tanh on float32 (WASM in fast mode) stay within a few ulp of Math', async () => {
@@ -60,7 +60,7 @@ describe('float32 fast paths', () => {
       }
     }
     const nan = await runOp1(activationOps, 'Tanh', [f32(Float32Array.of(NaN, 1), [2])]);
-    assert.ok(Number.isNaN(nan.data[0]));
+    assert.ok(Number.isNaN(nan.data[0]), 'Number.isNaN(nan.data[0])');
   });
 
   it('Gelu (both forms) and Softmax on float32 (WASM in fast mode) agree with the float64 loops', async () => {
@@ -119,7 +119,7 @@ describe('float32 fast paths', () => {
       } finally {
         setKernelMode(saved);
       }
-      assert.ok(Number.isNaN(fast[0]));
+      assert.ok(Number.isNaN(fast[0]), 'Number.isNaN(fast[0])');
       // float64 arithmetic rounded once on both paths: bit-identical.
       assert.deepEqual([...fast.subarray(1)], [...want.subarray(1)], `dims [${dims}]`);
     }

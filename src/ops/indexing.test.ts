@@ -227,7 +227,7 @@ describe('TopK', () => {
     assert.deepEqual(vals(v), [1, 2]);
     assert.deepEqual(vals(i), [2n, 0n]);
     const [lv] = await runAll('TopK', [x, i64([1])], {}, { opset: 11, outputCount: 2 });
-    assert.ok(Number.isNaN(vals(lv)[0] as number));
+    assert.ok(Number.isNaN(vals(lv)[0] as number), 'Number.isNaN(vals(lv)[0] as number)');
     const [e] = await runAll('TopK', [x, i64([0])], {}, { opset: 11, outputCount: 2 });
     assert.deepEqual(e.dims, [0]);
   });

@@ -592,7 +592,7 @@ describe('Det', () => {
     const y = await out0('Det', [f32([0, 1, 1, 0, 2, 0, 0, 3], [2, 2, 2])], { opset: 11 });
     assert.deepEqual([...numbersOf(y)], [-1, 6]);
     const m = Float64Array.from([2, -1, 0, -1, 2, -1, 0, -1, 2]);
-    assert.ok(Math.abs(determinant(m, 0, 3) - 4) < 1e-12);
+    assert.ok(Math.abs(determinant(m, 0, 3) - 4) < 1e-12, 'Math.abs(determinant(m, 0, 3) - 4) < 1e-12');
     assert.equal(determinant(Float64Array.from([1, 2, 2, 4]), 0, 2), 0);
   });
 

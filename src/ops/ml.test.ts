@@ -176,7 +176,10 @@ describe('tree ensembles', () => {
     assert.deepEqual(plain(scores).data.slice(0, 3), [1.5, 0, 0]);
     const [, soft] = await run('TreeEnsembleClassifier', [x], { ...attrs, post_transform: 'SOFTMAX' }, 3, 2);
     const row = plain(soft).data.slice(0, 3) as number[];
-    assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-6);
+    assert.ok(
+      Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-6,
+      'Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-6',
+    );
   });
 
   it('TreeEnsemble (v5): leaves, MIN aggregation, NaN tracking and set membership', async () => {

@@ -324,7 +324,7 @@ describe('BatchNormalization float32 inference pass', () => {
         { epsilon: { float: 1e-3 } },
         15,
       )) as Tensor[];
-      assert.ok(y.data instanceof Float32Array);
+      assert.ok(y.data instanceof Float32Array, 'y.data instanceof Float32Array');
       const X = numbersOf(x);
       const [sc, b, m, v] = [scale, bias, mean, vr].map(numbersOf);
       const want: number[] = [];

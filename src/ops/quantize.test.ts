@@ -60,7 +60,7 @@ describe('QuantizeLinear', () => {
     const [sat] = await run('QuantizeLinear', [x, t('float32', [1], []), zp]);
     assert.deepEqual(Array.from(sat.data as Uint8Array), [0x7e, 0xfe]);
     const [nosat] = await run('QuantizeLinear', [x, t('float32', [1], []), zp], { saturate: 0 });
-    assert.ok(values(nosat).every(Number.isNaN));
+    assert.ok(values(nosat).every(Number.isNaN), 'values(nosat).every(Number.isNaN)');
   });
 
   it('opset 10 quantizes a scalar scale to uint8 by default', async () => {

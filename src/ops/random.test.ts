@@ -61,7 +61,10 @@ describe('Xoshiro128', () => {
   it('uniform() stays in [0, 1) with the right moments', () => {
     const g = new Xoshiro128(7);
     const v = Array.from({ length: N }, () => g.uniform());
-    assert.ok(v.every((x) => x >= 0 && x < 1));
+    assert.ok(
+      v.every((x) => x >= 0 && x < 1),
+      'v.every((x) => x >= 0 && x < 1)',
+    );
     const { mean, variance } = stats(v);
     assert.ok(Math.abs(mean - 0.5) < 0.01, `mean ${mean}`);
     assert.ok(Math.abs(variance - 1 / 12) < 0.005, `variance ${variance}`);
@@ -92,7 +95,10 @@ describe('RandomUniform / RandomNormal', () => {
     assert.equal(y.type, 'float64');
     assert.deepEqual(y.dims, [N]);
     const v = values(y);
-    assert.ok(v.every((x) => x >= 2 && x < 5));
+    assert.ok(
+      v.every((x) => x >= 2 && x < 5),
+      'v.every((x) => x >= 2 && x < 5)',
+    );
     const { mean, variance } = stats(v);
     assert.ok(Math.abs(mean - 3.5) < 0.05, `mean ${mean}`);
     assert.ok(Math.abs(variance - 0.75) < 0.05, `variance ${variance}`);

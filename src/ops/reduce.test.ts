@@ -62,7 +62,10 @@ describe('empty sets give the identity', () => {
     it(op, async () => assert.deepEqual(vals(await run(op, [e, axes(1)], {}, 20)), [want, want]));
   }
   it('ReduceMean is NaN (0/0)', async () => {
-    assert.ok(vals(await run('ReduceMean', [e, axes(1)])).every((v) => Number.isNaN(v)));
+    assert.ok(
+      vals(await run('ReduceMean', [e, axes(1)])).every((v) => Number.isNaN(v)),
+      "vals(await run('ReduceMean', [e, axes(1)])).every((v) => Number.isNaN(v))",
+    );
   });
   it('integer and bool bounds', async () => {
     assert.deepEqual(vals(await run('ReduceMax', [t('int8', [], [0]), axes(0)])), [-128]);
@@ -124,16 +127,22 @@ describe('dtypes', () => {
 describe('numerics', () => {
   it('LogSumExp is stable for large inputs', async () => {
     const y = vals(await run('ReduceLogSumExp', [t('float64', [1000, 1000])])) as number[];
-    assert.ok(Math.abs(y[0] - (1000 + Math.LN2)) < 1e-9);
+    assert.ok(Math.abs(y[0] - (1000 + Math.LN2)) < 1e-9, 'Math.abs(y[0] - (1000 + Math.LN2)) < 1e-9');
   });
   it('Max/Min propagate NaN', async () => {
-    assert.ok(Number.isNaN(vals(await run('ReduceMax', [t('float32', [1, NaN, 2])]))[0] as number));
-    assert.ok(Number.isNaN(vals(await run('ReduceMin', [t('float32', [NaN, 1])]))[0] as number));
+    assert.ok(
+      Number.isNaN(vals(await run('ReduceMax', [t('float32', [1, NaN, 2])]))[0] as number),
+      "Number.isNaN(vals(await run('ReduceMax', [t('float32', [1, NaN, 2])]))[0] as number)",
+    );
+    assert.ok(
+      Number.isNaN(vals(await run('ReduceMin', [t('float32', [NaN, 1])]))[0] as number),
+      "Number.isNaN(vals(await run('ReduceMin', [t('float32', [NaN, 1])]))[0] as number)",
+    );
   });
   it('L1, LogSum, multi-axis', async () => {
     const x = t('float32', [-1, 2, -3, 4, 5, -6, 7, 8], [2, 2, 2]);
     assert.deepEqual(vals(await run('ReduceL1', [x, axes(0, 2)])), [14, 22]);
     const ls = vals(await run('ReduceLogSum', [t('float32', [1, 2, 3, 4]), axes(0)])) as number[];
-    assert.ok(Math.abs(ls[0] - Math.log(10)) < 1e-6);
+    assert.ok(Math.abs(ls[0] - Math.log(10)) < 1e-6, 'Math.abs(ls[0] - Math.log(10)) < 1e-6');
   });
 });

@@ -171,7 +171,10 @@ describe('MelWeightMatrix', () => {
     for (let c = 0; c < 4; c++) {
       const col = Array.from({ length: 33 }, (_, r) => v[r * 4 + c]);
       assert.equal(Math.max(...col), 1);
-      assert.ok(col.every((x) => x >= 0 && x <= 1));
+      assert.ok(
+        col.every((x) => x >= 0 && x <= 1),
+        'col.every((x) => x >= 0 && x <= 1)',
+      );
     }
   });
 

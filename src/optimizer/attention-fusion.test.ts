@@ -145,20 +145,29 @@ describe('decoder attention fusion', () => {
       const s = spec({ past: true, fill: -3.4028234663852886e38 });
       const m = await checkRewrite(s, prepareAndFuse, feeds(S, P, true, true), 1e-5);
       const ops = opTypes(m);
-      assert.ok(ops.includes('com.microsoft.MultiHeadAttention'));
+      assert.ok(
+        ops.includes('com.microsoft.MultiHeadAttention'),
+        "ops.includes('com.microsoft.MultiHeadAttention')",
+      );
       for (const gone of ['Softmax', 'com.microsoft.FusedMatMul', 'Transpose', 'Squeeze']) {
         assert.ok(!ops.includes(gone), `${gone} is gone`);
       }
       const mha = m.graph.nodes.find((n) => n.opType === 'MultiHeadAttention')!;
       assert.deepEqual(mha.outputs.slice(1), ['present_key', 'present_value']);
       assert.equal(mha.attrs.int('num_heads'), N);
-      assert.ok(Math.abs(mha.attrs.float('scale') - 1 / Math.sqrt(H)) < 1e-7);
+      assert.ok(
+        Math.abs(mha.attrs.float('scale') - 1 / Math.sqrt(H)) < 1e-7,
+        "Math.abs(mha.attrs.float('scale') - 1 / Math.sqrt(H)) < 1e-7",
+      );
     });
   }
 
   it('fuses a block without cache or mask', async () => {
     const m = await checkRewrite(spec({}), prepareAndFuse, feeds(4, 0, false, false), 1e-5);
-    assert.ok(opTypes(m).includes('com.microsoft.MultiHeadAttention'));
+    assert.ok(
+      opTypes(m).includes('com.microsoft.MultiHeadAttention'),
+      "opTypes(m).includes('com.microsoft.MultiHeadAttention')",
+    );
   });
 
   it('leaves a mask whose fill could differ once added (-1e4), and scores another node reads', async () => {

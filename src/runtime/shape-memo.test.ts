@@ -35,7 +35,7 @@ describe('memoized shape arithmetic', () => {
     const again = (await memo([i64([1, 2]), i64([3, 4])], heapRunContext))[0] as Tensor;
     assert.equal(again, first, 'equal values (new tensor objects): the same output');
     assert.equal(calls(), 1);
-    assert.ok(isKeptOutput(first));
+    assert.ok(isKeptOutput(first), 'isKeptOutput(first)');
     const other = (await memo([i64([1, 2]), i64([3, 5])], heapRunContext))[0] as Tensor;
     assert.deepEqual([...(other.data as BigInt64Array)], [4n, 7n]);
     const reshaped = (await memo([i64([1, 2], [2, 1]), i64([3, 5], [2, 1])], heapRunContext))[0] as Tensor;
@@ -56,7 +56,7 @@ describe('memoized shape arithmetic', () => {
     // The same input as a kept output of another memoized node: the same object means the same values.
     const maker = memoizeShapeKernel(() => [f32(8, 3)], 'Identity');
     const made = (await maker([i64([1])], heapRunContext))[0] as Tensor;
-    assert.ok(isKeptOutput(made));
+    assert.ok(isKeptOutput(made), 'isKeptOutput(made)');
     const first = (await memo([made, fill], heapRunContext))[0] as Tensor;
     const again = (await memo([made, fill], heapRunContext))[0] as Tensor;
     assert.equal(again, first);

@@ -10,7 +10,7 @@ describe('WasmMemoryAllocator', () => {
     assert.equal(data.buffer, a.memory.buffer);
     assert.equal(data.byteOffset % 64, 0);
     assert.deepEqual(Array.from(data), new Array(15).fill(0));
-    assert.ok(a.owns(t));
+    assert.ok(a.owns(t), 'a.owns(t)');
   });
 
   it('reuses a released block of the same size class before growing', () => {
@@ -54,7 +54,10 @@ describe('WasmMemoryAllocator', () => {
     const y = a.allocFloat32(10);
     const bx = a.blockOf(x)!;
     assert.equal(bx.offset, x.byteOffset);
-    assert.ok(bx.size >= 4000 && bx.size <= 4000 * 1.125 + 64);
+    assert.ok(
+      bx.size >= 4000 && bx.size <= 4000 * 1.125 + 64,
+      'bx.size >= 4000 && bx.size <= 4000 * 1.125 + 64',
+    );
     assert.equal(a.blockOf(x.subarray(500, 600)), bx, 'a subarray view shares its block');
     assert.notEqual(a.blockOf(y), bx);
     assert.equal(a.blockOf(new Float32Array(4)), undefined, 'heap arrays are not its views');
@@ -71,7 +74,10 @@ describe('WasmMemoryAllocator', () => {
     a.releaseBlock(a.blockOf(x)!);
     const smaller = a.allocFloat32(800); // within 2^(4/8) of the free block
     assert.equal(smaller.byteOffset, offset);
-    assert.ok(smaller.every((v) => v === 0));
+    assert.ok(
+      smaller.every((v) => v === 0),
+      'smaller.every((v) => v === 0)',
+    );
     a.releaseBlock(a.blockOf(smaller)!);
     assert.notEqual(a.allocFloat32(300).byteOffset, offset, 'far smaller requests get a block of their own');
   });
@@ -81,8 +87,8 @@ describe('WasmMemoryAllocator', () => {
     const early = a.allocFloat32(16);
     a.allocFloat32(1 << 20); // grows the memory: a new buffer object
     assert.notEqual(early.buffer, a.memory.buffer);
-    assert.ok(a.holds(early));
-    assert.ok(a.blockOf(early));
+    assert.ok(a.holds(early), 'a.holds(early)');
+    assert.ok(a.blockOf(early), 'a.blockOf(early)');
   });
 
   it('knows its views after another WebAssembly memory of the process grew', () => {
@@ -95,8 +101,8 @@ describe('WasmMemoryAllocator', () => {
     const elsewhere = new Float32Array(a.memory.buffer, after.byteOffset, 4);
     new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true }).grow(1);
     for (const view of [before, after, elsewhere]) {
-      assert.ok(a.holds(view));
-      assert.ok(a.blockOf(view));
+      assert.ok(a.holds(view), 'a.holds(view)');
+      assert.ok(a.blockOf(view), 'a.blockOf(view)');
     }
     assert.equal(a.holds(new Float32Array(4)), false);
   });

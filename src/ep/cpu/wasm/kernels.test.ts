@@ -172,7 +172,10 @@ describe('WASM SIMD sgemm', { skip }, () => {
   ];
 
   it(`runs the engine's best variant (${wasmSimdVariant})`, () => {
-    assert.ok(wasmSimdVariant === 'simd' || wasmSimdVariant === 'relaxed-simd');
+    assert.ok(
+      wasmSimdVariant === 'simd' || wasmSimdVariant === 'relaxed-simd',
+      "wasmSimdVariant === 'simd' || wasmSimdVariant === 'relaxed-simd'",
+    );
     assert.equal(k.variant, wasmSimdVariant);
   });
 
@@ -376,11 +379,11 @@ describe('WASM SIMD sgemm', { skip }, () => {
     const A = place(c.A);
     const B = place(c.B);
     const C = place(c.C);
-    assert.ok(kk.inMemory(A) && kk.inMemory(C));
-    assert.ok(!kk.inMemory(c.A));
+    assert.ok(kk.inMemory(A) && kk.inMemory(C), 'kk.inMemory(A) && kk.inMemory(C)');
+    assert.ok(!kk.inMemory(c.A), '!kk.inMemory(c.A)');
     allocator.alloc('float32', [1 << 20]); // grows the memory: A, B, C now view an older buffer
     assert.notEqual(A.buffer, allocator.memory.buffer);
-    assert.ok(kk.inMemory(A));
+    assert.ok(kk.inMemory(A), 'kk.inMemory(A)');
     const before = allocator.bytesInUse;
     kk.sgemm(false, false, 20, 30, 40, 1, A, 0, 40, B, 0, 30, 1, C, 0, 30);
     assert.equal(allocator.bytesInUse, before, 'no scratch was needed');

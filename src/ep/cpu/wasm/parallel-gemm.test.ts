@@ -434,13 +434,16 @@ describe('parallelSgemm', { skip }, () => {
             assert.deepEqual(got, want);
           };
           product(68, 196, 68); // 1.8 MFLOP: ShuffleNet's per-group 1×1 convolution
-          assert.ok(2 * 68 * 196 * 68 >= GEMM_PARALLEL_MIN_FLOPS);
+          assert.ok(
+            2 * 68 * 196 * 68 >= GEMM_PARALLEL_MIN_FLOPS,
+            '2 * 68 * 196 * 68 >= GEMM_PARALLEL_MIN_FLOPS',
+          );
           assert.equal(splits, 1);
           product(1, 128, 256); // 0.07 MFLOP, one row: stays on the calling thread
           assert.ok(2 * 128 * 256 < GEMV_PARALLEL_MIN_FLOPS, 'under the threshold');
           assert.equal(splits, 1);
           product(1, 1024, 256); // 0.5 MFLOP, one row (a GPT step's MLP): split by columns
-          assert.ok(2 * 1024 * 256 >= GEMV_PARALLEL_MIN_FLOPS);
+          assert.ok(2 * 1024 * 256 >= GEMV_PARALLEL_MIN_FLOPS, '2 * 1024 * 256 >= GEMV_PARALLEL_MIN_FLOPS');
           assert.equal(splits, 2);
         } finally {
           pool.parallelFor = parallelFor;
@@ -502,7 +505,7 @@ describe('parallelSgemm', { skip }, () => {
           [5, 2, 256, true, false],
           [3, 1, 162, false, false],
         ] as const) {
-          assert.ok(8 * Bt * H * H >= LSTM_STEP_MIN_FLOPS);
+          assert.ok(8 * Bt * H * H >= LSTM_STEP_MIN_FLOPS, '8 * Bt * H * H >= LSTM_STEP_MIN_FLOPS');
           const R = kernels.packWeights(
             'B',
             false,
@@ -607,6 +610,9 @@ describe('parallelSgemm', { skip }, () => {
     const A = new Float32Array(n * n).fill(1);
     const C = new Float32Array(n * n);
     parallelSgemm(undefined, false, false, n, n, n, 2, A, 0, n, A, 0, n, 0, C, 0, n);
-    assert.ok(C.every((v) => v === 2 * n));
+    assert.ok(
+      C.every((v) => v === 2 * n),
+      'C.every((v) => v === 2 * n)',
+    );
   });
 });

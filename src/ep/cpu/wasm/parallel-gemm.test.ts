@@ -3,7 +3,13 @@ import { after, before, describe, it } from 'node:test';
 import { nodeThreadHost } from '../../../platform/node-worker.js';
 import type { ThreadPool } from '../../../runtime/thread-pool.js';
 import { WasmMemoryAllocator } from '../../../runtime/wasm-allocator.js';
-import { createWasmKernels, wasmSimdVariant, type GemmEpilogue, type WasmKernels } from './kernels.js';
+import {
+  createWasmKernels,
+  wasmSimdVariant,
+  type ConvolveCall,
+  type GemmEpilogue,
+  type WasmKernels,
+} from './kernels.js';
 import {
   GEMM_PARALLEL_MIN_FLOPS,
   GEMV_PARALLEL_MIN_FLOPS,
@@ -190,13 +196,18 @@ describe('parallelSgemm', { skip }, () => {
         const next = rng(300);
         const geo = { C: 24, H: 30, W: 29, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1 };
         const g = { ...geo, oh: 30, ow: 29 };
-        const P = g.oh * g.ow;
         const X = random(kernels, g.C * g.H * g.W, next, false);
         const Wt = random(kernels, 40 * g.C * 9, next, false);
         const bias = random(kernels, 40, next, false);
         const epilogue: GemmEpilogue = { bias: { data: bias, axis: 'row' }, clip: { min: 0, max: 6 } };
-        const want = new Float32Array(40 * P);
-        const got = new Float32Array(40 * P);
+        /** The split convolution's output equals one thread's (Y: M × oh·ow, fresh). */
+        const splitEqualsOneThread = (call: Omit<ConvolveCall, 'Y'>, what: string) => {
+          const size = call.M * call.geo.oh * call.geo.ow;
+          const [want, got] = [new Float32Array(size), new Float32Array(size)];
+          kernels.convolve({ ...call, Y: want });
+          parallelConvolve(pool, { ...call, Y: got });
+          assert.deepEqual(got, want, what);
+        };
         const conv = {
           weights: { data: Wt, offset: 0 },
           M: 40,
@@ -207,9 +218,7 @@ describe('parallelSgemm', { skip }, () => {
           yOff: 0,
           epilogue,
         };
-        kernels.convolve({ ...conv, Y: want });
-        parallelConvolve(pool, { ...conv, Y: got });
-        assert.deepEqual(got, want, 'convolve');
+        splitEqualsOneThread(conv, 'convolve');
         // Many output channels over a small strided image: split by rows, the image unfolded once
         // for every chunk (withSharedPackedB), plain or packed weights.
         const small = { C: 40, H: 9, W: 9, kh: 3, kw: 3, sh: 2, sw: 2, dh: 1, dw: 1, padTop: 1, padLeft: 1 };
@@ -220,11 +229,7 @@ describe('parallelSgemm', { skip }, () => {
         const packedW = kernels.packWeights('A', false, 96, 360, sW, 0, 360);
         for (const weights of [{ data: sW, offset: 0 }, packedW]) {
           const sConv = { weights, M: 96, X: sX, xOff: 0, geo: sg, beta: 0, yOff: 0, epilogue: undefined };
-          const sWant = new Float32Array(96 * 25);
-          const sGot = new Float32Array(96 * 25);
-          kernels.convolve({ ...sConv, Y: sWant });
-          parallelConvolve(pool, { ...sConv, Y: sGot });
-          assert.deepEqual(sGot, sWant, 'strided convolve split by rows');
+          splitEqualsOneThread(sConv, 'strided convolve split by rows');
         }
         kernels.releaseWeights(packedW);
         // Large enough that the threads also share the unfolding of the image, by columns.
@@ -245,12 +250,10 @@ describe('parallelSgemm', { skip }, () => {
           576,
         );
         const bConv = { weights: bW, M: 1024, X: random(kernels, 64 * 27 * 27, next, false), xOff: 0 };
-        const bCall = { ...bConv, geo: bg, beta: 0, yOff: 0, epilogue: undefined };
-        const bWant = new Float32Array(1024 * 196);
-        const bGot = new Float32Array(1024 * 196);
-        kernels.convolve({ ...bCall, Y: bWant });
-        parallelConvolve(pool, { ...bCall, Y: bGot });
-        assert.deepEqual(bGot, bWant, 'strided convolve split by rows, the image unfolded by all threads');
+        splitEqualsOneThread(
+          { ...bConv, geo: bg, beta: 0, yOff: 0, epilogue: undefined },
+          'strided convolve split by rows, the image unfolded by all threads',
+        );
         kernels.releaseWeights(bW);
         const dw = { ...g, C: 64, H: 60, W: 61, oh: 60, ow: 61 };
         const dwX = random(kernels, 64 * 60 * 61, next, false);

@@ -25,6 +25,7 @@ import {
   type ConvolveCall,
   type DepthwiseCall,
   type GemmEpilogue,
+  type GemmExports,
   type PackedWeights,
   type PoolCall,
   type PlaneRunner,
@@ -259,10 +260,19 @@ function withSharedPackedB(
   try {
     const dst = view.byteOffset;
     if (args[IM2COL] !== 0) {
-      const unfold = [args[IM2COL], args[B_PTR], K, N, dst, 0, N, 0];
+      const unfold: Parameters<GemmExports['packIm2colRange']> = [
+        args[IM2COL],
+        args[B_PTR],
+        K,
+        N,
+        dst,
+        0,
+        N,
+        0,
+      ];
       const runner = rangeRunner(pool, k, 'packIm2colRange', IM2COL_COST * K * N, NR);
       if (runner) runner(unfold, 5, 6, 7);
-      else k.exports.packIm2colRange(args[IM2COL], args[B_PTR], K, N, dst, 0, N, 0);
+      else k.exports.packIm2colRange(...unfold);
     } else k.exports.packB(0, K, N, args[B_PTR], args[LDB], dst);
     const packed = [...args];
     packed[PACKED_B] = view.byteOffset;

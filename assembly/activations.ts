@@ -7,8 +7,12 @@
 import { madd } from './simd';
 
 export function expV(x: v128): v128 {
-  const v = f32x4.min(f32x4.max(x, f32x4.splat(-87.33654)), f32x4.splat(88.37626));
-  const n = f32x4.nearest(f32x4.mul(v, f32x4.splat(1.4426950408889634)));
+  const v = clampV(x, -87.33654, 88.37626);
+  // n = round-to-nearest-even(v·log2 e): adding 1.5·2²³ leaves n in the low mantissa bits, which
+  // also give 2ⁿ's exponent below (|n| ≤ 127). One add and one subtract, where f32x4.nearest and
+  // i32x4.trunc_sat_f32x4_s took V8 ~8 x64 instructions (trunc_sat fixes up NaN and overflow).
+  const shifted = f32x4.add(f32x4.mul(v, f32x4.splat(1.4426950408889634)), f32x4.splat(ROUNDING_SHIFT));
+  const n = f32x4.sub(shifted, f32x4.splat(ROUNDING_SHIFT));
   // r = v − n·ln2, with ln2 split in two so n·ln2_hi is exact.
   let r = f32x4.sub(v, f32x4.mul(n, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.1219444e-4)));
@@ -19,8 +23,21 @@ export function expV(x: v128): v128 {
   p = madd(p, r, f32x4.splat(1.6666665459e-1));
   p = madd(p, r, f32x4.splat(5.0000001201e-1));
   p = f32x4.add(madd(p, f32x4.mul(r, r), r), f32x4.splat(1));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  // (bits(shifted) + 127) << 23 = (n + 127) << 23: the shift drops 1.5·2²³'s own bits.
+  const scale = i32x4.shl(i32x4.add(shifted, i32x4.splat(127)), 23);
   return f32x4.mul(p, scale);
+}
+
+/** 1.5·2²³: float32 sums with it round to an integer, kept in the low mantissa bits. */
+const ROUNDING_SHIFT: f32 = 12582912;
+
+/**
+ * x clamped to [lo, hi] by pseudo-min/max (`b < a ? b : a`), one x64 instruction each where
+ * f32x4.min/max's NaN and signed-zero rules cost V8 ~7; x stays the first operand, so a NaN x
+ * comes through as NaN, as with min/max.
+ */
+function clampV(x: v128, lo: f32, hi: f32): v128 {
+  return f32x4.pmin(f32x4.pmax(x, f32x4.splat(lo)), f32x4.splat(hi));
 }
 
 export function sigmoidV(x: v128): v128 {
@@ -28,7 +45,7 @@ export function sigmoidV(x: v128): v128 {
 }
 
 export function tanhV(x: v128): v128 {
-  const v = f32x4.min(f32x4.max(x, f32x4.splat(-7.90531110763549805)), f32x4.splat(7.90531110763549805));
+  const v = clampV(x, -7.90531110763549805, 7.90531110763549805);
   const x2 = f32x4.mul(v, v);
   let p = f32x4.splat(-2.76076847742355e-16);
   p = madd(p, x2, f32x4.splat(2.00018790482477e-13));

@@ -59,8 +59,30 @@ describe('float32 fast paths', () => {
         });
       }
     }
-    const nan = await runOp1(activationOps, 'Tanh', [f32(Float32Array.of(NaN, 1), [2])]);
-    assert.ok(Number.isNaN(nan.data[0]), 'Number.isNaN(nan.data[0])');
+    // A sweep across exp's range reduction (n = round(x·log2 e) from −126 to 127) and its clamps;
+    // NaN stays NaN through the clamps, infinities saturate.
+    const sweep = Float32Array.from({ length: 701 }, (_, i) => -175 + i * 0.5 + 0.123);
+    for (const [op, ref] of [
+      ['Sigmoid', (v: number) => 1 / (1 + Math.exp(-v))],
+      ['Tanh', Math.tanh],
+    ] as const) {
+      const y = (await runOp1(activationOps, op, [f32(sweep, [sweep.length])])).data as Float32Array;
+      sweep.forEach((v, i) => {
+        const want = ref(v);
+        assert.ok(
+          Math.abs(y[i] - want) <= 4e-7 * Math.abs(want) + 1e-37,
+          `${op}(${v}) = ${y[i]}, want ${want}`,
+        );
+      });
+      const special = Float32Array.of(NaN, -Infinity, Infinity, 1);
+      const s = (await runOp1(activationOps, op, [f32(special, [4])])).data as Float32Array;
+      assert.ok(Number.isNaN(s[0]), `${op}(NaN) = ${s[0]}`);
+      // Within the same few ulp at the clamps: Sigmoid(−∞) = 1 / (1 + e^88.38) ≈ 4e-39; tanh's
+      // rational function gives ±(1 − 2⁻²²) at ±7.905 (Eigen's clamp) and beyond.
+      const low = op === 'Sigmoid' ? 0 : -1;
+      const near = (v: number, want: number) => Math.abs(v - want) <= 4e-7 * Math.abs(want) + 1e-37;
+      assert.ok(near(s[1], low) && near(s[2], 1), `${op}(±Infinity) = ${s[1]}, ${s[2]}`);
+    }
   });
 
   it('Gelu (both forms) and Softmax on float32 (WASM in fast mode) agree with the float64 loops', async () => {

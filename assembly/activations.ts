@@ -4,60 +4,79 @@
  * bits; tanh as the [13/6] rational approximation Eigen uses (odd numerator, clamped where tanh is
  * ±1 in float32), accurate near 0 where 1 − 2/(e²ˣ + 1) would cancel; sigmoid = 1 / (1 + e⁻ˣ).
  */
+import {
+  EXP_HI,
+  EXP_LO,
+  EXP_P,
+  EXPONENT_BIAS,
+  ERFC_P,
+  GELU_CUBIC,
+  HALF,
+  LN2_HI,
+  LN2_LO,
+  LOG2E,
+  ONE,
+  ROUNDING_SHIFT,
+  SQRT_8_PI,
+  SQRT1_2,
+  TANH_HI,
+  TANH_LO,
+  TANH_P,
+  TANH_Q,
+  TWO,
+  vc,
+} from './constants';
 import { madd } from './simd';
 
 export function expV(x: v128): v128 {
-  const v = clampV(x, -87.33654, 88.37626);
+  const v = clampV(x, EXP_LO, EXP_HI);
   // n = round-to-nearest-even(v·log2 e): adding 1.5·2²³ leaves n in the low mantissa bits, which
   // also give 2ⁿ's exponent below (|n| ≤ 127). One add and one subtract, where f32x4.nearest and
   // i32x4.trunc_sat_f32x4_s took V8 ~8 x64 instructions (trunc_sat fixes up NaN and overflow).
-  const shifted = f32x4.add(f32x4.mul(v, f32x4.splat(1.4426950408889634)), f32x4.splat(ROUNDING_SHIFT));
-  const n = f32x4.sub(shifted, f32x4.splat(ROUNDING_SHIFT));
+  const shifted = f32x4.add(f32x4.mul(v, vc(LOG2E)), vc(ROUNDING_SHIFT));
+  const n = f32x4.sub(shifted, vc(ROUNDING_SHIFT));
   // r = v − n·ln2, with ln2 split in two so n·ln2_hi is exact.
-  let r = f32x4.sub(v, f32x4.mul(n, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.1219444e-4)));
-  let p = f32x4.splat(1.98756915e-4);
-  p = madd(p, r, f32x4.splat(1.3981999507e-3));
-  p = madd(p, r, f32x4.splat(8.3334519073e-3));
-  p = madd(p, r, f32x4.splat(4.1665795894e-2));
-  p = madd(p, r, f32x4.splat(1.6666665459e-1));
-  p = madd(p, r, f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(madd(p, f32x4.mul(r, r), r), f32x4.splat(1));
+  let r = f32x4.sub(v, f32x4.mul(n, vc(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(n, vc(LN2_LO)));
+  let p = vc(EXP_P);
+  p = madd(p, r, vc(EXP_P + 16));
+  p = madd(p, r, vc(EXP_P + 32));
+  p = madd(p, r, vc(EXP_P + 48));
+  p = madd(p, r, vc(EXP_P + 64));
+  p = madd(p, r, vc(EXP_P + 80));
+  p = f32x4.add(madd(p, f32x4.mul(r, r), r), vc(ONE));
   // (bits(shifted) + 127) << 23 = (n + 127) << 23: the shift drops 1.5·2²³'s own bits.
-  const scale = i32x4.shl(i32x4.add(shifted, i32x4.splat(127)), 23);
+  const scale = i32x4.shl(i32x4.add(shifted, vc(EXPONENT_BIAS)), 23);
   return f32x4.mul(p, scale);
 }
 
-/** 1.5·2²³: float32 sums with it round to an integer, kept in the low mantissa bits. */
-const ROUNDING_SHIFT: f32 = 12582912;
-
 /**
- * x clamped to [lo, hi] by pseudo-min/max (`b < a ? b : a`), one x64 instruction each where
- * f32x4.min/max's NaN and signed-zero rules cost V8 ~7; x stays the first operand, so a NaN x
+ * x clamped to the table's [lo, hi] by pseudo-min/max (`b < a ? b : a`), one x64 instruction each
+ * where f32x4.min/max's NaN and signed-zero rules cost V8 ~7; x stays the first operand, so a NaN x
  * comes through as NaN, as with min/max.
  */
-function clampV(x: v128, lo: f32, hi: f32): v128 {
-  return f32x4.pmin(f32x4.pmax(x, f32x4.splat(lo)), f32x4.splat(hi));
+function clampV(x: v128, lo: usize, hi: usize): v128 {
+  return f32x4.pmin(f32x4.pmax(x, vc(lo)), vc(hi));
 }
 
 export function sigmoidV(x: v128): v128 {
-  return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), expV(f32x4.neg(x))));
+  return f32x4.div(vc(ONE), f32x4.add(vc(ONE), expV(f32x4.neg(x))));
 }
 
 export function tanhV(x: v128): v128 {
-  const v = clampV(x, -7.90531110763549805, 7.90531110763549805);
+  const v = clampV(x, TANH_LO, TANH_HI);
   const x2 = f32x4.mul(v, v);
-  let p = f32x4.splat(-2.76076847742355e-16);
-  p = madd(p, x2, f32x4.splat(2.00018790482477e-13));
-  p = madd(p, x2, f32x4.splat(-8.60467152213735e-11));
-  p = madd(p, x2, f32x4.splat(5.12229709037114e-8));
-  p = madd(p, x2, f32x4.splat(1.48572235717979e-5));
-  p = madd(p, x2, f32x4.splat(6.37261928875436e-4));
-  p = madd(p, x2, f32x4.splat(4.89352455891786e-3));
-  let q = f32x4.splat(1.19825839466702e-6);
-  q = madd(q, x2, f32x4.splat(1.18534705686654e-4));
-  q = madd(q, x2, f32x4.splat(2.268434632439e-3));
-  q = madd(q, x2, f32x4.splat(4.89352518554385e-3));
+  let p = vc(TANH_P);
+  p = madd(p, x2, vc(TANH_P + 16));
+  p = madd(p, x2, vc(TANH_P + 32));
+  p = madd(p, x2, vc(TANH_P + 48));
+  p = madd(p, x2, vc(TANH_P + 64));
+  p = madd(p, x2, vc(TANH_P + 80));
+  p = madd(p, x2, vc(TANH_P + 96));
+  let q = vc(TANH_Q);
+  q = madd(q, x2, vc(TANH_Q + 16));
+  q = madd(q, x2, vc(TANH_Q + 32));
+  q = madd(q, x2, vc(TANH_Q + 48));
   return f32x4.div(f32x4.mul(v, p), q);
 }
 
@@ -67,22 +86,22 @@ export function tanhV(x: v128): v128 {
  * TypeScript reference, ops/activations.ts.
  */
 export function geluErfV(x: v128): v128 {
-  const z = f32x4.mul(f32x4.abs(x), f32x4.splat(0.7071067811865476));
-  const t = f32x4.div(f32x4.splat(1), madd(f32x4.splat(0.5), z, f32x4.splat(1)));
-  let p = f32x4.splat(0.17087277);
-  p = madd(p, t, f32x4.splat(-0.82215223));
-  p = madd(p, t, f32x4.splat(1.48851587));
-  p = madd(p, t, f32x4.splat(-1.13520398));
-  p = madd(p, t, f32x4.splat(0.27886807));
-  p = madd(p, t, f32x4.splat(-0.18628806));
-  p = madd(p, t, f32x4.splat(0.09678418));
-  p = madd(p, t, f32x4.splat(0.37409196));
-  p = madd(p, t, f32x4.splat(1.00002368));
-  p = madd(p, t, f32x4.splat(-1.26551223));
+  const z = f32x4.mul(f32x4.abs(x), vc(SQRT1_2));
+  const t = f32x4.div(vc(ONE), madd(vc(HALF), z, vc(ONE)));
+  let p = vc(ERFC_P);
+  p = madd(p, t, vc(ERFC_P + 16));
+  p = madd(p, t, vc(ERFC_P + 32));
+  p = madd(p, t, vc(ERFC_P + 48));
+  p = madd(p, t, vc(ERFC_P + 64));
+  p = madd(p, t, vc(ERFC_P + 80));
+  p = madd(p, t, vc(ERFC_P + 96));
+  p = madd(p, t, vc(ERFC_P + 112));
+  p = madd(p, t, vc(ERFC_P + 128));
+  p = madd(p, t, vc(ERFC_P + 144));
   const erfc = f32x4.mul(t, expV(f32x4.sub(p, f32x4.mul(z, z))));
   // x ≥ 0: 0.5·x·(2 − erfc); x < 0: 0.5·x·erfc.
-  const factor = v128.bitselect(erfc, f32x4.sub(f32x4.splat(2), erfc), f32x4.lt(x, f32x4.splat(0)));
-  return f32x4.mul(f32x4.mul(f32x4.splat(0.5), x), factor);
+  const factor = v128.bitselect(erfc, f32x4.sub(vc(TWO), erfc), f32x4.lt(x, f32x4.splat(0)));
+  return f32x4.mul(f32x4.mul(vc(HALF), x), factor);
 }
 
 /**
@@ -90,11 +109,9 @@ export function geluErfV(x: v128): v128 {
  * the same value, without the cancellation of 1 + tanh(u) in the negative tail.
  */
 export function geluTanhV(x: v128): v128 {
-  const u = f32x4.mul(
-    f32x4.splat(0.7978845608028654),
-    madd(f32x4.mul(f32x4.splat(0.044715), x), f32x4.mul(x, x), x),
-  );
-  return f32x4.mul(x, sigmoidV(f32x4.add(u, u)));
+  // 2u in one product: 2·√(2/π) is the double of √(2/π) in float32 too, so 2u is bit for bit the same.
+  const u2 = f32x4.mul(vc(SQRT_8_PI), madd(f32x4.mul(vc(GELU_CUBIC), x), f32x4.mul(x, x), x));
+  return f32x4.mul(x, sigmoidV(u2));
 }
 
 /** max(x, 0) that keeps NaN and −0 as they are (x < 0 ? 0 : x), like the TypeScript reference. */

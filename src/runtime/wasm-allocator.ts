@@ -17,6 +17,11 @@ import type { Allocator } from './allocator.js';
 
 const PAGE = 65536;
 const ALIGN = 64;
+/**
+ * Bytes at the start of the memory never handed out: offset 0 stays null to WASM code, and the
+ * kernels keep their table of vector constants at fixed addresses there (assembly/constants.ts).
+ */
+export const RESERVED_LOW_BYTES = 1024;
 
 /** A block of the memory: [offset, offset + size). */
 export interface MemoryBlock {
@@ -26,7 +31,7 @@ export interface MemoryBlock {
 
 export class WasmMemoryAllocator implements Allocator {
   readonly memory: WebAssembly.Memory;
-  private top = ALIGN; // offset 0 is never handed out, so 0 can mean "null" to WASM code
+  private top = RESERVED_LOW_BYTES;
   private readonly free = new FreeLists<MemoryBlock>();
   private readonly owned = new WeakMap<object, MemoryBlock>();
   /** Blocks handed out, by offset, and their offsets in order (to find the block of any view). */

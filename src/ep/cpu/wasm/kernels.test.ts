@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gemm } from '../../../ops/util/gemm.js';
-import { WasmMemoryAllocator } from '../../../runtime/wasm-allocator.js';
+import { RESERVED_LOW_BYTES, WasmMemoryAllocator } from '../../../runtime/wasm-allocator.js';
 import { createWasmKernels, wasmSimdVariant, type GemmEpilogue, type WasmKernels } from './kernels.js';
 import { relaxedSimdWasm, simdWasm } from './kernels-binary.js';
 
@@ -177,6 +177,13 @@ describe('WASM SIMD sgemm', { skip }, () => {
       "wasmSimdVariant === 'simd' || wasmSimdVariant === 'relaxed-simd'",
     );
     assert.equal(k.variant, wasmSimdVariant);
+  });
+
+  it('keeps its constant table in the low bytes the allocator never hands out', () => {
+    const end = k.exports.CONSTANTS_END.value as number;
+    assert.ok(end <= RESERVED_LOW_BYTES, `table ends at ${end}, reserved ${RESERVED_LOW_BYTES}`);
+    const first = new WasmMemoryAllocator().alloc('float32', [1]).data as Float32Array;
+    assert.ok(first.byteOffset >= RESERVED_LOW_BYTES, `first block at ${first.byteOffset}`);
   });
 
   it('matches the TypeScript gemm on small, odd and tile-straddling shapes, every transpose', () => {

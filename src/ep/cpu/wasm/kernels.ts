@@ -285,6 +285,8 @@ export interface GemmExports {
   packedABytes(M: number, K: number): number;
   packedBBytes(K: number, N: number): number;
   WORKSPACE_BYTES: WebAssembly.Global;
+  CONSTANTS_END: WebAssembly.Global;
+  initConstants(): void;
   MR: WebAssembly.Global;
   NR: WebAssembly.Global;
   KC: WebAssembly.Global;
@@ -679,6 +681,9 @@ export class WasmKernels {
     const instance = new WebAssembly.Instance(this.module, { env: { memory: this.memory } });
     this.exports = instance.exports as unknown as GemmExports;
     const { zeroBytes } = this.exports;
+    // The kernels' constant table, in the memory's reserved low bytes (kernels.test.ts checks that
+    // it fits): every instance on this memory, the pool's workers too, reads what this one writes.
+    this.exports.initConstants();
     allocator.useZeroFill((offset, bytes) => zeroBytes(offset, bytes));
     this.workspace = allocator.alloc('float32', [(this.exports.WORKSPACE_BYTES.value as number) / 4]);
     const e = this.exports;

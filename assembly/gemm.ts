@@ -62,6 +62,8 @@ let maxS: f32 = 0;
 let minV: v128 = f32x4.splat(0);
 let maxV: v128 = f32x4.splat(0);
 let tilePtr: usize = 0;
+/** alpha = 1, no beta, sum, clamp or row bias: a tile row's store is C (+ C) (+ column bias). */
+let plainStores: bool = false;
 
 // Store modes of a tile: first K block (apply beta) and last K block (apply the epilogue).
 const FIRST: i32 = 1;
@@ -137,6 +139,7 @@ export function sgemm(
     return;
   }
   alphaV = f32x4.splat(alpha);
+  plainStores = alpha == 1 && beta == 0 && sum == 0 && !clip && biasMode != BIAS_ROW;
 
   // Element strides of op(A) (i, k) and op(B) (k, j).
   const aRow = transA ? 1 : lda;
@@ -794,6 +797,14 @@ function rowKernel(
     p2 += bStep;
     p3 += bStep;
   }
+  if (plainStores && nr == ROW_PANELS * NR) {
+    // The usual one-row product (MatMul, an RNN step): straight to C, without storeRow's tests.
+    plainPair(c, a0, a1, mode, col);
+    plainPair(c + 32, b0, b1, mode, col + 8);
+    plainPair(c + 64, d0, d1, mode, col + 16);
+    plainPair(c + 96, e0, e1, mode, col + 24);
+    return;
+  }
   // Spilled to the tile before any call: V8 keeps a vector that lives across a call in memory for
   // its whole life, the loop included (the kernel ran ~40% slower storing through calls directly).
   const t = tilePtr;
@@ -884,6 +895,23 @@ function laneSums(p: v128, q: v128, r: v128, s: v128): v128 {
 function rowStore(c: usize, t: usize, nr: i32, mode: i32, row: i32, col: i32): void {
   if (nr == NR) storeRows(c, 0, t, 1, mode, row, col);
   else storeEdge(c, 0, t, 1, nr, mode, row, col);
+}
+
+/** storeRow when `plainStores`: eight columns at p = acc (+ C after the first K block) (+ bias). */
+function plainPair(p: usize, v0: v128, v1: v128, mode: i32, col: i32): void {
+  let x0 = v0;
+  let x1 = v1;
+  if (!(mode & FIRST)) {
+    x0 = f32x4.add(x0, v128.load(p));
+    x1 = f32x4.add(x1, v128.load(p, 16));
+  }
+  if (mode & LAST && biasKind == BIAS_COL) {
+    const q = biasPtr + <usize>col * 4;
+    x0 = f32x4.add(x0, v128.load(q));
+    x1 = f32x4.add(x1, v128.load(q, 16));
+  }
+  v128.store(p, x0);
+  v128.store(p, x1, 16);
 }
 
 /** One full 8-wide row of a tile: C = alpha·acc (+ beta·C + sum | + C) (+ bias, clamp). */

@@ -374,6 +374,30 @@ describe('WASM SIMD sgemm', { skip }, () => {
     }
   });
 
+  it('stores one-row products with alpha 1 and no beta or clip straight to C, bias or none', () => {
+    // Whole passes of the one-row kernel (32 columns) and a partial last one, one depth block and
+    // several (K > 256: C accumulates between blocks), packed B and B read in place.
+    let seed = 900;
+    for (const [N, K] of [
+      [32, 20],
+      [64, 300],
+      [72, 513],
+    ]) {
+      for (const withBias of [false, true]) {
+        const c = makeCase(seed++, 1, N, K, false, false, 1, 0, 3);
+        const epilogue: GemmEpilogue | undefined = withBias
+          ? { bias: { data: fill(N, rng(seed++)), axis: 'col' } }
+          : undefined;
+        check(run(k, c, epilogue), c, epilogue, `in place ${label(c)}`);
+        const wb = k.packWeights('B', false, K, N, c.B, c.bOff, c.ldb);
+        const out = c.C.slice();
+        k.sgemmWithPacked(wb, false, 1, N, K, 1, c.A, c.aOff, c.lda, 0, out, c.cOff, c.ldc, epilogue);
+        check(out, c, epilogue, `packed B ${label(c)}`);
+        k.releaseWeights(wb);
+      }
+    }
+  });
+
   it('works in place on arrays in its allocator memory, also after the memory grew', () => {
     const allocator = new WasmMemoryAllocator(1);
     const kk = createWasmKernels(allocator)!;
@@ -624,7 +648,7 @@ describe('WASM module layout', () => {
     }
     return ids;
   };
-  it('has no data or element segments: the tensor allocator owns the memory from offset 64 up', () => {
+  it('has no data or element segments: the tensor allocator owns the memory above its reserved bytes', () => {
     // AssemblyScript puts static data (strings, function references) at the bottom of the memory,
     // where the allocator places tensors; a kernel that needed any would read overwritten bytes.
     for (const [name, b64] of Object.entries({ simdWasm, relaxedSimdWasm })) {

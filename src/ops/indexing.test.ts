@@ -21,6 +21,20 @@ describe('Gather', () => {
     assert.deepEqual(s.dims, [3]);
     assert.deepEqual(vals(s), ['b', 'd', 'f']);
   });
+  it('copies runs of consecutive indices (negative ones too) under every outer index', async () => {
+    // data [2, 5, 3] = 0…29; indices on axis 1: a run 1-2-3, a run −1(=4)… broken by 0, repeats.
+    const data = t(
+      'float32',
+      Array.from({ length: 30 }, (_, i) => i),
+      [2, 5, 3],
+    );
+    const y = await run('Gather', [data, i64([1, 2, 3, -1, 0, 0, 4])], { axis: 1 }, 13);
+    assert.deepEqual(y.dims, [2, 7, 3]);
+    const want = [0, 1].flatMap((o) =>
+      [1, 2, 3, 4, 0, 0, 4].flatMap((r) => [0, 1, 2].map((c) => o * 15 + r * 3 + c)),
+    );
+    assert.deepEqual(vals(y), want);
+  });
   it('keeps minifloat bits and complex lanes', async () => {
     const h = new Tensor('float16', new Uint16Array([0x3c00, 0x7e00]));
     assert.deepEqual(vals(await run('Gather', [h, i64([1, 0])], {}, 13)), [0x7e00, 0x3c00]);

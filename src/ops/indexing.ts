@@ -133,11 +133,16 @@ export function gather(data: Tensor, indices: Tensor, axisAttr: number): Tensor 
   const outDims = [...data.dims.slice(0, axis), ...indices.dims, ...data.dims.slice(axis + 1)];
   const outer = shapeSize(data.dims.slice(0, axis));
   const inner = shapeSize(data.dims.slice(axis + 1)) * lanesOf(data.type);
-  const out = allocData(data.type, shapeSize(outDims));
+  // Every element is written below: no zero fill.
+  const out = allocData(data.type, shapeSize(outDims), false);
   const src = data.data;
   const m = idx.length;
   for (let o = 0; o < outer; o++) {
-    for (let j = 0; j < m; j++) copyBlock(out, (o * m + j) * inner, src, (o * dim + idx[j]) * inner, inner);
+    // Runs of consecutive indices (positions 0, 1, 2, … into an embedding table) in one copy each.
+    for (let j = 0, end = 1; j < m; j = end, end = j + 1) {
+      while (end < m && idx[end] === idx[end - 1] + 1) end++;
+      copyBlock(out, (o * m + j) * inner, src, (o * dim + idx[j]) * inner, (end - j) * inner);
+    }
   }
   return new Tensor(data.type, out, outDims);
 }

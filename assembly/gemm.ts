@@ -715,6 +715,13 @@ function kernel(
  */
 function storeRows(c: usize, ldc: i32, t: usize, rows: i32, mode: i32, row: i32, col: i32): void {
   const step = <usize>ldc * 4;
+  if (plainStores) {
+    for (let i = 0; i < rows; i++) {
+      const s = t + <usize>i * NR * 4;
+      plainPair(c + <usize>i * step, v128.load(s), v128.load(s, 16), mode, col);
+    }
+    return;
+  }
   for (let i = 0; i < rows; i++) {
     const s = t + <usize>i * NR * 4;
     storeRow(c + <usize>i * step, v128.load(s), v128.load(s, 16), mode, row + i, col);

@@ -374,24 +374,27 @@ describe('WASM SIMD sgemm', { skip }, () => {
     }
   });
 
-  it('stores one-row products with alpha 1 and no beta or clip straight to C, bias or none', () => {
-    // Whole passes of the one-row kernel (32 columns) and a partial last one, one depth block and
-    // several (K > 256: C accumulates between blocks), packed B and B read in place.
+  it('stores products with alpha 1 and no beta or clip straight to C, bias or none', () => {
+    // Whole passes of the one-row kernel (32 columns) and a partial last one, whole 4×8 tiles and
+    // edge ones, one depth block and several (K > 256: C accumulates between blocks), packed B and
+    // B read in place.
     let seed = 900;
-    for (const [N, K] of [
-      [32, 20],
-      [64, 300],
-      [72, 513],
+    for (const [M, N, K] of [
+      [1, 32, 20],
+      [1, 64, 300],
+      [1, 72, 513],
+      [5, 9, 300],
+      [8, 64, 513],
     ]) {
       for (const withBias of [false, true]) {
-        const c = makeCase(seed++, 1, N, K, false, false, 1, 0, 3);
+        const c = makeCase(seed++, M, N, K, false, false, 1, 0, 3);
         const epilogue: GemmEpilogue | undefined = withBias
           ? { bias: { data: fill(N, rng(seed++)), axis: 'col' } }
           : undefined;
         check(run(k, c, epilogue), c, epilogue, `in place ${label(c)}`);
         const wb = k.packWeights('B', false, K, N, c.B, c.bOff, c.ldb);
         const out = c.C.slice();
-        k.sgemmWithPacked(wb, false, 1, N, K, 1, c.A, c.aOff, c.lda, 0, out, c.cOff, c.ldc, epilogue);
+        k.sgemmWithPacked(wb, false, M, N, K, 1, c.A, c.aOff, c.lda, 0, out, c.cOff, c.ldc, epilogue);
         check(out, c, epilogue, `packed B ${label(c)}`);
         k.releaseWeights(wb);
       }

@@ -3,6 +3,7 @@
  * reduction to [−ln2/2, ln2/2] and Cephes' degree-6 polynomial, scaled by 2ⁿ through the exponent
  * bits; tanh as the [13/6] rational approximation Eigen uses (odd numerator, clamped where tanh is
  * ±1 in float32), accurate near 0 where 1 − 2/(e²ˣ + 1) would cancel; sigmoid = 1 / (1 + e⁻ˣ).
+ * Their coefficients and clamps are read from the table in constants.ts (why: see there).
  */
 import {
   EXP_HI,

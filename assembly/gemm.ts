@@ -715,6 +715,7 @@ function kernel(
  */
 function storeRows(c: usize, ldc: i32, t: usize, rows: i32, mode: i32, row: i32, col: i32): void {
   const step = <usize>ldc * 4;
+  // Two loops, not one with the test per row: the 64×1024×64 product ran 1–3% slower that way.
   if (plainStores) {
     for (let i = 0; i < rows; i++) {
       const s = t + <usize>i * NR * 4;

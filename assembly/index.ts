@@ -12,6 +12,7 @@ export { lrn075, ACT_GELU_ERF, ACT_GELU_TANH, ACT_RELU, ACT_SIGMOID, ACT_TANH } 
 export { lstmSequence } from './lstm';
 export { igemm, packInt8B, packedInt8BBytes } from './igemm';
 export { zeroBytes } from './memory';
+export { batchNormFold } from './folding';
 export { initConstants, CONSTANTS_END } from './constants';
 export { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV } from './binary';
 export {

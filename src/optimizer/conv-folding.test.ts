@@ -6,6 +6,7 @@ import { checkRewrite, load, opTypes, randomTensor } from '../../test/helpers/op
 import { foldConvBatchNorm, foldConvMulAdd } from './conv-folding.js';
 import { eliminateDeadCode } from './dead-code.js';
 import { optimizeModel } from './optimize.js';
+import { setKernelMode } from '../ops/util/dispatch.js';
 
 const f32 = (xs: number[], dims = [xs.length]) => new Tensor('float32', Float32Array.from(xs), dims);
 const conv = (bias: boolean) => ({
@@ -135,6 +136,83 @@ describe('Conv folding', () => {
     );
     assert.deepEqual(opTypes(m), ['Conv']);
     assert.notDeepEqual(before, m.graph.initializers.get(m.graph.nodes[0].inputs[1])!.data);
+  });
+
+  it("folds float32 weights on the WASM kernels to the TypeScript fold's floats, bit for bit", () => {
+    // Channel counts and per-channel sizes around the kernel's 4-wide steps (tails of 1–3, one
+    // channel, fewer than 4 weights), with and without a bias, weights owned (scaled in place) or
+    // shared (copied).
+    const shapes = [
+      [1, 1, 1, 1],
+      [3, 1, 1, 3],
+      [5, 2, 3, 3],
+      [8, 4, 1, 1],
+      [7, 3, 2, 5],
+    ];
+    for (const [i, dims] of shapes.entries()) {
+      for (const bias of [true, false]) {
+        for (const shared of [false, true]) {
+          const M = dims[0];
+          const vec = (seed: number, lo: number) =>
+            new Tensor(
+              'float32',
+              (randomTensor([M], seed).data as Float32Array).map((v) => v + lo),
+              [M],
+            );
+          const spec = {
+            inputs: [{ name: 'x', type: 'float32', dims: [1, dims[1], 6, 6] }],
+            outputs: [{ name: 'y', type: 'float32' }],
+            initializers: [
+              { name: 'W', tensor: randomTensor(dims, 11 + i) },
+              ...(bias ? [{ name: 'B', tensor: vec(3 + i, 0) }] : []),
+              { name: 'gamma', tensor: vec(5 + i, 0) },
+              { name: 'beta', tensor: vec(7 + i, 0) },
+              { name: 'mean', tensor: vec(9 + i, 0) },
+              { name: 'var', tensor: vec(13 + i, 1.5) },
+            ],
+            nodes: [
+              { op: 'Conv', inputs: bias ? ['x', 'W', 'B'] : ['x', 'W'], outputs: ['c0'] },
+              {
+                op: 'BatchNormalization',
+                inputs: ['c0', 'gamma', 'beta', 'mean', 'var'],
+                outputs: [shared ? 'b0' : 'y'],
+                attrs: { epsilon: 1e-3 },
+              },
+              ...(shared
+                ? [
+                    { op: 'Conv', inputs: ['x', 'W'], outputs: ['c1'] },
+                    { op: 'Add', inputs: ['b0', 'c1'], outputs: ['y'] },
+                  ]
+                : []),
+            ],
+          };
+          const folds = (['fast', 'reference'] as const).map((mode) => {
+            const m = load(spec);
+            const prev = setKernelMode(mode);
+            try {
+              assert.equal(foldConvBatchNorm(m.graph), true);
+            } finally {
+              setKernelMode(prev);
+            }
+            const conv = m.graph.nodes.find(
+              (n) => n.opType === 'Conv' && n.outputs[0] === (shared ? 'b0' : 'y'),
+            )!;
+            return conv.inputs.slice(1).map((name) => m.graph.initializers.get(name)!);
+          });
+          const [fast, reference] = folds;
+          const where = `${dims.join('×')} bias ${bias} shared ${shared}`;
+          for (const k of [0, 1]) {
+            assert.equal(fast[k].type, 'float32', where);
+            assert.deepEqual(fast[k].dims, reference[k].dims, where);
+            assert.deepEqual(
+              new Uint32Array((fast[k].data as Float32Array).slice().buffer),
+              new Uint32Array((reference[k].data as Float32Array).slice().buffer),
+              where,
+            );
+          }
+        }
+      }
+    }
   });
 
   it('leaves a Conv whose output has another reader, and non-constant operands', () => {

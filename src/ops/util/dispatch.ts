@@ -285,6 +285,14 @@ const SOFTMAX_WORK = 140;
 const LRN_WORK = 150; // GoogLeNet's LRN: ~5.7 ns per element
 const AFFINE_WORK = 36;
 
+/**
+ * `WasmKernels.batchNormFold` (a BatchNormalization folded into float32 Conv weights) when float32
+ * runs on the WASM kernels; undefined otherwise, for the caller to fold in TypeScript.
+ */
+export function sbatchNormFold(...args: Parameters<WasmKernels['batchNormFold']>): Float32Array | undefined {
+  return fastFloat32() ? wasmKernels()!.batchNormFold(...args) : undefined;
+}
+
 /** `WasmKernels.permute` (Transpose, Concat of 4-byte elements). Callers check `fastFloat32()`. */
 export function spermute(...args: Parameters<WasmKernels['permute']>): void {
   wasmKernels()!.permute(...args);

@@ -193,6 +193,19 @@ export interface GemmExports {
   ): void;
   activationRange(f: number, x: number, y: number, lo: number, hi: number, ws: number): void;
   zeroBytes(p: number, n: number): void;
+  batchNormFold(
+    w: number,
+    y: number,
+    M: number,
+    per: number,
+    gamma: number,
+    beta: number,
+    mean: number,
+    variance: number,
+    bias: number,
+    eps: number,
+    shift: number,
+  ): void;
   lrn075(
     x: number,
     y: number,
@@ -631,6 +644,16 @@ function compiled(variant: WasmSimdVariant): WebAssembly.Module {
   return m;
 }
 
+/** An inference BatchNormalization's parameters (one float per channel) and the Conv's bias, if any. */
+export interface BatchNormParams {
+  gamma: Float32Array;
+  beta: Float32Array;
+  mean: Float32Array;
+  variance: Float32Array;
+  bias?: Float32Array;
+  eps: number;
+}
+
 /** An operand for `begin`: a rows × cols matrix in the array, leading dimension ld. */
 type Span = [Float32Array, number, number, number];
 
@@ -1037,6 +1060,38 @@ export class WasmKernels {
     if (runner) runner(args, 6, 7, 11);
     else this.exports.depthwiseConv(...(args as Parameters<GemmExports['depthwiseConv']>));
     copyOut();
+  }
+
+  /**
+   * An inference BatchNormalization folded into the Conv weights W [M, per] before it
+   * (assembly/folding.ts): Y = W with output channel c scaled by γ[c]/√(var[c] + eps) (Y may be W);
+   * returns the folded bias (B[c] − mean[c])·scale + β[c], B being 0 when absent. The floats of
+   * optimizer/conv-folding.ts's TypeScript fold, bit for bit.
+   */
+  batchNormFold(W: Float32Array, Y: Float32Array, M: number, per: number, p: BatchNormParams): Float32Array {
+    const shift = new Float32Array(M);
+    const n = M * per;
+    if (M <= 0) return shift;
+    const vec = (v: Float32Array): Span => [v, 1, M, M];
+    const spans: Span[] = [
+      [W, 1, n, n],
+      [Y, 1, n, n],
+      vec(p.gamma),
+      vec(p.beta),
+      vec(p.mean),
+      vec(p.variance),
+    ];
+    if (p.bias) spans.push(vec(p.bias));
+    this.begin(spans, M * 4);
+    const w = this.place(W, 0, 1, n, n);
+    const [g, b, m, v] = [p.gamma, p.beta, p.mean, p.variance].map((x) => this.place(x, 0, 1, M, M));
+    const bias = p.bias ? this.place(p.bias, 0, 1, M, M) : 0;
+    const s = this.reserve(M * 4);
+    const { ptr: y, copyOut } = this.output(Y, 0, n);
+    this.exports.batchNormFold(w, y, M, per, g, b, m, v, bias, p.eps, s);
+    copyOut();
+    shift.set(new Float32Array(this.memory.buffer, s, M));
+    return shift;
   }
 
   /**

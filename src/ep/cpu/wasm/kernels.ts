@@ -1073,9 +1073,11 @@ export class WasmKernels {
     const n = M * per;
     if (M <= 0) return shift;
     const vec = (v: Float32Array): Span => [v, 1, M, M];
+    // Scaled in place (Y = W, the usual case): W's one copy in the scratch is also the output.
+    const inPlace = Y === W;
     const spans: Span[] = [
       [W, 1, n, n],
-      [Y, 1, n, n],
+      ...(inPlace ? [] : [[Y, 1, n, n] as Span]),
       vec(p.gamma),
       vec(p.beta),
       vec(p.mean),
@@ -1087,9 +1089,10 @@ export class WasmKernels {
     const [g, b, m, v] = [p.gamma, p.beta, p.mean, p.variance].map((x) => this.place(x, 0, 1, M, M));
     const bias = p.bias ? this.place(p.bias, 0, 1, M, M) : 0;
     const s = this.reserve(M * 4);
-    const { ptr: y, copyOut } = this.output(Y, 0, n);
-    this.exports.batchNormFold(w, y, M, per, g, b, m, v, bias, p.eps, s);
-    copyOut();
+    const out = inPlace ? undefined : this.output(Y, 0, n);
+    this.exports.batchNormFold(w, out?.ptr ?? w, M, per, g, b, m, v, bias, p.eps, s);
+    if (out) out.copyOut();
+    else if (!this.inMemory(W)) W.set(new Float32Array(this.memory.buffer, w, n));
     shift.set(new Float32Array(this.memory.buffer, s, M));
     return shift;
   }

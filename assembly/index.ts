@@ -13,6 +13,7 @@ export { lstmSequence } from './lstm';
 export { igemm, packInt8B, packedInt8BBytes } from './igemm';
 export { zeroBytes } from './memory';
 export { batchNormFold } from './folding';
+export { attentionDecode } from './attention';
 export { initConstants, CONSTANTS_END } from './constants';
 export { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV } from './binary';
 export {

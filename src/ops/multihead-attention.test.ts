@@ -100,6 +100,14 @@ const CASES: Case[] = [
   // Cross-attention shapes: more keys than queries, one head, edge sizes of 1.
   { B: 1, S: 2, L: 11, P: 0, N: 1, H: 1, Hv: 3 },
   { B: 3, S: 1, L: 1, P: 1, N: 5, H: 16, Hv: 8, bias: true },
+  // One query row without an attention bias: the fused decoder-step kernel in fast mode. Head sizes
+  // around its 8- and 4-wide dot products and 16- and 4-wide output blocks (tails of 1–3), one key
+  // and many (softmax tails), several new keys, causal (no key hidden from a single query).
+  { B: 2, S: 1, L: 1, P: 0, N: 2, H: 13, Hv: 23, causal: true },
+  { B: 1, S: 1, L: 3, P: 130, N: 3, H: 12, Hv: 37, bias: true, scale: 0.3 },
+  { B: 2, S: 1, L: 1, P: 6, N: 1, H: 3, Hv: 4, causal: true },
+  { B: 1, S: 1, L: 2, P: 5, N: 2, H: 1, Hv: 1 },
+  { B: 1, S: 1, L: 1, P: 127, N: 4, H: 64, Hv: 64, bias: true, causal: true },
 ];
 
 describe('MultiHeadAttention (com.microsoft)', () => {

@@ -17,14 +17,16 @@
  * The two products run as batched GEMMs over the heads (WASM SIMD kernels, split over the session's
  * threads): scores straight from the strided query and the present keys, each head's output back to
  * back, then copied into its columns of [batch, sequence, heads·Hv]. Query, scores and head outputs
- * live in the kernels' scratch (`operandScratch`), so neither product copies them in or out.
+ * live in the kernels' scratch (`operandScratch`), so neither product copies them in or out. One query
+ * row per batch with no attention_bias (a decoder step) takes one fused WASM call instead
+ * (assembly/attention.ts).
  */
 import { OnyxError } from '../core/errors.js';
 import { sameDims, type Tensor } from '../core/tensor.js';
 import type { Value } from '../core/value.js';
 import { softmaxRow } from './attention.js';
 import type { OpDef } from './kernel.js';
-import { fastFloat32, operandScratch, sgemmBatch, ssoftmax } from './util/dispatch.js';
+import { fastFloat32, operandScratch, sattentionDecode, sgemmBatch, ssoftmax } from './util/dispatch.js';
 import { fmt, tensorInput } from './util/numeric.js';
 
 const MS = 'com.microsoft';
@@ -208,6 +210,12 @@ const multiHeadAttention: OpDef = {
       const heads = area(qN + sN, hN, [N, S, Hv]);
       query.set(Q.subarray(0, qN));
       if (bias) for (let r = 0; r < B * S; r++) for (let e = 0; e < D; e++) query[r * D + e] += bias[e];
+      if (S === 1 && T > 0 && !abT && fastFloat32()) {
+        // One query row per batch (a decoder step), which sees every key (no mask applies): one
+        // fused kernel call.
+        sattentionDecode(query, PK, PV, Y, { B, N, T, H, Hv }, scale);
+        return [y, presentK, presentV];
+      }
       const ab = abT ? float32(abT, 'attention_bias') : undefined;
       const [s0, s1, s2, s3] = abT ? biasStrides(abT, [B, N, S, T]) : [0, 0, 0, 0];
       const masked: number[] = [];

@@ -285,6 +285,11 @@ const SOFTMAX_WORK = 140;
 const LRN_WORK = 150; // GoogLeNet's LRN: ~5.7 ns per element
 const AFFINE_WORK = 36;
 
+/** `WasmKernels.attentionDecode` (one query row per batch over a cache). Callers check `fastFloat32()`. */
+export function sattentionDecode(...args: Parameters<WasmKernels['attentionDecode']>): void {
+  wasmKernels()!.attentionDecode(...args);
+}
+
 /**
  * `WasmKernels.batchNormFold` (a BatchNormalization folded into float32 Conv weights) when float32
  * runs on the WASM kernels; undefined otherwise, for the caller to fold in TypeScript.

@@ -193,6 +193,19 @@ export interface GemmExports {
   ): void;
   activationRange(f: number, x: number, y: number, lo: number, hi: number, ws: number): void;
   zeroBytes(p: number, n: number): void;
+  attentionDecode(
+    q: number,
+    k: number,
+    v: number,
+    y: number,
+    B: number,
+    N: number,
+    T: number,
+    H: number,
+    Hv: number,
+    scale: number,
+    scores: number,
+  ): void;
   batchNormFold(
     w: number,
     y: number,
@@ -1095,6 +1108,31 @@ export class WasmKernels {
     else if (!this.inMemory(W)) W.set(new Float32Array(this.memory.buffer, w, n));
     shift.set(new Float32Array(this.memory.buffer, s, M));
     return shift;
+  }
+
+  /**
+   * Attention of one query row per batch over a key/value cache (assembly/attention.ts): Q [B, N·H]
+   * (its bias added), K [B, N, T, H] and V [B, N, T, Hv] → Y [B, N·Hv], each head's softmax of
+   * scale·(q·K[t]) weighting the rows of V.
+   */
+  attentionDecode(
+    Q: Float32Array,
+    K: Float32Array,
+    V: Float32Array,
+    Y: Float32Array,
+    shape: { B: number; N: number; T: number; H: number; Hv: number },
+    scale: number,
+  ): void {
+    const { B, N, T, H, Hv } = shape;
+    const [nq, nk, nv, ny] = [B * N * H, B * N * T * H, B * N * T * Hv, B * N * Hv];
+    if (ny <= 0) return;
+    const span = (x: Float32Array, n: number): Span => [x, 1, n, n];
+    this.begin([span(Q, nq), span(K, nk), span(V, nv), span(Y, ny)], T * 4);
+    const [q, k, v] = [this.place(Q, 0, 1, nq, nq), this.place(K, 0, 1, nk, nk), this.place(V, 0, 1, nv, nv)];
+    const scores = this.reserve(T * 4);
+    const { ptr: y, copyOut } = this.output(Y, 0, ny);
+    this.exports.attentionDecode(q, k, v, y, B, N, T, H, Hv, scale, scores);
+    copyOut();
   }
 
   /**

@@ -32,7 +32,8 @@ export function attentionDecode(
       const bh = <usize>b * N + h;
       const qh = q + (<usize>b * N * H + <usize>h * H) * 4;
       const kh = k + bh * T * H * 4;
-      for (let t = 0; t < T; t++) store<f32>(scores + <usize>t * 4, dot(qh, kh + <usize>t * H * 4, H) * scale);
+      for (let t = 0; t < T; t++)
+        store<f32>(scores + <usize>t * 4, dot(qh, kh + <usize>t * H * 4, H) * scale);
       softmaxRows(scores, scores, 1, T);
       weightedRows(scores, v + bh * T * Hv * 4, T, Hv, y + (<usize>b * N * Hv + <usize>h * Hv) * 4);
     }
@@ -54,7 +55,8 @@ function dot(a: usize, b: usize, n: i32): f32 {
     j += 4;
   }
   const s = f32x4.add(s0, s1);
-  let r = f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3);
+  let r =
+    f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3);
   for (; j < n; j++) r += load<f32>(a + <usize>j * 4) * load<f32>(b + <usize>j * 4);
   return r;
 }

@@ -455,13 +455,17 @@ export function convForward(
     return;
   }
   const winograd = opts.winograd && fast ? opts.winograd : undefined;
-  if (winograd && g2 && group === 1 && g2.kh === 3 && g2.kw === 3 && isUnitStep(g2) && winogradFits(g2.ow)) {
-    // Winograd F(2×2, 3×3), one image at a time; it adds the sum itself.
+  const winogradRuns = winograd?.length === 16 * group && g2 && g2.kh === 3 && g2.kw === 3;
+  if (winogradRuns && isUnitStep(g2) && winogradFits(g2.ow)) {
+    // Winograd F(2×2, 3×3), one image and group at a time (group g's 16 transformed weight
+    // matrices follow group g − 1's); it adds the sum itself.
     const [x, y, s] = [X as Float32Array, Y as Float32Array, sum as Float32Array | undefined];
-    const epilogue = epilogueOf(0);
-    for (let n = 0; n < N; n++) {
-      const [xOff, yOff] = [n * C * inSize, n * M * P];
-      parallelWinograd(pool, { X: x, xOff, weights: winograd, M, geo: g2, Y: y, yOff, epilogue, sum: s });
+    for (let g = 0; g < group; g++) {
+      const [weights, epilogue] = [winograd.slice(16 * g, 16 * g + 16), epilogueOf(g)];
+      for (let n = 0; n < N; n++) {
+        const [xOff, yOff] = [(n * group + g) * Cg * inSize, (n * group + g) * Mg * P];
+        parallelWinograd(pool, { X: x, xOff, weights, M: Mg, geo: g2, Y: y, yOff, epilogue, sum: s });
+      }
     }
     return;
   }
@@ -606,7 +610,7 @@ export function buildConv(node: NodeInfo, fusion: ConvFusion = {}): Kernel {
   const wConst = constantInput(node, 1);
   const winograd =
     wConst && convTuning.winograd && winogradApplies(attrs, group, wConst)
-      ? winogradWeights(wConst)
+      ? winogradWeights(wConst, group)
       : undefined;
   const packed = wConst && !winograd ? packConvWeights(wConst, group) : undefined;
   const kernel: Kernel = (inputs, ctx) => {

@@ -60,11 +60,16 @@ describe('Winograd F(2×2, 3×3) convolution against the reference kernels', { s
     // Deeper than one packed block (KC = 256 channels), M not a multiple of the panel height, and
     // weights transformed from the JS heap in three slabs of whole panels.
     [[1, 300, 5, 6], 202, { pads: [1, 1, 1, 1] }],
+    // Groups, each its own Winograd convolution (AlexNet's 3×3 layers have two): two images, and
+    // three groups of 16 input channels with 17 outputs each.
+    [[2, 32, 7, 9], 48, { group: 2, pads: [1, 1, 1, 1] }],
+    [[1, 48, 6, 5], 51, { group: 3, pads: [0, 1, 1, 0] }],
   ];
   for (const [i, [xd, M, attrs]] of cases.entries()) {
     it(`x ${xd.join('×')}, M ${M}, ${JSON.stringify(attrs)}`, async () => {
       const x = f32(xd, i + 1);
-      const w = f32([M, xd[1], 3, 3], i + 20);
+      const group = typeof attrs.group === 'number' ? attrs.group : 1;
+      const w = f32([M, xd[1] / group, 3, 3], i + 20);
       const b = f32([M], i + 40);
       const consts = i % 2 === 0 ? [w, b] : [w];
       const fast = await conv(convOps, 'Conv', x, consts, attrs, 'fast', true);
@@ -78,13 +83,13 @@ describe('Winograd F(2×2, 3×3) convolution against the reference kernels', { s
   }
 
   it('FusedConv: bias, residual Z and Relu / Clip in the output transform', async () => {
-    const x = f32([1, 16, 9, 10], 1);
-    const w = f32([24, 16, 3, 3], 2);
-    const b = f32([24], 3);
-    const z = f32([1, 24, 9, 10], 4);
+    const x = f32([1, 32, 9, 10], 1);
+    const w = f32([32, 16, 3, 3], 2);
+    const b = f32([32], 3);
+    const z = f32([1, 32, 9, 10], 4);
     const pads = [1, 1, 1, 1];
-    const relu = { activation: 'Relu', pads };
-    const clip = { activation: 'Clip', activation_params: { floats: [-0.2, 0.3] }, pads };
+    const relu = { activation: 'Relu', pads, group: 2 };
+    const clip = { activation: 'Clip', activation_params: { floats: [-0.2, 0.3] }, pads, group: 2 };
     for (const attrs of [relu, clip]) {
       for (const zIn of [undefined, z]) {
         const args = [contribOps, 'FusedConv', x, [w, b], attrs] as const;
@@ -101,13 +106,16 @@ describe('Winograd F(2×2, 3×3) convolution against the reference kernels', { s
     assert.equal(winogradFits(150_000), false);
   });
 
-  it('applies to 3×3, stride 1, dilation 1, one group, float32, 16+ channels only', () => {
+  it('applies to 3×3, stride 1, dilation 1, float32, 16+ channels in and out per group only', () => {
     const w = (dims: number[]) => new Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b)), dims);
     const win = (a: Record<string, AttrInit> = {}) => readWindowAttrs(attributes(a, 'Conv'), 'Conv');
     assert.equal(winogradApplies(win(), 1, w([16, 16, 3, 3])), true);
     assert.equal(winogradApplies(win({ strides: [2, 2] }), 1, w([16, 16, 3, 3])), false);
     assert.equal(winogradApplies(win({ dilations: [1, 2] }), 1, w([16, 16, 3, 3])), false);
     assert.equal(winogradApplies(win({ group: 2 }), 2, w([16, 8, 3, 3])), false);
+    assert.equal(winogradApplies(win({ group: 2 }), 2, w([32, 16, 3, 3])), true);
+    assert.equal(winogradApplies(win({ group: 2 }), 2, w([30, 16, 3, 3])), false);
+    assert.equal(winogradApplies(win({ group: 3 }), 3, w([33, 16, 3, 3])), false);
     assert.equal(winogradApplies(win(), 1, w([16, 16, 3, 5])), false);
     assert.equal(winogradApplies(win(), 1, w([16, 15, 3, 3])), false);
     assert.equal(winogradApplies(win(), 1, w([15, 16, 3, 3])), false);

@@ -24,30 +24,40 @@ const allOnes = (v: number[] | undefined): boolean => v === undefined || v.every
 
 /**
  * True when a Conv with these attributes, group and constant weights `w` runs by Winograd in fast
- * mode: 2-D, 3×3, stride 1, dilation 1, one group, float32, enough channels. The window's padding
- * may be anything (auto_pad included).
+ * mode: 2-D, 3×3, stride 1, dilation 1, float32, enough input and output channels per group (each
+ * group is its own Winograd convolution: AlexNet's two-group 3×3 layers). The window's padding may
+ * be anything (auto_pad included).
  */
 export function winogradApplies(attrs: WindowAttrs, group: number, w: Tensor): boolean {
   const [M, C, kh, kw] = w.dims;
   return (
     w.type === 'float32' &&
     w.dims.length === 4 &&
-    group === 1 &&
+    group >= 1 &&
+    M % group === 0 &&
     kh === 3 &&
     kw === 3 &&
     (attrs.kernelShape === undefined || (attrs.kernelShape[0] === 3 && attrs.kernelShape[1] === 3)) &&
     allOnes(attrs.strides) &&
     allOnes(attrs.dilations) &&
     C >= WINOGRAD_MIN_CHANNELS &&
-    M >= WINOGRAD_MIN_CHANNELS
+    M / group >= WINOGRAD_MIN_CHANNELS
   );
 }
 
 /**
- * The 16 matrices U_ξ[m][c] = (G g[m][c] Gᵀ)[ξ] of W (M × C × 3 × 3, float32), each packed as the
- * GEMM's A operand (`WasmKernels.winogradWeights`); undefined when the WASM kernels are not in use.
+ * The 16 matrices U_ξ[m][c] = (G g[m][c] Gᵀ)[ξ] of W (M × C × 3 × 3, float32, C channels per group),
+ * each packed as the GEMM's A operand (`WasmKernels.winogradWeights`), group after group: group g's
+ * are elements 16g … 16g + 15. Undefined when the WASM kernels are not in use.
  */
-export function winogradWeights(w: Tensor): PackedWeights[] | undefined {
+export function winogradWeights(w: Tensor, group = 1): PackedWeights[] | undefined {
   const [M, C] = w.dims;
-  return packWinogradWeights(w.data as Float32Array, 0, M, C);
+  const Mg = M / group;
+  const packs: PackedWeights[] = [];
+  for (let g = 0; g < group; g++) {
+    const ws = packWinogradWeights(w.data as Float32Array, g * Mg * C * 9, Mg, C);
+    if (!ws) return undefined;
+    packs.push(...ws);
+  }
+  return packs;
 }

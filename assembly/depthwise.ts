@@ -8,10 +8,10 @@
  * every stride, and each tap is one plain f32x4 load at an offset fixed per call (a table). The rows
  * are wide enough that every tap of every output column, a last partial vector's included, reads
  * inside the plane: no bounds tests and no scalar tails. Each f32x4 accumulator starts at the bias
- * (and FusedConv's Z), takes one multiply-add per tap and is clamped and stored once; eight at a
- * time, two column vectors of four rows, so that no accumulator waits on its own multiply-add
- * latency (rows past the output, to make whole groups of four, are computed from zero rows of the
- * band and not stored).
+ * (and FusedConv's Z), takes one multiply-add per tap and is clamped and stored once, straight from
+ * its register; eight at a time, two column vectors of four rows, so that no accumulator waits on
+ * its own multiply-add latency (rows past the output, to make whole groups of four, are computed
+ * from zero rows of the band and not stored).
  *
  * The kernel this replaced swept each tap over a whole output row in place (a load and a store of
  * the row per tap) and found each tap's column range with two integer divisions per row. Measured
@@ -32,9 +32,8 @@ import { Window } from './window';
 
 /** Workspace bytes the padded band may use (it stays in L2). */
 const BAND_BYTES: i32 = 256 * 1024;
-/** Workspace bytes after the band: a spill tile for the eight accumulators, then the tap table. */
-const TILE_BYTES: i32 = 128;
-const MAX_TABLE_BYTES: i32 = WORKSPACE_BYTES - BAND_BYTES - TILE_BYTES;
+/** Workspace bytes after the band: the tap table. */
+const MAX_TABLE_BYTES: i32 = WORKSPACE_BYTES - BAND_BYTES;
 
 // The call's epilogue and workspace, for the helpers below (set by depthwiseConv).
 let clip: bool = false;
@@ -42,7 +41,6 @@ let lo: f32 = 0;
 let hi: f32 = 0;
 let loV: v128 = f32x4.splat(0);
 let hiV: v128 = f32x4.splat(0);
-let tile: usize = 0;
 
 /**
  * y[c] = clamp(conv(x[c], w[c]) + bias[c] + z[c]) for channels [c0, c1): x is C × H × W, w is
@@ -92,10 +90,9 @@ export function depthwiseConv(
     boundedPath(win, x, w, bias, z, y, c0, c1);
     return;
   }
-  tile = ws + <usize>BAND_BYTES;
   // Byte offset of tap kx in a padded row, from output column 0: phase (kx·dw) mod sw, position
   // (kx·dw) / sw.
-  const table = tile + <usize>TILE_BYTES;
+  const table = ws + <usize>BAND_BYTES;
   for (let kx = 0; kx < kw; kx++) {
     const i = kx * dw;
     store<u32>(table + <usize>kx * 4, <u32>((i % sw) * <i32>phaseBytes + (i / sw) * 4));
@@ -191,45 +188,41 @@ function block8(
     }
     r += tapRows;
   }
-  // Spill the accumulators; one loop stores them (eight out-of-line calls, each passed a vector, cost
-  // more than the spill — as in gemm.ts).
-  const t = tile;
-  v128.store(t, a0);
-  v128.store(t, b0, 16);
-  v128.store(t, a1, 32);
-  v128.store(t, b1, 48);
-  v128.store(t, a2, 64);
-  v128.store(t, b2, 80);
-  v128.store(t, a3, 96);
-  v128.store(t, b3, 112);
-  for (let i = 0; i < rows; i++) {
-    const o = <usize>i * outStep;
-    const s = t + <usize>i * 32;
-    for (let h = 0; h < 2; h++) {
-      const n = h == 0 ? n0 : n1;
-      const dq = o + <usize>h * 16;
-      put(q + dq, zq != 0 ? zq + dq : 0, s + <usize>h * 16, n);
-    }
+  // Stored straight from the accumulators (a spill to memory and a reload per lane cost the large
+  // planes 15–28% of the kernel, measured), rows past `rows` and lanes past n0 / n1 not at all. One
+  // call site, so that the optimizer inlines `put` (out of line it was slower than the spill).
+  for (let j = 0; j < 8; j++) {
+    const row = j >> 1;
+    if (row >= rows) break;
+    const half = j & 1;
+    const v =
+      j == 0 ? a0 : j == 1 ? b0 : j == 2 ? a1 : j == 3 ? b1 : j == 4 ? a2 : j == 5 ? b2 : j == 6 ? a3 : b3;
+    put(q, zq, v, <usize>row * outStep + <usize>half * 16, half ? n1 : n0);
   }
 }
 
 /**
- * Stores n ≤ 4 lanes (0: none) of the accumulator spilled at `a` to q, after adding Z (at zq; 0:
- * none) and the clamp.
+ * Stores n ≤ 4 lanes (0: none) of accumulator v at q + o, after adding Z (at zq + o; zq 0: none) and
+ * the clamp: a whole vector, or lane by lane (Z read only where stored, as it may end there).
  */
-function put(q: usize, zq: usize, a: usize, n: i32): void {
+function put(q: usize, zq: usize, v: v128, o: usize, n: i32): void {
   if (n == 4) {
-    let v = v128.load(a);
-    if (zq != 0) v = f32x4.add(v, v128.load(zq));
-    if (clip) v = f32x4.min(f32x4.max(v, loV), hiV);
-    v128.store(q, v);
+    let r = v;
+    if (zq != 0) r = f32x4.add(r, v128.load(zq + o));
+    if (clip) r = f32x4.min(f32x4.max(r, loV), hiV);
+    v128.store(q + o, r);
     return;
   }
-  for (let j = 0; j < n; j++) {
-    let v = load<f32>(a + <usize>j * 4);
-    if (zq != 0) v += load<f32>(zq + <usize>j * 4);
-    store<f32>(q + <usize>j * 4, clip ? min(max(v, lo), hi) : v);
-  }
+  if (n > 0) lane(q + o, zq != 0 ? zq + o : 0, f32x4.extract_lane(v, 0));
+  if (n > 1) lane(q + o + 4, zq != 0 ? zq + o + 4 : 0, f32x4.extract_lane(v, 1));
+  if (n > 2) lane(q + o + 8, zq != 0 ? zq + o + 8 : 0, f32x4.extract_lane(v, 2));
+}
+
+/** Stores one output x at q after adding Z (at zq; 0: none) and the clamp. */
+function lane(q: usize, zq: usize, x: f32): void {
+  let v = x;
+  if (zq != 0) v += load<f32>(zq);
+  store<f32>(q, clip ? min(max(v, lo), hi) : v);
 }
 
 /**

@@ -157,6 +157,16 @@ function run(k: WasmKernels, c: Case, epilogue?: GemmEpilogue): Float32Array {
   return out;
 }
 
+/** `run` with op(B) packed first (`packWeights` + `sgemmWithPacked`), the packed block released after. */
+function runPackedB(k: WasmKernels, c: Case, epilogue?: GemmEpilogue): Float32Array {
+  const { transA, transB, M, N, K } = c;
+  const w = k.packWeights('B', transB, K, N, c.B, c.bOff, c.ldb);
+  const out = c.C.slice();
+  k.sgemmWithPacked(w, transA, M, N, K, c.alpha, c.A, c.aOff, c.lda, c.beta, out, c.cOff, c.ldc, epilogue);
+  k.releaseWeights(w);
+  return out;
+}
+
 const label = (c: Case): string =>
   `${c.transA ? 'T' : 'N'}${c.transB ? 'T' : 'N'} M=${c.M} N=${c.N} K=${c.K} alpha=${c.alpha} beta=${c.beta} lda=${c.lda}`;
 
@@ -290,26 +300,7 @@ describe('WASM SIMD sgemm', { skip }, () => {
             clip: { min: -0.6, max: 0.7 },
           };
           check(run(k, c, epilogue), c, epilogue, `${label(c)} sum in memory=${inMemory}`);
-          const w = k.packWeights('B', false, K, N, c.B, c.bOff, c.ldb);
-          const out = c.C.slice();
-          k.sgemmWithPacked(
-            w,
-            false,
-            M,
-            N,
-            K,
-            c.alpha,
-            c.A,
-            c.aOff,
-            c.lda,
-            beta,
-            out,
-            c.cOff,
-            c.ldc,
-            epilogue,
-          );
-          check(out, c, epilogue, `packed ${label(c)} sum in memory=${inMemory}`);
-          k.releaseWeights(w);
+          check(runPackedB(k, c, epilogue), c, epilogue, `packed ${label(c)} sum in memory=${inMemory}`);
         }
       }
     }
@@ -392,11 +383,7 @@ describe('WASM SIMD sgemm', { skip }, () => {
           ? { bias: { data: fill(N, rng(seed++)), axis: 'col' } }
           : undefined;
         check(run(k, c, epilogue), c, epilogue, `in place ${label(c)}`);
-        const wb = k.packWeights('B', false, K, N, c.B, c.bOff, c.ldb);
-        const out = c.C.slice();
-        k.sgemmWithPacked(wb, false, M, N, K, 1, c.A, c.aOff, c.lda, 0, out, c.cOff, c.ldc, epilogue);
-        check(out, c, epilogue, `packed B ${label(c)}`);
-        k.releaseWeights(wb);
+        check(runPackedB(k, c, epilogue), c, epilogue, `packed B ${label(c)}`);
       }
     }
   });

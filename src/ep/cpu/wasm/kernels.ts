@@ -670,6 +670,9 @@ export interface BatchNormParams {
 /** An operand for `begin`: a rows × cols matrix in the array, leading dimension ld. */
 type Span = [Float32Array, number, number, number];
 
+/** The first n floats of x as one row, for `begin`. */
+const flatSpan = (x: Float32Array, n: number): Span => [x, 1, n, n];
+
 /** The bias vector of an epilogue as a span for `begin`: one row of N (per column) or M (per row). */
 function biasSpan(epilogue: GemmEpilogue | undefined, M: number, N: number): Span[] {
   const bias = epilogue?.bias;
@@ -1085,18 +1088,10 @@ export class WasmKernels {
     const shift = new Float32Array(M);
     const n = M * per;
     if (M <= 0) return shift;
-    const vec = (v: Float32Array): Span => [v, 1, M, M];
     // Scaled in place (Y = W, the usual case): W's one copy in the scratch is also the output.
     const inPlace = Y === W;
-    const spans: Span[] = [
-      [W, 1, n, n],
-      ...(inPlace ? [] : [[Y, 1, n, n] as Span]),
-      vec(p.gamma),
-      vec(p.beta),
-      vec(p.mean),
-      vec(p.variance),
-    ];
-    if (p.bias) spans.push(vec(p.bias));
+    const spans = [flatSpan(W, n), ...(inPlace ? [] : [flatSpan(Y, n)])];
+    for (const x of [p.gamma, p.beta, p.mean, p.variance, p.bias]) if (x) spans.push(flatSpan(x, M));
     this.begin(spans, M * 4);
     const w = this.place(W, 0, 1, n, n);
     const [g, b, m, v] = [p.gamma, p.beta, p.mean, p.variance].map((x) => this.place(x, 0, 1, M, M));
@@ -1126,8 +1121,7 @@ export class WasmKernels {
     const { B, N, T, H, Hv } = shape;
     const [nq, nk, nv, ny] = [B * N * H, B * N * T * H, B * N * T * Hv, B * N * Hv];
     if (ny <= 0) return;
-    const span = (x: Float32Array, n: number): Span => [x, 1, n, n];
-    this.begin([span(Q, nq), span(K, nk), span(V, nv), span(Y, ny)], T * 4);
+    this.begin([flatSpan(Q, nq), flatSpan(K, nk), flatSpan(V, nv), flatSpan(Y, ny)], T * 4);
     const [q, k, v] = [this.place(Q, 0, 1, nq, nq), this.place(K, 0, 1, nk, nk), this.place(V, 0, 1, nv, nv)];
     const scores = this.reserve(T * 4);
     const { ptr: y, copyOut } = this.output(Y, 0, ny);

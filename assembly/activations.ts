@@ -39,6 +39,8 @@ export function expV(x: v128): v128 {
   // r = v − n·ln2, with ln2 split in two so n·ln2_hi is exact.
   let r = f32x4.sub(v, f32x4.mul(n, vc(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(n, vc(LN2_LO)));
+  // Horner's rule spelled out, here and below: a shared helper looping over the coefficients ran
+  // these functions 20–35% slower (V8 does not unroll the loop).
   let p = vc(EXP_P);
   p = madd(p, r, vc(EXP_P + 16));
   p = madd(p, r, vc(EXP_P + 32));

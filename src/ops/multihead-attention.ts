@@ -201,21 +201,22 @@ const multiHeadAttention: OpDef = {
       // The query (+ bias), the scores and one batch's head outputs side by side in the WASM
       // kernels' scratch, where both products read and write them in place (off the kernels: run
       // storage).
+      // One query row per batch (a decoder step) sees every key (no mask applies): one fused kernel
+      // call on the query, which needs no scores or head outputs here.
+      const decode = S === 1 && T > 0 && !abT && fastFloat32();
       const [qN, sN, hN] = [B * S * D, B * N * S * T, N * S * Hv];
-      const ws = operandScratch(qN + sN + hN);
+      const ws = operandScratch(decode ? qN : qN + sN + hN);
       const area = (off: number, n: number, dims: number[]) =>
         ws ? ws.subarray(off, off + n) : (ctx.alloc('float32', dims, false).data as Float32Array);
       const query = area(0, qN, [B, S, D]);
-      const scores = area(qN, sN, [B, N, S, T]);
-      const heads = area(qN + sN, hN, [N, S, Hv]);
       query.set(Q.subarray(0, qN));
       if (bias) for (let r = 0; r < B * S; r++) for (let e = 0; e < D; e++) query[r * D + e] += bias[e];
-      if (S === 1 && T > 0 && !abT && fastFloat32()) {
-        // One query row per batch (a decoder step), which sees every key (no mask applies): one
-        // fused kernel call.
+      if (decode) {
         sattentionDecode(query, PK, PV, Y, { B, N, T, H, Hv }, scale);
         return [y, presentK, presentV];
       }
+      const scores = area(qN, sN, [B, N, S, T]);
+      const heads = area(qN + sN, hN, [N, S, Hv]);
       const ab = abT ? float32(abT, 'attention_bias') : undefined;
       const [s0, s1, s2, s3] = abT ? biasStrides(abT, [B, N, S, T]) : [0, 0, 0, 0];
       const masked: number[] = [];

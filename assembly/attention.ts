@@ -5,14 +5,17 @@
  * gather (ops/multihead-attention.ts), whose calls cost more than their ~65 K multiply-adds at the
  * GPT step's shape (4 heads, 128 keys of 64): this kernel takes ~9 µs there, on operands already in
  * memory; the MultiHeadAttention node went 84–85 → 75–80 µs (old and new builds alternating in one
- * process), the rest being the caches' copies.
+ * process), the rest being the caches' copies. An attention bias (the benchmark GPT's causal mask
+ * arrives as one) is added to the scores here too: without it the step took the general path.
  */
 import { softmaxRows } from './activations';
 import { madd } from './simd';
 
 /**
  * q: [B, N·H] (query rows, bias added), k: [B, N, T, H], v: [B, N, T, Hv], y: [B, N·Hv]; `scores`
- * holds T floats.
+ * holds T floats. `bias` (0 for none): an attention bias added to the scaled scores, element
+ * b·biasB + h·biasH + t·biasT for batch b, head h and key t (a stride is 0 along a broadcast dim). A
+ * head whose keys the bias hides all (every score -∞) outputs zeros, as the general path does.
  */
 export function attentionDecode(
   q: usize,
@@ -26,18 +29,39 @@ export function attentionDecode(
   Hv: i32,
   scale: f32,
   scores: usize,
+  bias: usize,
+  biasB: i32,
+  biasH: i32,
+  biasT: i32,
 ): void {
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < N; h++) {
       const bh = <usize>b * N + h;
       const qh = q + (<usize>b * N * H + <usize>h * H) * 4;
       const kh = k + bh * T * H * 4;
+      const yh = y + (<usize>b * N * Hv + <usize>h * Hv) * 4;
       for (let t = 0; t < T; t++)
         store<f32>(scores + <usize>t * 4, dot(qh, kh + <usize>t * H * 4, H) * scale);
+      if (bias && !addBias(scores, T, bias + (<usize>b * biasB + <usize>h * biasH) * 4, biasT)) {
+        memory.fill(yh, 0, <usize>Hv * 4);
+        continue;
+      }
       softmaxRows(scores, scores, 1, T);
-      weightedRows(scores, v + bh * T * Hv * 4, T, Hv, y + (<usize>b * N * Hv + <usize>h * Hv) * 4);
+      weightedRows(scores, v + bh * T * Hv * 4, T, Hv, yh);
     }
   }
+}
+
+/** scores[t] += row[t·stride] for T scores; false when every score is then -∞ (no key visible). */
+function addBias(scores: usize, T: i32, row: usize, stride: i32): bool {
+  let visible = false;
+  for (let t = 0; t < T; t++) {
+    const p = scores + <usize>t * 4;
+    const s = load<f32>(p) + load<f32>(row + <usize>t * stride * 4);
+    store<f32>(p, s);
+    visible = visible || s > -Infinity;
+  }
+  return visible;
 }
 
 /** Σ a[j]·b[j] over n floats: two running vectors (two multiply-adds in flight), then the tail. */

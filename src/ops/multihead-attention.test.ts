@@ -38,7 +38,8 @@ interface Case {
   H: number;
   Hv: number;
   bias?: boolean;
-  attnBias?: 'none' | '2d' | '4d';
+  /** [S, T]; [B, 1, S, T]; or per head, [B, N, S, T]. */
+  attnBias?: 'none' | '2d' | '4d' | 'heads';
   causal?: boolean;
   scale?: number;
 }
@@ -55,7 +56,7 @@ async function compare(c: Case, seed: number): Promise<void> {
   const bias = c.bias ? rand([2 * D + Dv], seed + 3) : undefined;
   const pastK = P > 0 ? rand([B, N, P, H], seed + 4) : undefined;
   const pastV = P > 0 ? rand([B, N, P, Hv], seed + 5) : undefined;
-  const abDims = c.attnBias === '4d' ? [B, 1, S, T] : [S, T];
+  const abDims = c.attnBias === '4d' ? [B, 1, S, T] : c.attnBias === 'heads' ? [B, N, S, T] : [S, T];
   const ab = c.attnBias && c.attnBias !== 'none' ? rand(abDims, seed + 6) : undefined;
   const attrs: Record<string, AttrInit> = { num_heads: N, unidirectional: c.causal ? 1 : 0 };
   if (c.scale !== undefined) attrs.scale = { float: c.scale };
@@ -108,6 +109,10 @@ const CASES: Case[] = [
   { B: 2, S: 1, L: 1, P: 6, N: 1, H: 3, Hv: 4, causal: true },
   { B: 1, S: 1, L: 2, P: 5, N: 2, H: 1, Hv: 1 },
   { B: 1, S: 1, L: 1, P: 127, N: 4, H: 64, Hv: 64, bias: true, causal: true },
+  // The same kernel with an attention bias broadcast over batches and heads (the first case), over
+  // heads only, and per batch and head.
+  { B: 2, S: 1, L: 1, P: 6, N: 2, H: 5, Hv: 6, causal: true, attnBias: '4d' },
+  { B: 2, S: 1, L: 1, P: 9, N: 3, H: 8, Hv: 5, bias: true, attnBias: 'heads' },
 ];
 
 describe('MultiHeadAttention (com.microsoft)', () => {
@@ -139,6 +144,41 @@ describe('MultiHeadAttention (com.microsoft)', () => {
       },
     );
     assert.deepEqual(nums(y), [0, 0, 0, 0]);
+  });
+
+  it('hides keys a -∞ bias masks in a decoder step, a head with none visible giving zeros', async () => {
+    // Batch 0: head 0 sees no key, head 1 keys 0 and 2; batch 1: every key (the bias is [B, N, 1, T]).
+    const [B, N, H, P] = [2, 2, 3, 2];
+    const q = rand([B, 1, N * H], 1);
+    const k = rand([B, 1, N * H], 2);
+    const v = rand([B, 1, N * H], 3);
+    const [pastK, pastV] = [rand([B, N, P, H], 4), rand([B, N, P, H], 5)];
+    const m = -Infinity;
+    const ab = f32([m, m, m, 0.5, m, -0.25, 0.1, 0.2, 0.3, 0, 0, 0], [B, N, 1, P + 1]);
+    const run = async (mode: 'fast' | 'reference') => {
+      const saved = setKernelMode(mode);
+      try {
+        const inputs = [q, k, v, undefined, undefined, ab, pastK, pastV];
+        const opts = { domain: 'com.microsoft', opset: 1, outputCount: 3 };
+        return nums((await runOp(mhaOps, 'MultiHeadAttention', inputs, { num_heads: N }, opts))[0]);
+      } finally {
+        setKernelMode(saved);
+      }
+    };
+    const [fast, reference] = [await run('fast'), await run('reference')];
+    assert.deepEqual(fast.slice(0, H), [0, 0, 0]);
+    assert.ok(fast.every(Number.isFinite), 'no NaN from a head with no visible key');
+    assertNear(fast, reference, 1e-6, 'fused decoder step against the general path');
+    // Head 1 of batch 0 weighs the values of keys 0 (past) and 2 (new) only.
+    const [qs, pk, pv, kNew, vNew] = [q, pastK, pastV, k, v].map(nums);
+    const score = (key: number[], bias: number) =>
+      key.reduce((a, x, e) => a + x * qs[H + e], 0) / Math.sqrt(H) + bias;
+    const [e0, e2] = [score(pk.slice(P * H, P * H + H), 0.5), score(kNew.slice(H, 2 * H), -0.25)].map(
+      Math.exp,
+    );
+    const [w0, w2] = [e0 / (e0 + e2), e2 / (e0 + e2)];
+    const expected = [0, 1, 2].map((e) => w0 * pv[P * H + e] + w2 * vNew[H + e]);
+    assertNear(fast.slice(H, 2 * H), expected, 1e-6, 'head 1 of batch 0');
   });
 
   it('names what it does not support, and rejects shapes that do not fit', async () => {

@@ -18,8 +18,8 @@
  * threads): scores straight from the strided query and the present keys, each head's output back to
  * back, then copied into its columns of [batch, sequence, heads·Hv]. Query, scores and head outputs
  * live in the kernels' scratch (`operandScratch`), so neither product copies them in or out. One query
- * row per batch with no attention_bias (a decoder step) takes one fused WASM call instead
- * (assembly/attention.ts).
+ * row per batch (a decoder step), with or without an attention_bias, takes one fused WASM call
+ * instead (assembly/attention.ts).
  */
 import { OnyxError } from '../core/errors.js';
 import { sameDims, type Tensor } from '../core/tensor.js';
@@ -201,9 +201,10 @@ const multiHeadAttention: OpDef = {
       // The query (+ bias), the scores and one batch's head outputs side by side in the WASM
       // kernels' scratch, where both products read and write them in place (off the kernels: run
       // storage).
-      // One query row per batch (a decoder step) sees every key (no mask applies): one fused kernel
-      // call on the query, which needs no scores or head outputs here.
-      const decode = S === 1 && T > 0 && !abT && fastFloat32();
+      // One query row per batch (a decoder step) sees every key but those its attention bias hides
+      // (causal alignment hides none): one fused kernel call on the query, which needs no scores or
+      // head outputs here.
+      const decode = S === 1 && T > 0 && fastFloat32();
       const [qN, sN, hN] = [B * S * D, B * N * S * T, N * S * Hv];
       const ws = operandScratch(decode ? qN : qN + sN + hN);
       const area = (off: number, n: number, dims: number[]) =>
@@ -211,14 +212,15 @@ const multiHeadAttention: OpDef = {
       const query = area(0, qN, [B, S, D]);
       query.set(Q.subarray(0, qN));
       if (bias) for (let r = 0; r < B * S; r++) for (let e = 0; e < D; e++) query[r * D + e] += bias[e];
+      const ab = abT ? float32(abT, 'attention_bias') : undefined;
+      const [s0, s1, s2, s3] = abT ? biasStrides(abT, [B, N, S, T]) : [0, 0, 0, 0];
       if (decode) {
-        sattentionDecode(query, PK, PV, Y, { B, N, T, H, Hv }, scale);
+        const attnBias = ab && { data: ab, strides: [s0, s1, s3] as const };
+        sattentionDecode(query, PK, PV, Y, { B, N, T, H, Hv }, scale, attnBias);
         return [y, presentK, presentV];
       }
       const scores = area(qN, sN, [B, N, S, T]);
       const heads = area(qN + sN, hN, [N, S, Hv]);
-      const ab = abT ? float32(abT, 'attention_bias') : undefined;
-      const [s0, s1, s2, s3] = abT ? biasStrides(abT, [B, N, S, T]) : [0, 0, 0, 0];
       const masked: number[] = [];
       for (let b = 0; b < B; b++) {
         // Scores of every head: Q rows read D apart from column h·H, keys from the present cache.

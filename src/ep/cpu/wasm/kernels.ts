@@ -205,6 +205,10 @@ export interface GemmExports {
     Hv: number,
     scale: number,
     scores: number,
+    bias: number,
+    biasB: number,
+    biasH: number,
+    biasT: number,
   ): void;
   batchNormFold(
     w: number,
@@ -1108,7 +1112,8 @@ export class WasmKernels {
   /**
    * Attention of one query row per batch over a key/value cache (assembly/attention.ts): Q [B, N·H]
    * (its bias added), K [B, N, T, H] and V [B, N, T, Hv] → Y [B, N·Hv], each head's softmax of
-   * scale·(q·K[t]) weighting the rows of V.
+   * scale·(q·K[t]) + bias weighting the rows of V. The optional attention bias is read at element
+   * b·strides[0] + h·strides[1] + t·strides[2] of its data (strides 0 along broadcast dims).
    */
   attentionDecode(
     Q: Float32Array,
@@ -1117,15 +1122,20 @@ export class WasmKernels {
     Y: Float32Array,
     shape: { B: number; N: number; T: number; H: number; Hv: number },
     scale: number,
+    bias?: { data: Float32Array; strides: readonly [number, number, number] },
   ): void {
     const { B, N, T, H, Hv } = shape;
     const [nq, nk, nv, ny] = [B * N * H, B * N * T * H, B * N * T * Hv, B * N * Hv];
     if (ny <= 0) return;
-    this.begin([flatSpan(Q, nq), flatSpan(K, nk), flatSpan(V, nv), flatSpan(Y, ny)], T * 4);
+    const nb = bias?.data.length ?? 0;
+    const spans = [flatSpan(Q, nq), flatSpan(K, nk), flatSpan(V, nv), flatSpan(Y, ny)];
+    this.begin(bias ? [...spans, flatSpan(bias.data, nb)] : spans, T * 4);
     const [q, k, v] = [this.place(Q, 0, 1, nq, nq), this.place(K, 0, 1, nk, nk), this.place(V, 0, 1, nv, nv)];
+    const b = bias ? this.place(bias.data, 0, 1, nb, nb) : 0;
+    const [sb, sh, st] = bias?.strides ?? [0, 0, 0];
     const scores = this.reserve(T * 4);
     const { ptr: y, copyOut } = this.output(Y, 0, ny);
-    this.exports.attentionDecode(q, k, v, y, B, N, T, H, Hv, scale, scores);
+    this.exports.attentionDecode(q, k, v, y, B, N, T, H, Hv, scale, scores, b, sb, sh, st);
     copyOut();
   }
 

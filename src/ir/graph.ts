@@ -31,6 +31,9 @@ export interface ValueInfo {
 }
 
 export class Graph {
+  /** `inputs` by name, built on first use and again when `inputs` is another array or length. */
+  private inputIndex?: { of: ValueInfo[]; length: number; byName: Map<string, ValueInfo> };
+
   constructor(
     public name: string,
     public nodes: Node[],
@@ -43,6 +46,21 @@ export class Graph {
   /** Graph inputs that have no initializer: what a caller must feed. */
   requiredInputs(): ValueInfo[] {
     return this.inputs.filter((i) => !this.initializers.has(i.name));
+  }
+
+  /**
+   * The graph input named `name`. Indexed: models of IR < 4's habits list every initializer as an
+   * input too (DenseNet-121: 849), and the optimizer asks for each operand whether it is one — a
+   * linear scan each time.
+   */
+  input(name: string): ValueInfo | undefined {
+    let index = this.inputIndex;
+    if (!index || index.of !== this.inputs || index.length !== this.inputs.length) {
+      const byName = new Map<string, ValueInfo>();
+      for (const i of this.inputs) if (!byName.has(i.name)) byName.set(i.name, i);
+      index = this.inputIndex = { of: this.inputs, length: this.inputs.length, byName };
+    }
+    return index.byName.get(name);
   }
 }
 

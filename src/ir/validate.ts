@@ -16,7 +16,7 @@ export function validateGraph(graph: Graph, outer: ReadonlySet<string> = new Set
   for (const n of graph.nodes) {
     for (const o of n.outputs) {
       if (!o) continue;
-      if (producers.has(o) || (graph.initializers.has(o) && !graph.inputs.some((i) => i.name === o))) {
+      if (producers.has(o) || (graph.initializers.has(o) && !graph.input(o))) {
         throw new OnyxError('INVALID_MODEL', `${where}: value '${o}' is produced more than once`, {
           node: n.name,
           opType: n.opType,

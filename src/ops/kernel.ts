@@ -46,7 +46,7 @@ export interface NodeInfo {
 export function constantInput(node: NodeInfo, index: number): Tensor | undefined {
   const name = node.inputNames?.[index];
   const g = node.graph;
-  if (!name || !g || g.inputs.some((i) => i.name === name)) return undefined;
+  if (!name || !g || g.input(name)) return undefined;
   return g.initializers.get(name);
 }
 

@@ -6,6 +6,7 @@ import { heapRunContext, type NodeInfo } from './kernel.js';
 import { assertClose, bindOps, f32, opNode, randomFloats } from './util/op-test-kit.js';
 import { setKernelMode } from './util/dispatch.js';
 import { numbersOf } from './util/numeric.js';
+import { Graph } from '../ir/graph.js';
 
 const { run } = bindOps(ops);
 
@@ -40,10 +41,8 @@ describe('BatchNormalization', () => {
     const { def, node } = opNode(ops, 'BatchNormalization', 5, {}, { opset: 15 });
     const names = ['x', 'scale', 'bias', 'mean', 'var'];
     const params = [scale, bias, mean, vr];
-    const graph = {
-      inputs: [{ name: 'x' }],
-      initializers: new Map(names.slice(1).map((n, i) => [n, params[i]])),
-    };
+    const initializers = new Map(names.slice(1).map((n, i) => [n, params[i]]));
+    const graph = new Graph('g', [], [{ name: 'x', type: null }], [], initializers, new Map());
     const kernel = def.build({ ...node, inputNames: names, graph } as unknown as NodeInfo);
     const expected = (xs: Float32Array, sc: Tensor) =>
       Array.from(xs, (v, i) => {

@@ -14,6 +14,7 @@ import {
   type AttrInit,
 } from './util/op-test-kit.js';
 import { setKernelMode } from './util/dispatch.js';
+import { Graph } from '../ir/graph.js';
 
 const { run: runAll, run1: run } = bindOps(ops, { opset: 22 });
 const rand = (n: number, seed: number) => randomArray(n, seed, -0.5, 0.5);
@@ -261,14 +262,12 @@ describe('LSTM: weights packed at build time', () => {
     const attrs = { hidden_size: Hd, direction: 'bidirectional' };
     const opts = { opset: 22, outputCount: 3 };
     const { def, node } = opNode(ops, 'LSTM', 4, attrs, opts);
-    const graph = {
-      inputs: [{ name: 'x' }],
-      initializers: new Map([
-        ['w', w],
-        ['r', r],
-        ['b', b],
-      ]),
-    };
+    const initializers = new Map([
+      ['w', w],
+      ['r', r],
+      ['b', b],
+    ]);
+    const graph = new Graph('g', [], [{ name: 'x', type: null }], [], initializers, new Map());
     const kernel = def.build({ ...node, inputNames: ['x', 'w', 'r', 'b'], graph } as unknown as NodeInfo);
     const reference = async (inputs: Tensor[]) => {
       const saved = setKernelMode('reference');

@@ -91,7 +91,7 @@ export function axesOf(g: Graph, n: Node): number[] | undefined {
 
 /** The constant value of `name` in `g`: an initializer that no feed can override. */
 export function constantOf(g: Graph, name: string): Tensor | undefined {
-  if (!name || g.inputs.some((i) => i.name === name)) return undefined;
+  if (!name || g.input(name)) return undefined;
   return g.initializers.get(name);
 }
 
@@ -213,10 +213,7 @@ export function elemTypeOf(
 ): TensorType | undefined {
   const init = g.initializers.get(name);
   if (init) return init.type;
-  const t =
-    g.inputs.find((i) => i.name === name)?.type ??
-    g.valueInfo.get(name) ??
-    g.outputs.find((o) => o.name === name)?.type;
+  const t = g.input(name)?.type ?? g.valueInfo.get(name) ?? g.outputs.find((o) => o.name === name)?.type;
   if (t && t.kind === 'tensor') return t.elemType;
   const p = producers.get(name);
   if (!p || depth > 64 || p.domain !== '') return undefined;
@@ -264,10 +261,7 @@ const SAME_RANK_CONTRIB = new Set(['FastGelu', 'Gelu', 'BiasGelu', 'SkipLayerNor
 export function rankOf(g: Graph, name: string, producers: Map<string, Node>, depth = 0): number | undefined {
   const init = g.initializers.get(name);
   if (init) return init.dims.length;
-  const t =
-    g.inputs.find((i) => i.name === name)?.type ??
-    g.valueInfo.get(name) ??
-    g.outputs.find((o) => o.name === name)?.type;
+  const t = g.input(name)?.type ?? g.valueInfo.get(name) ?? g.outputs.find((o) => o.name === name)?.type;
   if (t && t.kind === 'tensor' && t.shape) return t.shape.length;
   const p = producers.get(name);
   if (!p || depth > 64) return undefined;

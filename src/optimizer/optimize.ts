@@ -225,6 +225,11 @@ export async function optimizeModel(
     if (pass.anchors && !pass.anchors.some((op) => ops.has(op))) continue;
     if (await pass.run(model, ctx)) {
       unchanged = 0;
+      // Not only a check: a fusion may leave its node before a producer of one of its inputs (the
+      // GELU, skip-LayerNorm, MatMul-transpose and attention fusions do on the GPT step), and the
+      // passes after it rely on topological order (dead-code elimination walks back from the
+      // outputs); validation restores the order. Validating only once after the loop lost live
+      // nodes of the GPT step's graph (measured in session 15).
       validateGraph(model.graph);
       const r = records.get(pass.name) ?? { name: pass.name, rounds: 0, nodesRemoved: 0 };
       r.rounds++;

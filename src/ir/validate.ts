@@ -44,20 +44,34 @@ function topologicalOrder(
   available: ReadonlySet<string>,
   where: string,
 ): Node[] {
-  const deps = new Map<Node, Node[]>();
-  // The usual case, a graph already in order (every node's producers before it), is recognised
-  // while collecting the dependencies and needs nothing more.
+  // The usual case, a graph already in order (every node's producers before it), is recognised by
+  // a first pass that checks every input and allocates nothing per node (this runs after every
+  // changing optimizer pass, in code V8 has not optimized yet); the dependency lists are built only
+  // for a graph out of order.
   const seen = new Set<Node>();
   let ordered = true;
+  for (let k = 0; k < nodes.length; k++) {
+    const n = nodes[k];
+    for (let j = 0; j < n.inputs.length; j++) {
+      const p = n.inputs[j] === '' ? undefined : producerOf(n.inputs[j], n, producers, available, where);
+      if (p && !seen.has(p)) ordered = false;
+    }
+    if (n.attrs.subgraphs.length > 0) {
+      for (const r of implicitInputs(n)) {
+        const p = producerOf(r, n, producers, available, where);
+        if (p && !seen.has(p)) ordered = false;
+      }
+    }
+    seen.add(n);
+  }
+  if (ordered) return nodes;
+  const deps = new Map<Node, Node[]>();
   for (const n of nodes) {
     const mine: Node[] = [];
     for (const r of n.inputs) if (r !== '') addProducer(mine, r, n, producers, available, where);
     for (const r of implicitInputs(n)) addProducer(mine, r, n, producers, available, where);
-    for (const d of mine) if (!seen.has(d)) ordered = false;
-    seen.add(n);
     deps.set(n, mine);
   }
-  if (ordered) return nodes;
   const waiting = new Map<Node, number>();
   for (const [n, ds] of deps) waiting.set(n, ds.length);
   const users = new Map<Node, Node[]>();
@@ -102,6 +116,18 @@ function addProducer(
   available: ReadonlySet<string>,
   where: string,
 ): void {
+  const p = producerOf(r, n, producers, available, where);
+  if (p) deps.push(p);
+}
+
+/** The node that makes `r` (read by n), or undefined for a graph input, initializer or outer value. */
+function producerOf(
+  r: string,
+  n: Node,
+  producers: Map<string, Node>,
+  available: ReadonlySet<string>,
+  where: string,
+): Node | undefined {
   const p = producers.get(r);
   if (p === n) {
     throw new OnyxError('INVALID_MODEL', `${where}: node reads its own output '${r}'`, {
@@ -109,8 +135,7 @@ function addProducer(
       opType: n.opType,
     });
   }
-  if (p) deps.push(p);
-  else if (!available.has(r)) {
+  if (!p && !available.has(r)) {
     throw new OnyxError(
       'INVALID_MODEL',
       `${where}: input '${r}' is not defined by any node, input or initializer`,
@@ -120,6 +145,7 @@ function addProducer(
       },
     );
   }
+  return p;
 }
 
 /** A binary min-heap under `before` (negative when a goes first). */

@@ -30,6 +30,25 @@ describe('common subexpression elimination', () => {
     assert.equal(eliminateCommonSubexpressions(m.graph), false, 'a second run changes nothing');
   });
 
+  it('merges a node into the earlier one with its attributes among several of one op and inputs', async () => {
+    const m = await checkRewrite(
+      {
+        ...io,
+        nodes: [
+          { op: 'LeakyRelu', inputs: ['x'], outputs: ['a'], attrs: { alpha: 0.1 } },
+          { op: 'LeakyRelu', inputs: ['x'], outputs: ['b'], attrs: { alpha: 0.2 } },
+          { op: 'LeakyRelu', inputs: ['x'], outputs: ['c'], attrs: { alpha: 0.2 } },
+          { op: 'LeakyRelu', inputs: ['x'], outputs: ['d'], attrs: { alpha: 0.1 } },
+          { op: 'Sum', inputs: ['a', 'b', 'c', 'd'], outputs: ['y'] },
+        ],
+      },
+      (m) => eliminateCommonSubexpressions(m.graph),
+      { x: randomTensor([2, 3]) },
+    );
+    assert.deepEqual(opTypes(m), ['LeakyRelu', 'LeakyRelu', 'Sum']);
+    assert.deepEqual(m.graph.nodes[2].inputs, ['a', 'b', 'b', 'a']);
+  });
+
   it('keeps nodes whose attributes differ, random ops, and graph outputs', () => {
     const m = load({
       inputs: io.inputs,

@@ -20,17 +20,41 @@ export function eliminateCommonSubexpressions(root: Graph): boolean {
   return changed;
 }
 
+/**
+ * Nodes of one op and the same inputs, the only ones that can be equal: `pending` not keyed yet (a
+ * node alone in its group never is), `keyed` by `nodeKey`, the first node of each key.
+ */
+interface Group {
+  pending: Node[];
+  keyed?: Map<string, Node>;
+}
+
 function cseGraph(g: Graph): boolean {
   const outputs = new Set(g.outputs.map((o) => o.name));
-  const seen = new Map<string, Node>();
+  // Full keys (attributes serialized) only where op and inputs meet: most nodes meet none, and CSE
+  // runs each optimizer round over every node, mostly in code V8 has not optimized yet.
+  const groups = new Map<string, Group>();
   let changed = false;
-  // Nodes are in topological order, so a node's inputs are already renamed when its key is made.
+  // Nodes are in topological order, so a node's inputs are already renamed when it is grouped, and
+  // no later merge renames them.
   g.nodes = g.nodes.filter((n) => {
+    const sig = `${n.domain}\0${n.opType}\0${n.inputs.join('\0')}`;
+    const group = groups.get(sig);
+    if (!group) {
+      groups.set(sig, { pending: [n] });
+      return true;
+    }
+    const keyed = (group.keyed ??= new Map<string, Node>());
+    for (const p of group.pending) {
+      const k = nodeKey(p);
+      if (k !== undefined && !keyed.has(k)) keyed.set(k, p);
+    }
+    group.pending.length = 0;
     const key = nodeKey(n);
     if (key === undefined) return true;
-    const first = seen.get(key);
+    const first = keyed.get(key);
     if (!first) {
-      seen.set(key, n);
+      keyed.set(key, n);
       return true;
     }
     const mergeable = n.outputs.every((o, i) => !o || (!outputs.has(o) && first.outputs[i]));

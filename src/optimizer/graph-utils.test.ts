@@ -72,3 +72,35 @@ describe('static ranks and shape lengths', () => {
     assert.deepEqual(['g', 'y', 'sum'].map(rank), [3, 3, 3]);
   });
 });
+
+describe('rankOf on a residual chain', () => {
+  it('visits each value a bounded number of times (x + relu(x·W), 20 blocks)', () => {
+    // Each block's Add reads x twice (directly and through the MatMul): walked without memory, the
+    // ranks are found along every path, 2^20 of them.
+    const blocks = 20;
+    const nodes = [];
+    for (let i = 0; i < blocks; i++) {
+      nodes.push(
+        { op: 'MatMul', inputs: [`x${i}`, 'w'], outputs: [`m${i}`] },
+        { op: 'Relu', inputs: [`m${i}`], outputs: [`r${i}`] },
+        { op: 'Add', inputs: [`x${i}`, `r${i}`], outputs: [`x${i + 1}`] },
+      );
+    }
+    const g = load({
+      opset: 17,
+      nodes,
+      inputs: [{ name: 'x0', type: 'float32', dims: ['n', 4] }],
+      outputs: [{ name: `x${blocks}`, type: 'float32' }],
+      initializers: [{ name: 'w', tensor: randomTensor([4, 4], 3) }],
+    }).graph;
+    let lookups = 0;
+    const producers = new (class extends Map<string, (typeof g.nodes)[number]> {
+      override get(key: string) {
+        lookups++;
+        return super.get(key);
+      }
+    })(producerMap(g));
+    assert.equal(rankOf(g, `x${blocks}`, producers), 2);
+    assert.ok(lookups <= 4 * g.nodes.length, `${lookups} producer lookups for ${g.nodes.length} nodes`);
+  });
+});

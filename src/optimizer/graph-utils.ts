@@ -257,16 +257,16 @@ const SAME_RANK_AS_INPUT0 = new Set([
 
 const SAME_RANK_CONTRIB = new Set(['FastGelu', 'Gelu', 'BiasGelu', 'SkipLayerNormalization']);
 
-/** The rank of value `name` in `g`, when the model or a simple rule tells it. */
 /**
  * Ranks already found, per producer map: a pass makes its map once and asks for many values' ranks,
  * and the walk back through binary ops visits both operands — through a residual network's chain of
- * Adds (x + f(x)), a second time for each block — while a load runs this code unoptimized. Only
- * ranks found are kept: an unknown one may be the depth limit's, not the graph's. A value's rank
- * does not change when a rewrite keeps its name (rewrites keep what each value is).
+ * Adds (x + f(x)) each block's input along every path from the end, 2^blocks walks. Only ranks found
+ * are kept: an unknown one may be the depth limit's, not the graph's. A value's rank does not change
+ * when a rewrite keeps its name (rewrites keep what each value is).
  */
 const knownRanks = new WeakMap<Map<string, Node>, Map<string, number>>();
 
+/** The rank of value `name` in `g`, when the model or a simple rule tells it. */
 export function rankOf(g: Graph, name: string, producers: Map<string, Node>, depth = 0): number | undefined {
   let known = knownRanks.get(producers);
   if (!known) knownRanks.set(producers, (known = new Map()));

@@ -296,8 +296,11 @@ function depthwise2dF32(
 export interface ConvRunOptions {
   /** W_g (Mg × Kg) of each group packed by `packConvWeights`; used only while `fastFloat32()`. */
   packed?: readonly PackedWeights[];
-  /** W transformed by `winogradWeights` (a 3×3 stride-1 convolution); used only while `fastFloat32()`. */
-  winograd?: readonly PackedWeights[];
+  /**
+   * W transformed by `winogradWeights`, each group's 16 matrices (a 3×3 stride-1 convolution); used
+   * only while `fastFloat32()`.
+   */
+  winograd?: readonly (readonly PackedWeights[])[];
   /** Fused Relu/Clip: the output is clamped to [min, max] after the bias (and the sum). */
   clip?: { min: number; max: number };
   /** FusedConv's Z: added to the convolution (N × M × P, Y's layout) before the clamp. */
@@ -455,13 +458,12 @@ export function convForward(
     return;
   }
   const winograd = opts.winograd && fast ? opts.winograd : undefined;
-  const winogradRuns = winograd?.length === 16 * group && g2 && g2.kh === 3 && g2.kw === 3;
+  const winogradRuns = winograd?.length === group && g2 && g2.kh === 3 && g2.kw === 3;
   if (winogradRuns && isUnitStep(g2) && winogradFits(g2.ow)) {
-    // Winograd F(2×2, 3×3), one image and group at a time (group g's 16 transformed weight
-    // matrices follow group g − 1's); it adds the sum itself.
+    // Winograd F(2×2, 3×3), one image and group at a time; it adds the sum itself.
     const [x, y, s] = [X as Float32Array, Y as Float32Array, sum as Float32Array | undefined];
     for (let g = 0; g < group; g++) {
-      const [weights, epilogue] = [winograd.slice(16 * g, 16 * g + 16), epilogueOf(g)];
+      const [weights, epilogue] = [winograd[g], epilogueOf(g)];
       for (let n = 0; n < N; n++) {
         const [xOff, yOff] = [(n * group + g) * Cg * inSize, (n * group + g) * Mg * P];
         parallelWinograd(pool, { X: x, xOff, weights, M: Mg, geo: g2, Y: y, yOff, epilogue, sum: s });
@@ -651,7 +653,7 @@ export function buildConv(node: NodeInfo, fusion: ConvFusion = {}): Kernel {
     const clip = fusion.clip;
     return [clip ? unary(added, x.type, (v: number) => Math.min(Math.max(v, clip.min), clip.max)) : added];
   };
-  return ownPacked(kernel, [...(packed ?? []), ...(winograd ?? [])]);
+  return ownPacked(kernel, [...(packed ?? []), ...(winograd ?? []).flat()]);
 }
 
 const conv: OpDef = {

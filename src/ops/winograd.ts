@@ -46,18 +46,18 @@ export function winogradApplies(attrs: WindowAttrs, group: number, w: Tensor): b
 }
 
 /**
- * The 16 matrices U_ξ[m][c] = (G g[m][c] Gᵀ)[ξ] of W (M × C × 3 × 3, float32, C channels per group),
- * each packed as the GEMM's A operand (`WasmKernels.winogradWeights`), group after group: group g's
- * are elements 16g … 16g + 15. Undefined when the WASM kernels are not in use.
+ * Per group, the 16 matrices U_ξ[m][c] = (G g[m][c] Gᵀ)[ξ] of its M/group × C × 3 × 3 weights (W
+ * float32, C channels per group), each packed as the GEMM's A operand
+ * (`WasmKernels.winogradWeights`). Undefined when the WASM kernels are not in use.
  */
-export function winogradWeights(w: Tensor, group = 1): PackedWeights[] | undefined {
+export function winogradWeights(w: Tensor, group = 1): PackedWeights[][] | undefined {
   const [M, C] = w.dims;
   const Mg = M / group;
-  const packs: PackedWeights[] = [];
+  const packs: PackedWeights[][] = [];
   for (let g = 0; g < group; g++) {
     const ws = packWinogradWeights(w.data as Float32Array, g * Mg * C * 9, Mg, C);
     if (!ws) return undefined;
-    packs.push(...ws);
+    packs.push(ws);
   }
   return packs;
 }

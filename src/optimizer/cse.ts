@@ -21,11 +21,11 @@ export function eliminateCommonSubexpressions(root: Graph): boolean {
 }
 
 /**
- * Nodes of one op and the same inputs, the only ones that can be equal: `pending` not keyed yet (a
- * node alone in its group never is), `keyed` by `nodeKey`, the first node of each key.
+ * Nodes of one op and the same inputs, the only ones that can be equal: the first, not keyed while it
+ * is alone in its group (`unkeyed`), then every node by `nodeKey`, the first node of each key.
  */
 interface Group {
-  pending: Node[];
+  unkeyed?: Node;
   keyed?: Map<string, Node>;
 }
 
@@ -41,15 +41,15 @@ function cseGraph(g: Graph): boolean {
     const sig = `${n.domain}\0${n.opType}\0${n.inputs.join('\0')}`;
     const group = groups.get(sig);
     if (!group) {
-      groups.set(sig, { pending: [n] });
+      groups.set(sig, { unkeyed: n });
       return true;
     }
     const keyed = (group.keyed ??= new Map<string, Node>());
-    for (const p of group.pending) {
-      const k = nodeKey(p);
-      if (k !== undefined && !keyed.has(k)) keyed.set(k, p);
+    if (group.unkeyed) {
+      const k = nodeKey(group.unkeyed);
+      if (k !== undefined) keyed.set(k, group.unkeyed);
+      group.unkeyed = undefined;
     }
-    group.pending.length = 0;
     const key = nodeKey(n);
     if (key === undefined) return true;
     const first = keyed.get(key);

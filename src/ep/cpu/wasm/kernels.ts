@@ -1129,7 +1129,8 @@ export class WasmKernels {
     if (ny <= 0) return;
     const nb = bias?.data.length ?? 0;
     const spans = [flatSpan(Q, nq), flatSpan(K, nk), flatSpan(V, nv), flatSpan(Y, ny)];
-    this.begin(bias ? [...spans, flatSpan(bias.data, nb)] : spans, T * 4);
+    if (bias) spans.push(flatSpan(bias.data, nb));
+    this.begin(spans, T * 4);
     const [q, k, v] = [this.place(Q, 0, 1, nq, nq), this.place(K, 0, 1, nk, nk), this.place(V, 0, 1, nv, nv)];
     const b = bias ? this.place(bias.data, 0, 1, nb, nb) : 0;
     const [sb, sh, st] = bias?.strides ?? [0, 0, 0];

@@ -311,7 +311,8 @@ export function buildGemm(node: NodeInfo, clip?: { min: number; max: number }): 
         `Gemm: op(A) is ${M}x${K} but op(B) is ${K2}x${N} (transA=${+transA}, transB=${+transB}; inner dimensions must match)`,
       );
     }
-    const Y = computeArray(a.type, M * N);
+    // Written whole: by the product (beta = 0 overwrites), after beta·C when C is not a bias row.
+    const Y = computeArray(a.type, M * N, false);
     const epilogue: GemmEpilogue = { clip };
     let accumulate = 0;
     if (c && beta !== 0) {

@@ -23,6 +23,10 @@ describe('static ranks and shape lengths', () => {
       { op: 'Transpose', inputs: ['r'], outputs: ['t'], attrs: { perm: [0, 2, 1, 3] } },
       { op: 'Squeeze', inputs: ['t', 'axes0'], outputs: ['q'] },
       { op: 'Gather', inputs: ['emb', 'ids'], outputs: ['e'] },
+      // Positions as BERT exports them: Gather(table, Unsqueeze(Range(0, s, 1), [0])).
+      { op: 'Range', inputs: ['zero', 's', 'one'], outputs: ['positions'] },
+      { op: 'Unsqueeze', inputs: ['positions', 'axes0'], outputs: ['positions1'] },
+      { op: 'Gather', inputs: ['emb', 'positions1'], outputs: ['p'] },
       { op: 'FastGelu', domain: 'com.microsoft', inputs: ['x'], outputs: ['g'] },
       // A causal mask as GPT exports compute it: Not(Trilu(ConstantOfShape([s, s]))).
       { op: 'Concat', inputs: ['s1', 's1'], outputs: ['square'], attrs: { axis: 0 } },
@@ -42,7 +46,7 @@ describe('static ranks and shape lengths', () => {
       { name: 'ids', type: 'int64', dims: ['b', 's'] },
     ],
     outputs: [
-      ...['r', 't', 'q', 'g', 'y', 'sum'].map((name) => ({ name, type: 'float32' })),
+      ...['r', 't', 'q', 'p', 'g', 'y', 'sum'].map((name) => ({ name, type: 'float32' })),
       { name: 'hidden', type: 'bool' },
     ],
     initializers: [
@@ -58,8 +62,9 @@ describe('static ranks and shape lengths', () => {
   const producers = producerMap(g);
   const rank = (v: string) => rankOf(g, v, producers);
 
-  it('follows Shape, Gather, Unsqueeze, Squeeze, Transpose and a computed Reshape', () => {
+  it('follows Shape, Gather, Unsqueeze, Squeeze, Transpose, Range and a computed Reshape', () => {
     assert.deepEqual(['shape', 'b', 'b1', 'r', 't', 'q', 'e'].map(rank), [1, 0, 1, 4, 4, 3, 3]);
+    assert.deepEqual(['positions', 'positions1', 'p'].map(rank), [1, 2, 3]);
     assert.equal(lengthOf(g, 'target', producers), 4);
     assert.equal(lengthOf(g, 'shape', producers), 3);
   });

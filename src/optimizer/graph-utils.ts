@@ -293,6 +293,8 @@ function findRank(g: Graph, name: string, producers: Map<string, Node>, depth: n
     case 'Flatten':
     case 'Gemm':
       return 2;
+    case 'Range':
+      return 1;
     case 'Conv':
       return rank(1);
     case 'Reshape':

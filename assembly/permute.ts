@@ -8,13 +8,49 @@
  * of a 64-wide attention transpose.)
  */
 export function permuteCopy(dst: usize, src: usize, rank: i32, plan: usize, ws: usize): void {
+  permuteLoops(dst, src, rank, plan, plan + <usize>rank * 4, plan + <usize>rank * 8, ws);
+}
+
+/**
+ * Units [lo, hi) of permuteCopy's index space cut after its first `outer` dims (0 ≤ outer < rank):
+ * unit u is one position of those dims (u in their row-major order), and each unit the loops of the
+ * remaining dims, so a pool splits a permute by units, each thread with its own odometer `ws`.
+ */
+export function permuteRange(
+  dst: usize,
+  src: usize,
+  rank: i32,
+  plan: usize,
+  outer: i32,
+  lo: i32,
+  hi: i32,
+  ws: usize,
+): void {
+  const nP = plan;
+  const dsP = plan + <usize>rank * 4;
+  const ssP = plan + <usize>rank * 8;
+  const skip = <usize>outer * 4;
+  for (let u = lo; u < hi; u++) {
+    let rest = u;
+    let d = dst;
+    let s = src;
+    for (let k = outer - 1; k >= 0; k--) {
+      const n = load<i32>(nP + <usize>k * 4);
+      const i = rest % n;
+      rest /= n;
+      d += <usize>i * <usize>load<i32>(dsP + <usize>k * 4) * 4;
+      s += <usize>i * <usize>load<i32>(ssP + <usize>k * 4) * 4;
+    }
+    permuteLoops(d, s, rank - outer, nP + skip, dsP + skip, ssP + skip, ws);
+  }
+}
+
+/** The loops of permuteCopy over `rank` dims whose sizes and strides are at nP, dsP and ssP. */
+function permuteLoops(dst: usize, src: usize, rank: i32, nP: usize, dsP: usize, ssP: usize, ws: usize): void {
   if (rank <= 0) {
     store<u32>(dst, load<u32>(src));
     return;
   }
-  const nP = plan;
-  const dsP = plan + <usize>rank * 4;
-  const ssP = plan + <usize>rank * 8;
   for (let i = 0; i < rank; i++) if (load<i32>(nP + <usize>i * 4) <= 0) return;
   const inner = rank - 1;
   const len = load<i32>(nP + <usize>inner * 4);

@@ -52,6 +52,16 @@ export interface GemmExports {
     sum: number,
   ): void;
   permuteCopy(dst: number, src: number, rank: number, plan: number, ws: number): void;
+  permuteRange(
+    dst: number,
+    src: number,
+    rank: number,
+    plan: number,
+    outer: number,
+    lo: number,
+    hi: number,
+    ws: number,
+  ): void;
   sgemmGroups(
     M: number,
     N: number,
@@ -565,6 +575,7 @@ export type RangeExport =
   | 'lrnRange'
   | 'normRowsRange'
   | 'softmaxRange'
+  | 'permuteRange'
   | 'sgemmGroups';
 
 /** The elementwise functions of `WasmKernels.activation`: gelu is the erf form, gelu-tanh the other. */
@@ -699,6 +710,8 @@ const winogradRowTiles = (ow: number): number => Math.ceil(Math.ceil(ow / 2) / 4
 const WINOGRAD_CHUNK_FLOATS = 1 << 21;
 /** Target size of one slab of heap weights copied in for packing. */
 const SLAB_BYTES = 1 << 20;
+/** Units (positions of the outer dims) a permute is cut into for a pool: enough to balance two to eight threads. */
+const PERMUTE_UNITS = 64;
 const alignUp = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
 
 /** The kernels on one allocator's memory. Single-threaded: one call at a time per instance. */
@@ -1145,7 +1158,7 @@ export class WasmKernels {
    * innermost last; see ops/data-movement.ts `permutePlan`) over 4-byte elements, which these
    * float views carry bit for bit (assembly/permute.ts).
    */
-  permute(X: Float32Array, Y: Float32Array, plan: PermutePlan): void {
+  permute(X: Float32Array, Y: Float32Array, plan: PermutePlan, runner?: PlaneRunner): void {
     const [count, out, rank] = [X.length, Y.length, plan.n.length];
     if (count === 0 || out === 0) return;
     this.begin(
@@ -1159,7 +1172,15 @@ export class WasmKernels {
     const { ptr: y, copyOut } = this.output(Y, 0, out);
     const p = this.reserve(rank * 12);
     new Int32Array(this.memory.buffer, p, rank * 3).set([...plan.n, ...plan.ds, ...plan.ss]);
-    this.exports.permuteCopy(y, x, rank, p, (this.workspace.data as Float32Array).byteOffset);
+    if (runner && rank > 1) {
+      // Units for a pool: the fewest outer dims that make PERMUTE_UNITS positions (ShuffleNet's
+      // channel shuffle has 3 or 4 groups outermost), the innermost run always whole.
+      let [outer, units] = [0, 1];
+      while (outer < rank - 1 && units < PERMUTE_UNITS) units *= plan.n[outer++];
+      this.range('permuteRange', [y, x, rank, p, outer, 0, units], runner);
+    } else {
+      this.exports.permuteCopy(y, x, rank, p, (this.workspace.data as Float32Array).byteOffset);
+    }
     copyOut();
   }
 

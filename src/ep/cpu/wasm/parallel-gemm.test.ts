@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { permutePlan } from '../../../ops/data-movement.js';
 import { nodeThreadHost } from '../../../platform/node-worker.js';
 import type { ThreadPool } from '../../../runtime/thread-pool.js';
 import { WasmMemoryAllocator } from '../../../runtime/wasm-allocator.js';
@@ -412,7 +413,43 @@ describe('parallelSgemm', { skip }, () => {
         twice(rows * len, (Y, s) =>
           kernels.binary2d('mul', S, B, Y, rows, len, len, 1, 1, 0, s ? split('binaryRange') : undefined),
         );
-        assert.equal(jobs, 12);
+        // Permutes: BERT's head split, a 4-D shuffle, and dims too few for PERMUTE_UNITS (every
+        // outer dim becomes a unit, the innermost run stays whole).
+        for (const [dims, perm] of [
+          [
+            [128, 3, 4, 64],
+            [1, 2, 0, 3],
+          ],
+          [
+            [3, 5, 7, 9],
+            [2, 0, 3, 1],
+          ],
+          [
+            [2, 3, 5],
+            [2, 1, 0],
+          ],
+        ]) {
+          const count = dims.reduce((a, b) => a * b, 1);
+          const P = heap(count);
+          const plan = permutePlan(dims, perm)!;
+          twice(count, (Y, s) => kernels.permute(P, Y, plan, s ? split('permuteRange') : undefined));
+          // Against the definition: Y[out index] = P[in index].
+          const want = new Float32Array(count);
+          const inStrides = dims.map((_, d) => dims.slice(d + 1).reduce((a, b) => a * b, 1));
+          const outDims = perm.map((p) => dims[p]);
+          for (let o = 0; o < count; o++) {
+            let [rest, at] = [o, 0];
+            for (let d = outDims.length - 1; d >= 0; d--) {
+              at += (rest % outDims[d]) * inStrides[perm[d]];
+              rest = Math.floor(rest / outDims[d]);
+            }
+            want[o] = P[at];
+          }
+          const got = new Float32Array(count);
+          kernels.permute(P, got, plan, split('permuteRange'));
+          assert.deepEqual(got, want, `permute ${dims} by ${perm}`);
+        }
+        assert.equal(jobs, 18);
         assert.equal(
           rangeRunner(pool, createWasmKernels(new WasmMemoryAllocator())!, 'softmaxRange', 1e12),
           undefined,

@@ -142,6 +142,7 @@ const POOL_EXPORTS = [
   'lstmSequence',
   'igemm',
   'packIm2colRange',
+  'permuteRange',
 ] as const;
 type SplitExport = Exclude<(typeof POOL_EXPORTS)[number], 'sgemm'>;
 const SGEMM = 0;

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { it } from 'node:test';
+import { PROTOCOL_PREFIX } from '../bench-timing.js';
+import type { WorkerJob } from '../bench-worker.js';
 import { UsageError } from '../exit-codes.js';
-import { bench, pooled } from './bench.js';
+import { bench, BenchWorker, pooled } from './bench.js';
 
 const round = (loadMs: number, maxRssBytes: number, timesMs: number[]) => ({
   loadMs,
@@ -28,4 +33,21 @@ it('rejects a negative or non-numeric run count or duration', async () => {
     /--min-ms must be a non-negative number/,
   );
   await assert.rejects(() => bench(['model.onnx'], { runs: 'x' }), /--runs must be a non-negative number/);
+});
+
+it('stops a worker only once it has exited (the next load then runs alone)', async () => {
+  // A worker that takes 300 ms to go after SIGTERM, as one freeing a large model does.
+  const script = join(mkdtempSync(join(tmpdir(), 'onyx-bench-')), 'slow-exit.cjs');
+  writeFileSync(
+    script,
+    `process.on('SIGTERM', () => setTimeout(() => process.exit(0), 300));
+     process.stdout.write(${JSON.stringify(PROTOCOL_PREFIX)} + '{}\\n');
+     setInterval(() => {}, 1000);`,
+  );
+  const worker = new BenchWorker({} as WorkerJob, script);
+  await worker.ask();
+  const t0 = Date.now();
+  await worker.stop();
+  assert.ok(Date.now() - t0 >= 250, `stop() returned after ${Date.now() - t0} ms, before the exit`);
+  await worker.stop(); // already gone: returns at once
 });

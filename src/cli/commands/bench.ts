@@ -112,13 +112,16 @@ function writeFeeds(metas: readonly ValueMetadata[], dims: Record<string, number
 }
 
 /** One engine's worker process (bench-worker.ts), spoken to line by line. */
-class BenchWorker {
+/** A bench worker process (`bench-worker.ts`, or `script` with the job as its argument). */
+export class BenchWorker {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly lines: AsyncIterator<string>;
+  private readonly exited: Promise<void>;
   private stderr = '';
 
-  constructor(job: WorkerJob) {
-    this.child = spawn(process.execPath, ['--expose-gc', WORKER, JSON.stringify(job)]);
+  constructor(job: WorkerJob, script = WORKER) {
+    this.child = spawn(process.execPath, ['--expose-gc', script, JSON.stringify(job)]);
+    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
     this.child.stderr.on('data', (d: Buffer) => {
       this.stderr = (this.stderr + d.toString()).slice(-4096);
     });
@@ -141,6 +144,17 @@ class BenchWorker {
 
   kill(): void {
     this.child.kill();
+  }
+
+  /**
+   * Kills the worker and resolves once it has exited. A round's workers each hold a model's
+   * memory (VGG-19's: ~1.3 GB), and the process freeing it takes CPU time: the next round's first
+   * load, when the workers were only signalled, ran beside that teardown (the first engine of each
+   * round, Onyx at 1 thread, loaded MobileNetV2 in 54 ms where the same engine took 38 at 2 threads).
+   */
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill();
+    await this.exited;
   }
 }
 
@@ -256,7 +270,7 @@ export async function bench(
               cells.push({ t, engine, worker, loadMs, timesMs: [], outFile });
               process.stderr.write(`loaded in ${loadMs.toFixed(0)} ms\n`);
             } catch (e) {
-              worker.kill();
+              await worker.stop();
               fail({ t, engine }, e);
             }
           }
@@ -293,7 +307,8 @@ export async function bench(
             .join(', ')}\n`,
         );
       } finally {
-        for (const c of cells) c.worker.kill();
+        // Each load of the next round alone on the machine, these workers' teardown included.
+        await Promise.all(cells.map((c) => c.worker.stop()));
       }
     }
     for (const t of threads) {

@@ -1,9 +1,29 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { load, opTypes, randomTensor } from '../../test/helpers/optimizer-kit.js';
+import type { Model } from '../ir/graph.js';
 import { optimizeModel, PASSES } from './optimize.js';
 
 const noFolding = { foldKernel: () => undefined };
+
+/** Optimizes `m` at 'all', returning each pass run in order and whether it changed the graph. */
+async function optimizeRecordingCalls(m: Model): Promise<[string, boolean][]> {
+  const calls: [string, boolean][] = [];
+  const saved = PASSES.map((p) => p.run);
+  PASSES.forEach((p, i) => {
+    p.run = async (model, ctx) => {
+      const changed = await saved[i](model, ctx);
+      calls.push([p.name, changed]);
+      return changed;
+    };
+  });
+  try {
+    await optimizeModel(m, 'all', noFolding);
+  } finally {
+    PASSES.forEach((p, i) => (p.run = saved[i]));
+  }
+  return calls;
+}
 
 describe('optimizeModel', () => {
   it('runs a pass whose anchor op an earlier pass made, and counts what each pass removed', async () => {
@@ -63,20 +83,7 @@ describe('optimizeModel', () => {
         { name: 'B', tensor: randomTensor([4], 3) },
       ],
     });
-    const calls: [string, boolean][] = [];
-    const saved = PASSES.map((p) => p.run);
-    PASSES.forEach((p, i) => {
-      p.run = async (model, ctx) => {
-        const changed = await saved[i](model, ctx);
-        calls.push([p.name, changed]);
-        return changed;
-      };
-    });
-    try {
-      await optimizeModel(m, 'all', noFolding);
-    } finally {
-      PASSES.forEach((p, i) => (p.run = saved[i]));
-    }
+    const calls = await optimizeRecordingCalls(m);
     assert.deepEqual(opTypes(m), ['Gemm']);
     const last = calls.map(([, c]) => c).lastIndexOf(true);
     assert.equal(calls[last][0], 'matmul-add-to-gemm');
@@ -111,20 +118,7 @@ describe('optimizeModel', () => {
         { name: 'beta', tensor: randomTensor([4], 5) },
       ],
     });
-    const calls: [string, boolean][] = [];
-    const saved = PASSES.map((p) => p.run);
-    PASSES.forEach((p, i) => {
-      p.run = async (model, ctx) => {
-        const changed = await saved[i](model, ctx);
-        calls.push([p.name, changed]);
-        return changed;
-      };
-    });
-    try {
-      await optimizeModel(m, 'all', noFolding);
-    } finally {
-      PASSES.forEach((p, i) => (p.run = saved[i]));
-    }
+    const calls = await optimizeRecordingCalls(m);
     assert.deepEqual(opTypes(m), [
       'MatMul',
       'com.microsoft.SkipLayerNormalization',

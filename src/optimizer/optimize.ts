@@ -32,7 +32,7 @@ import { fuseGelu } from './gelu-fusion.js';
 import { eliminateIdentities } from './identity.js';
 import { fuseLayerNorm } from './layernorm-fusion.js';
 import { fuseSkipLayerNorm } from './skip-layernorm-fusion.js';
-import { fuseFoldedMatMulAdd, fuseMatMulAdd } from './matmul-add.js';
+import { fuseMatMulAdd } from './matmul-add.js';
 import { fuseMatMulTranspose } from './matmul-transpose.js';
 import { collapseReshapeChains } from './reshape-chain.js';
 import { eliminateTransposes } from './transpose-elimination.js';
@@ -57,8 +57,6 @@ interface Pass {
    */
   anchors?: readonly string[];
   run: (m: Model, ctx: OptimizeContext) => boolean | Promise<boolean>;
-  /** Runs only once the other passes have nothing left to do (it would take what they fuse better). */
-  last?: boolean;
 }
 
 export const PASSES: readonly Pass[] = [
@@ -179,14 +177,6 @@ export const PASSES: readonly Pass[] = [
     anchors: ['Gemm', 'FusedGemm'],
     run: (m) => fuseGemmActivation(m),
   },
-  // SkipLayerNormalization and the attention fusions take a MatMul's bias Add at no cost at all.
-  {
-    name: 'folded-matmul-add-to-gemm',
-    level: 'basic',
-    anchors: ['MatMul'],
-    last: true,
-    run: (m) => fuseFoldedMatMulAdd(m.graph),
-  },
 ];
 
 /** Every name a pass can be disabled by. */
@@ -224,37 +214,30 @@ export async function optimizeModel(
   // Nodes and op types are looked at again only after a pass that changed the graph (most runs of
   // a pass change nothing).
   let { nodes, ops } = census(model);
-  const runPass = async (pass: Pass): Promise<boolean> => {
-    if (pass.anchors && !pass.anchors.some((op) => ops.has(op))) return false;
-    if (!(await pass.run(model, ctx))) return false;
-    // Not only a check: a fusion may leave its node before a producer of one of its inputs (the
-    // GELU, skip-LayerNorm, MatMul-transpose and attention fusions do on the GPT step), and the
-    // passes after it rely on topological order (dead-code elimination walks back from the
-    // outputs); validation restores the order. Validating only once after the loop lost live
-    // nodes of the GPT step's graph (measured in session 15).
-    validateGraph(model.graph);
-    const r = records.get(pass.name) ?? { name: pass.name, rounds: 0, nodesRemoved: 0 };
-    r.rounds++;
-    const after = census(model);
-    r.nodesRemoved += nodes - after.nodes;
-    ({ nodes, ops } = after);
-    records.set(pass.name, r);
-    return true;
-  };
-  const [main, last] = [passes.filter((p) => !p.last), passes.filter((p) => p.last)];
-  for (let round = 0; round < MAX_ROUNDS; round++) {
-    // The passes run in turn, round after round, until every one of them has found nothing to do
-    // in the graph as it is now: once the last change is a full cycle of passes behind, the rest of
-    // a round would only run again passes that changed nothing in this very graph (BERT's encoder
-    // was given a third, confirming round of all its passes).
-    let unchanged = 0;
-    for (let i = 0; unchanged < main.length && i < MAX_ROUNDS * main.length; i++) {
-      unchanged = (await runPass(main[i % main.length])) ? 0 : unchanged + 1;
+  // The passes run in turn, round after round, until every one of them has found nothing to do in
+  // the graph as it is now: once the last change is a full cycle of passes behind, the rest of a
+  // round would only run again passes that changed nothing in this very graph (BERT's encoder was
+  // given a third, confirming round of all its passes).
+  let unchanged = 0;
+  for (let i = 0; unchanged < passes.length && i < MAX_ROUNDS * passes.length; i++) {
+    const pass = passes[i % passes.length];
+    unchanged++;
+    if (pass.anchors && !pass.anchors.some((op) => ops.has(op))) continue;
+    if (await pass.run(model, ctx)) {
+      unchanged = 0;
+      // Not only a check: a fusion may leave its node before a producer of one of its inputs (the
+      // GELU, skip-LayerNorm, MatMul-transpose and attention fusions do on the GPT step), and the
+      // passes after it rely on topological order (dead-code elimination walks back from the
+      // outputs); validation restores the order. Validating only once after the loop lost live
+      // nodes of the GPT step's graph (measured in session 15).
+      validateGraph(model.graph);
+      const r = records.get(pass.name) ?? { name: pass.name, rounds: 0, nodesRemoved: 0 };
+      r.rounds++;
+      const after = census(model);
+      r.nodesRemoved += nodes - after.nodes;
+      ({ nodes, ops } = after);
+      records.set(pass.name, r);
     }
-    // Then the passes that must see the others' final graph; what they change goes round again.
-    let changed = false;
-    for (const pass of last) if (await runPass(pass)) changed = true;
-    if (!changed) break;
   }
   return [...records.values()];
 }

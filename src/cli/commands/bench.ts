@@ -111,8 +111,10 @@ function writeFeeds(metas: readonly ValueMetadata[], dims: Record<string, number
   });
 }
 
-/** One engine's worker process (bench-worker.ts), spoken to line by line. */
-/** A bench worker process (`bench-worker.ts`, or `script` with the job as its argument). */
+/**
+ * One engine's worker process (bench-worker.ts, or `script` with the job as its argument), spoken
+ * to line by line.
+ */
 export class BenchWorker {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly lines: AsyncIterator<string>;
@@ -142,15 +144,11 @@ export class BenchWorker {
     }
   }
 
-  kill(): void {
-    this.child.kill();
-  }
-
   /**
    * Kills the worker and resolves once it has exited. A round's workers each hold a model's
-   * memory (VGG-19's: ~1.3 GB), and the process freeing it takes CPU time: the next round's first
-   * load, when the workers were only signalled, ran beside that teardown (the first engine of each
-   * round, Onyx at 1 thread, loaded MobileNetV2 in 54 ms where the same engine took 38 at 2 threads).
+   * memory (VGG-19's: ~1.3 GB), and the process freeing it takes CPU time: when the workers were
+   * only signalled, the next round's first load (always Onyx at 1 thread) ran beside that teardown
+   * (run X read Onyx's MobileNetV2 load 54 ms at 1 thread, 38 at 2).
    */
   async stop(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill();

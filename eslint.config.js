@@ -6,7 +6,18 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'conformance/', 'bench/results*', 'models/', 'src/onnx/onnx-pb.ts'] },
+  // tmp/: scratch space, git-ignored like dist/.
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'tmp/',
+      'conformance/',
+      'bench/results*',
+      'models/',
+      'src/onnx/onnx-pb.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

@@ -6,7 +6,7 @@ import { it } from 'node:test';
 import { PROTOCOL_PREFIX } from '../bench-timing.js';
 import type { WorkerJob } from '../bench-worker.js';
 import { UsageError } from '../exit-codes.js';
-import { bench, BenchWorker, pooled } from './bench.js';
+import { bench, BenchWorker, loadOrder, pooled } from './bench.js';
 
 const round = (loadMs: number, maxRssBytes: number, timesMs: number[]) => ({
   loadMs,
@@ -50,4 +50,13 @@ it('stops a worker only once it has exited (the next load then runs alone)', asy
   await worker.stop();
   assert.ok(Date.now() - t0 >= 250, `stop() returned after ${Date.now() - t0} ms, before the exit`);
   await worker.stop(); // already gone: returns at once
+});
+
+it('rotates the order in which engines load from round to round', () => {
+  const engines = ['onyx', 'ort-web', 'ort-node'];
+  assert.deepEqual(
+    [1, 2, 3, 4].map((r) => loadOrder(engines, r).join(',')),
+    ['onyx,ort-web,ort-node', 'ort-web,ort-node,onyx', 'ort-node,onyx,ort-web', 'onyx,ort-web,ort-node'],
+  );
+  assert.deepEqual(loadOrder(['onyx'], 5), ['onyx']);
 });

@@ -166,6 +166,15 @@ interface Cell {
   outFile: string;
 }
 
+/**
+ * The engines in the order round `round` (from 1) loads them: rotated by one per round, so that no
+ * engine is always the first to load after the previous round's workers went.
+ */
+export function loadOrder<T>(engines: readonly T[], round: number): T[] {
+  const k = (round - 1) % Math.max(1, engines.length);
+  return [...engines.slice(k), ...engines.slice(0, k)];
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const p90 = (xs: number[]) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.9))];
@@ -246,7 +255,7 @@ export async function bench(
       try {
         // Loaded one at a time, each alone on the machine (load time is measured).
         for (const t of threads) {
-          for (const engine of engines) {
+          for (const engine of loadOrder(engines, round)) {
             if (errors.has(key(t, engine))) continue;
             process.stderr.write(
               `[${step}/${total}] ${basename(model)}${of}: ${engine} threads=${t} loading … `,

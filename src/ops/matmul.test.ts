@@ -291,6 +291,14 @@ describeKernelModes(() => {
       assertClose(numbersOf(y), naiveGemm(true, true, 3, 5, 4, 0.5, A, 3, B, 4, 2, Cfull, 5));
     });
 
+    it('writes its whole output when K = 0 (the output array is not zero-filled first)', async () => {
+      const [a, b] = [f32([], [3, 0]), f32([], [0, 4])];
+      const none = await out0('Gemm', [a, b]);
+      assert.deepEqual([...numbersOf(none)], new Array(12).fill(0));
+      const withC = await out0('Gemm', [a, b, f32([1, 2, 3, 4], [4])], { attrs: { beta: { float: 2.5 } } });
+      assert.deepEqual([...numbersOf(withC)], [2.5, 5, 7.5, 10, 2.5, 5, 7.5, 10, 2.5, 5, 7.5, 10]);
+    });
+
     it('legacy Gemm-6 with broadcast=0 needs C of the exact output shape', async () => {
       const a = f32([1, 2], [1, 2]);
       const b = f32([1, 2, 3, 4], [2, 2]);

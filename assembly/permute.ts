@@ -6,15 +6,11 @@
  * both (a block copy), else one at a time; the outer dims advance by an odometer kept in `ws`.
  * (TypedArray.set per run from JavaScript cost ~150 ns a call on shared memory: ~3 ns per element
  * of a 64-wide attention transpose.)
- */
-export function permuteCopy(dst: usize, src: usize, rank: i32, plan: usize, ws: usize): void {
-  permuteLoops(dst, src, rank, plan, plan + <usize>rank * 4, plan + <usize>rank * 8, ws);
-}
-
-/**
- * Units [lo, hi) of permuteCopy's index space cut after its first `outer` dims (0 ≤ outer < rank):
- * unit u is one position of those dims (u in their row-major order), and each unit the loops of the
- * remaining dims, so a pool splits a permute by units, each thread with its own odometer `ws`.
+ *
+ * The copy is cut after its first `outer` dims (0 ≤ outer < rank, or 0) into units [lo, hi): unit u
+ * is one position of those dims (u in their row-major order), each unit the loops of the remaining
+ * dims, so a pool splits a permute by units, each thread with its own odometer. The whole copy on
+ * one thread is outer = 0, units [0, 1).
  */
 export function permuteRange(
   dst: usize,
@@ -45,7 +41,7 @@ export function permuteRange(
   }
 }
 
-/** The loops of permuteCopy over `rank` dims whose sizes and strides are at nP, dsP and ssP. */
+/** The loops of a permuting copy over `rank` dims whose sizes and strides are at nP, dsP and ssP. */
 function permuteLoops(dst: usize, src: usize, rank: i32, nP: usize, dsP: usize, ssP: usize, ws: usize): void {
   if (rank <= 0) {
     store<u32>(dst, load<u32>(src));

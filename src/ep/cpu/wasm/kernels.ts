@@ -51,7 +51,6 @@ export interface GemmExports {
     im2col: number,
     sum: number,
   ): void;
-  permuteCopy(dst: number, src: number, rank: number, plan: number, ws: number): void;
   permuteRange(
     dst: number,
     src: number,
@@ -1172,15 +1171,11 @@ export class WasmKernels {
     const { ptr: y, copyOut } = this.output(Y, 0, out);
     const p = this.reserve(rank * 12);
     new Int32Array(this.memory.buffer, p, rank * 3).set([...plan.n, ...plan.ds, ...plan.ss]);
-    if (runner && rank > 1) {
-      // Units for a pool: the fewest outer dims that make PERMUTE_UNITS positions (ShuffleNet's
-      // channel shuffle has 3 or 4 groups outermost), the innermost run always whole.
-      let [outer, units] = [0, 1];
-      while (outer < rank - 1 && units < PERMUTE_UNITS) units *= plan.n[outer++];
-      this.range('permuteRange', [y, x, rank, p, outer, 0, units], runner);
-    } else {
-      this.exports.permuteCopy(y, x, rank, p, (this.workspace.data as Float32Array).byteOffset);
-    }
+    // Units for a pool: the fewest outer dims that make PERMUTE_UNITS positions (ShuffleNet's
+    // channel shuffle has 3 or 4 groups outermost), the innermost run always whole; one unit alone.
+    let [outer, units] = [0, 1];
+    if (runner) while (outer < rank - 1 && units < PERMUTE_UNITS) units *= plan.n[outer++];
+    this.range('permuteRange', [y, x, rank, p, outer, 0, units], units > 1 ? runner : undefined);
     copyOut();
   }
 

@@ -6,6 +6,7 @@
 import { OnyxError } from '../core/errors.js';
 import { Tensor, shapeSize, type Dims } from '../core/tensor.js';
 import type { TensorType } from '../core/dtype.js';
+import { EXECUTION_DOMAIN, MATMUL_BIAS_OP } from '../runtime/step-fusion.js';
 import type { ThreadPool } from '../runtime/thread-pool.js';
 import { constantInput, type Kernel, type KernelInputs, type NodeInfo, type OpDef } from './kernel.js';
 import {
@@ -195,12 +196,17 @@ function packedRight(w: Tensor | undefined, trans: boolean): PackedWeights | und
   return packConstant('B', trans, K, N, w.data as Float32Array, 0, w.dims[1]);
 }
 
-/** The MatMul kernel of a node, reading its operands in `form` (MatMul: as they are). */
-function buildMatMul(node: NodeInfo, form: MatMulForm): Kernel {
+/**
+ * The MatMul kernel of a node, reading its operands in `form` (MatMul: as they are). With `bias` (a
+ * float32 [N], the planner's MatMul + bias Add step, runtime/step-fusion.ts), the output is the
+ * product plus bias[j] in every column j, added after the whole product as the Add did.
+ */
+function buildMatMul(node: NodeInfo, form: MatMulForm, bias?: Float32Array): Kernel {
   const what = node.opType;
   // A constant 2-D B (the usual weight) is packed once; A's batches then fold into M.
   const bConst = constantInput(node, 1);
   const packed = packedRight(bConst, form.transB);
+  const epilogue: GemmEpilogue | undefined = bias && { bias: { data: bias, axis: 'col' } };
   const kernel: Kernel = (inputs, ctx) => {
     const a = tensorInput(inputs[0], `${what} input A`);
     const b = tensorInput(inputs[1], `${what} input B`);
@@ -234,13 +240,20 @@ function buildMatMul(node: NodeInfo, form: MatMulForm): Kernel {
         Y as Float32Array,
         0,
         p.N,
+        epilogue,
       );
     } else {
       runMatMul(p, A, computeOf(b), Y, ctx.threads, form);
+      if (bias) addColumnBias(Y, bias, p.N);
     }
     return [tensorFromCompute(a.type, Y, p.outDims)];
   };
   return packed ? ownPacked(kernel, [packed]) : kernel;
+}
+
+/** Y[i, j] += bias[j] over rows of n (the rounding of Add's float32 sum: one rounded add each). */
+function addColumnBias(Y: FloatArray, bias: Float32Array, n: number): void {
+  for (let row = 0; row < Y.length; row += n) for (let j = 0; j < n; j++) Y[row + j] += bias[j];
 }
 
 const matMul: OpDef = {
@@ -272,6 +285,27 @@ const fusedMatMul: OpDef = {
       transB: node.attrs.int('transB', 0) !== 0,
       alpha: node.attrs.float('alpha', 1),
     });
+  },
+};
+
+/**
+ * MatMul(A, W) + bias as the planner runs it (runtime/step-fusion.ts; never in a model): W a
+ * constant 2-D float32 [K, N], bias a constant float32 [N], which the planner has checked.
+ */
+const matMulBias: OpDef = {
+  domain: EXECUTION_DOMAIN,
+  opType: MATMUL_BIAS_OP,
+  versions: [1],
+  build(node) {
+    const bias = constantInput(node, 2);
+    const W = constantInput(node, 1);
+    if (bias?.type !== 'float32' || W?.type !== 'float32' || bias.size !== W.dims[1]) {
+      throw new OnyxError(
+        'INVALID_MODEL',
+        `${MATMUL_BIAS_OP} node '${node.name}' needs constant float32 W and bias`,
+      );
+    }
+    return buildMatMul({ ...node, opType: 'MatMul' }, PLAIN, bias.data as Float32Array);
   },
 };
 
@@ -733,4 +767,4 @@ const det: OpDef = {
   },
 };
 
-export const ops: OpDef[] = [matMul, fusedMatMul, gemmOp, matMulInteger, einsumOp, det];
+export const ops: OpDef[] = [matMul, matMulBias, fusedMatMul, gemmOp, matMulInteger, einsumOp, det];

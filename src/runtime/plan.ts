@@ -10,6 +10,7 @@ import { forEachSubgraph, implicitInputs, type Graph, type Node } from '../ir/gr
 import type { ExecutionProvider } from '../ep/provider.js';
 import type { Kernel, NodeInfo } from '../ops/kernel.js';
 import { isMemoizable, memoizeShapeKernel } from './shape-memo.js';
+import { matmulBiasNode, matmulBiasPairs } from './step-fusion.js';
 
 /** `Step.inputSlots` entry of an omitted optional input. */
 export const ABSENT = -1;
@@ -75,20 +76,45 @@ export function opsetOf(node: Node): number {
   return node.domain === '' ? (node.opsets.get('') ?? 1) : 1;
 }
 
-export function buildPlans(root: Graph, providers: readonly ExecutionProvider[]): Plans {
+export interface PlanOptions {
+  /**
+   * Run a MatMul and the bias Add after it as one step (step-fusion.ts) where the EP that runs the
+   * MatMul has the fused kernel. Off at graphOptimizationLevel 'disabled', which runs the graph as it is.
+   */
+  fuseSteps?: boolean;
+}
+
+export function buildPlans(
+  root: Graph,
+  providers: readonly ExecutionProvider[],
+  options: PlanOptions = {},
+): Plans {
   const plans: Plans = new Map();
   const unsupported: string[] = [];
   const failures: unknown[] = [];
   const visit = (graph: Graph) => {
     const steps: Step[] = [];
-    for (const node of graph.nodes) {
-      forEachSubgraph(node, visit);
-      const info = { ...nodeInfo(node), graph };
+    const pairs = options.fuseSteps ? matmulBiasPairs(graph) : undefined;
+    // Adds whose work a fused MatMul step does.
+    const absorbed = new Set<Node>();
+    for (const original of graph.nodes) {
+      if (absorbed.has(original)) continue;
+      forEachSubgraph(original, visit);
+      const pair = pairs?.get(original);
+      const fused = pair && matmulBiasNode(pair);
+      let node = original;
       let chosen: { kernel: Kernel; ep: string } | undefined;
       for (const ep of providers) {
+        // The first EP with a kernel for the MatMul runs it, fused when it has that kernel too.
+        const fusedKernel = fused && fusedKernelOf(ep, { ...nodeInfo(fused), graph });
+        if (fusedKernel && fused && pair) {
+          [node, chosen] = [fused, { kernel: fusedKernel, ep: ep.name }];
+          absorbed.add(pair.add);
+          break;
+        }
         let kernel: Kernel | undefined;
         try {
-          kernel = ep.getKernel(info);
+          kernel = ep.getKernel({ ...nodeInfo(node), graph });
         } catch (e) {
           failures.push(withNode(e, node));
           chosen = { kernel: () => [], ep: ep.name };
@@ -101,7 +127,7 @@ export function buildPlans(root: Graph, providers: readonly ExecutionProvider[])
       }
       if (!chosen) {
         const domain = node.domain === '' ? 'ai.onnx' : node.domain;
-        unsupported.push(`${node.opType} (domain ${domain}, opset ${info.opset}) at node '${node.name}'`);
+        unsupported.push(`${node.opType} (domain ${domain}, opset ${opsetOf(node)}) at node '${node.name}'`);
         continue;
       }
       steps.push({
@@ -143,6 +169,15 @@ export function buildPlans(root: Graph, providers: readonly ExecutionProvider[])
   }
   if (failures.length > 0) throw failures[0];
   return plans;
+}
+
+/** `ep`'s kernel for a fused node, or undefined when it has none or cannot build it (the nodes then run apart). */
+function fusedKernelOf(ep: ExecutionProvider, info: NodeInfo): Kernel | undefined {
+  try {
+    return ep.getKernel(info);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Lets every planned kernel free what it set aside at build time (see `Kernel.dispose`). */

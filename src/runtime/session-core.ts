@@ -72,7 +72,9 @@ export class SessionCore {
         return undefined;
       },
     });
-    const plans = buildPlans(model.graph, options.providers);
+    const plans = buildPlans(model.graph, options.providers, {
+      fuseSteps: options.optimizationLevel !== 'disabled',
+    });
     return new SessionCore(model, optimization, plans, options);
   }
 

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildModel, type ModelSpec, type NodeSpec } from '../../test/helpers/build-model.js';
+import { Tensor } from '../core/tensor.js';
+import { InferenceSession } from '../index.js';
+import { loadModelBytes } from '../onnx/load.js';
+import { setKernelMode, type KernelMode } from '../ops/util/dispatch.js';
+import { MATMUL_BIAS_OP, matmulBiasPairs } from './step-fusion.js';
+
+/** Seeded values in [-1, 1). */
+function values(n: number, seed: number): Float32Array {
+  let s = seed;
+  return Float32Array.from({ length: n }, () => {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    return (s / 0x7fffffff) * 2 - 1;
+  });
+}
+
+const [K, N] = [64, 44];
+const W = new Tensor('float32', values(K * N, 1), [K, N]);
+const bias = new Tensor('float32', values(N, 2), [N]);
+
+/** x [batch, rows, K] · W + bias (as nn.Linear exports), then Relu — with `extra` nodes and initializers. */
+function linear(extra: Partial<ModelSpec> & { nodes?: NodeSpec[] } = {}, biasTensor = bias): ModelSpec {
+  return {
+    nodes: [
+      { op: 'MatMul', inputs: ['x', 'W'], outputs: ['m'], name: 'fc/MatMul' },
+      { op: 'Add', inputs: ['m', 'b'], outputs: ['s'], name: 'fc/Add' },
+      { op: 'Relu', inputs: ['s'], outputs: ['y'] },
+      ...(extra.nodes ?? []),
+    ],
+    inputs: [{ name: 'x', type: 'float32', dims: ['batch', 'rows', K] }, ...(extra.inputs ?? [])],
+    outputs: [{ name: 'y', type: 'float32' }, ...(extra.outputs ?? [])],
+    initializers: [
+      { name: 'W', tensor: W },
+      { name: 'b', tensor: biasTensor },
+    ],
+  };
+}
+
+const pairsOf = (spec: ModelSpec) =>
+  [...matmulBiasPairs(loadModelBytes(buildModel(spec)).graph).values()].map((p) => [
+    p.matmul.name,
+    p.add.name,
+    p.bias,
+  ]);
+
+describe('MatMul + bias Add as one step', () => {
+  it('pairs a MatMul by a constant 2-D weight with the bias Add that alone reads it', () => {
+    assert.deepEqual(pairsOf(linear()), [['fc/MatMul', 'fc/Add', 'b']]);
+    // The bias on either side of the Add.
+    const swapped = linear();
+    swapped.nodes[1] = { op: 'Add', inputs: ['b', 'm'], outputs: ['s'], name: 'fc/Add' };
+    assert.deepEqual(pairsOf(swapped), [['fc/MatMul', 'fc/Add', 'b']]);
+  });
+
+  it('leaves the nodes apart when the product is read elsewhere or the bias is not a [N] constant', () => {
+    const readTwice = linear({
+      nodes: [{ op: 'Neg', inputs: ['m'], outputs: ['n'] }],
+      outputs: [{ name: 'n', type: 'float32' }],
+    });
+    assert.deepEqual(pairsOf(readTwice), [], 'the product has a second reader');
+    assert.deepEqual(
+      pairsOf(linear({ outputs: [{ name: 'm', type: 'float32' }] })),
+      [],
+      'the product is a graph output',
+    );
+    const row = new Tensor('float32', bias.data, [1, N]);
+    assert.deepEqual(pairsOf(linear({}, row)), [], 'a [1, N] bias (could add a dim to a 1-D product)');
+    const short = new Tensor('float32', new Float32Array(1), [1]);
+    assert.deepEqual(pairsOf(linear({}, short)), [], 'a [1] bias (a broadcast scalar)');
+    const fed = linear({ inputs: [{ name: 'b', type: 'float32', dims: [N] }] });
+    assert.deepEqual(pairsOf(fed), [], 'a bias a feed may override');
+    const old = { ...linear(), opset: 6 };
+    old.nodes[1] = { ...old.nodes[1], attrs: { broadcast: 1 } };
+    assert.deepEqual(pairsOf(old), [], 'Add-6 (broadcasts only by attribute)');
+  });
+
+  for (const mode of ['fast', 'reference'] as KernelMode[]) {
+    for (const threads of [1, 2]) {
+      it(`gives the outputs of the two nodes bit for bit, as one profiled step (${mode} kernels, ${threads} thread(s))`, async () => {
+        const bytes = buildModel(linear());
+        const x = new Tensor('float32', values(3 * 37 * K, 3), [3, 37, K]);
+        const saved = setKernelMode(mode);
+        try {
+          const run = async (level: 'disabled' | 'all') => {
+            const s = await InferenceSession.create(bytes, {
+              graphOptimizationLevel: level,
+              intraOpNumThreads: threads,
+              enableProfiling: true,
+            });
+            const y = (await s.run({ x })).y.data as Float32Array;
+            const ops = (
+              JSON.parse(await s.endProfiling()) as { name: string; args: { op_name: string } }[]
+            ).map((e) => `${e.name}:${e.args.op_name}`);
+            await s.release();
+            return { y, ops };
+          };
+          const apart = await run('disabled');
+          const fused = await run('all');
+          assert.deepEqual(apart.ops.slice(0, 2), ['fc/MatMul:MatMul', 'fc/Add:Add']);
+          assert.deepEqual(fused.ops.slice(0, 2), [`fc/MatMul:${MATMUL_BIAS_OP}`, 'Relu_2:Relu']);
+          assert.deepEqual(fused.y, apart.y);
+        } finally {
+          setKernelMode(saved);
+        }
+      });
+    }
+  }
+});

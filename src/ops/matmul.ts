@@ -6,7 +6,6 @@
 import { OnyxError } from '../core/errors.js';
 import { Tensor, shapeSize, type Dims } from '../core/tensor.js';
 import type { TensorType } from '../core/dtype.js';
-import { EXECUTION_DOMAIN, MATMUL_BIAS_OP } from '../runtime/step-fusion.js';
 import type { ThreadPool } from '../runtime/thread-pool.js';
 import { constantInput, type Kernel, type KernelInputs, type NodeInfo, type OpDef } from './kernel.js';
 import {
@@ -288,9 +287,14 @@ const fusedMatMul: OpDef = {
   },
 };
 
+/** The domain of ops the planner runs for execution only (runtime/step-fusion.ts), never in a model. */
+export const EXECUTION_DOMAIN = 'ai.onyx.execution';
+/** MatMul(A, W) + bias as one op: inputs A, W [K, N] and bias [N] (constants), output A·W + bias. */
+export const MATMUL_BIAS_OP = 'MatMulBias';
+
 /**
- * MatMul(A, W) + bias as the planner runs it (runtime/step-fusion.ts; never in a model): W a
- * constant 2-D float32 [K, N], bias a constant float32 [N], which the planner has checked.
+ * MatMul(A, W) + bias as the planner runs it (runtime/step-fusion.ts): W a constant 2-D float32
+ * [K, N], bias a constant float32 [N], which the planner has checked.
  */
 const matMulBias: OpDef = {
   domain: EXECUTION_DOMAIN,

@@ -5,7 +5,8 @@ import { Tensor } from '../core/tensor.js';
 import { InferenceSession } from '../index.js';
 import { loadModelBytes } from '../onnx/load.js';
 import { setKernelMode, type KernelMode } from '../ops/util/dispatch.js';
-import { MATMUL_BIAS_OP, matmulBiasPairs } from './step-fusion.js';
+import { MATMUL_BIAS_OP } from '../ops/matmul.js';
+import { matmulBiasPairs } from './step-fusion.js';
 
 /** Seeded values in [-1, 1). */
 function values(n: number, seed: number): Float32Array {

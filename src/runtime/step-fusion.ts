@@ -13,11 +13,7 @@
  */
 import { Attributes } from '../ir/attributes.js';
 import { implicitInputs, type Graph, type Node } from '../ir/graph.js';
-
-/** Where the fused op lives: an execution-only domain, never written into a model. */
-export const EXECUTION_DOMAIN = 'ai.onyx.execution';
-/** MatMul(A, W) + bias as one op: inputs A, W [K, N] and bias [N] (constants), output A·W + bias. */
-export const MATMUL_BIAS_OP = 'MatMulBias';
+import { EXECUTION_DOMAIN, MATMUL_BIAS_OP } from '../ops/matmul.js';
 
 /** A MatMul and the bias Add that alone reads its output. */
 export interface MatMulBiasPair {

@@ -101,15 +101,15 @@ export function buildPlans(
       if (absorbed.has(original)) continue;
       forEachSubgraph(original, visit);
       const pair = pairs?.get(original);
-      const fused = pair && matmulBiasNode(pair);
+      const fused = pair && { node: matmulBiasNode(pair), add: pair.add };
       let node = original;
       let chosen: { kernel: Kernel; ep: string } | undefined;
       for (const ep of providers) {
         // The first EP with a kernel for the MatMul runs it, fused when it has that kernel too.
-        const fusedKernel = fused && fusedKernelOf(ep, { ...nodeInfo(fused), graph });
-        if (fusedKernel && fused && pair) {
-          [node, chosen] = [fused, { kernel: fusedKernel, ep: ep.name }];
-          absorbed.add(pair.add);
+        const fusedKernel = fused && fusedKernelOf(ep, { ...nodeInfo(fused.node), graph });
+        if (fused && fusedKernel) {
+          [node, chosen] = [fused.node, { kernel: fusedKernel, ep: ep.name }];
+          absorbed.add(fused.add);
           break;
         }
         let kernel: Kernel | undefined;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildModel, type ModelSpec, type NodeSpec } from '../../test/helpers/build-model.js';
 import { Tensor } from '../core/tensor.js';
+import { getExecutionProvider, registerExecutionProvider } from '../ep/provider.js';
 import { InferenceSession } from '../index.js';
 import { loadModelBytes } from '../onnx/load.js';
 import { setKernelMode, type KernelMode } from '../ops/util/dispatch.js';
@@ -75,6 +76,33 @@ describe('MatMul + bias Add as one step', () => {
     const old = { ...linear(), opset: 6 };
     old.nodes[1] = { ...old.nodes[1], attrs: { broadcast: 1 } };
     assert.deepEqual(pairsOf(old), [], 'Add-6 (broadcasts only by attribute)');
+  });
+
+  it('leaves them apart when the EP that takes the MatMul has no fused kernel', async () => {
+    const cpu = getExecutionProvider('cpu')!;
+    const taken: string[] = [];
+    // Runs MatMul on the CPU's own kernel, and nothing else.
+    registerExecutionProvider({
+      name: 'matmul-only',
+      allocator: cpu.allocator,
+      getKernel: (node) => {
+        if (node.opType !== 'MatMul' || node.domain !== '') return undefined;
+        taken.push(node.name);
+        return cpu.getKernel(node);
+      },
+    });
+    const s = await InferenceSession.create(buildModel(linear()), {
+      executionProviders: ['matmul-only', 'cpu'],
+      enableProfiling: true,
+    });
+    const x = new Tensor('float32', values(2 * 5 * K, 4), [2, 5, K]);
+    await s.run({ x });
+    const ops = (JSON.parse(await s.endProfiling()) as { args: { op_name: string; provider: string } }[]).map(
+      (e) => `${e.args.op_name}@${e.args.provider}`,
+    );
+    await s.release();
+    assert.deepEqual(taken, ['fc/MatMul']);
+    assert.deepEqual(ops, ['MatMul@matmul-only', 'Add@cpu', 'Relu@cpu']);
   });
 
   for (const mode of ['fast', 'reference'] as KernelMode[]) {

@@ -105,6 +105,45 @@ describe('MatMul + bias Add as one step', () => {
     assert.deepEqual(ops, ['MatMul@matmul-only', 'Add@cpu', 'Relu@cpu']);
   });
 
+  it('agrees with the two nodes on edge shapes: no depth (the bias alone), a 1-D input, no rows', async () => {
+    for (const [k, n, dims] of [
+      [0, 3, [2, 5, 0]],
+      [4, 3, [4]],
+      [4, 3, [2, 0, 4]],
+      [5, 1, [2, 3, 5]],
+    ] as [number, number, number[]][]) {
+      const spec: ModelSpec = {
+        nodes: [
+          { op: 'MatMul', inputs: ['x', 'W'], outputs: ['m'] },
+          { op: 'Add', inputs: ['m', 'b'], outputs: ['y'] },
+        ],
+        inputs: [{ name: 'x', type: 'float32', dims: dims.map((_, i) => `d${i}`) }],
+        outputs: [{ name: 'y', type: 'float32' }],
+        initializers: [
+          { name: 'W', tensor: new Tensor('float32', values(k * n, 5), [k, n]) },
+          { name: 'b', tensor: new Tensor('float32', values(n, 6), [n]) },
+        ],
+      };
+      const x = new Tensor(
+        'float32',
+        values(
+          dims.reduce((a, d) => a * d, 1),
+          7,
+        ),
+        dims,
+      );
+      const results = [];
+      for (const level of ['disabled', 'all'] as const) {
+        const s = await InferenceSession.create(buildModel(spec), { graphOptimizationLevel: level });
+        const y = (await s.run({ x })).y;
+        results.push({ dims: y.dims, data: Array.from(y.data as Float32Array) });
+        await s.release();
+      }
+      assert.deepEqual(results[1], results[0], `x ${JSON.stringify(dims)}, W [${k}, ${n}]`);
+      assert.equal(pairsOf(spec).length, 1, `x ${JSON.stringify(dims)}: fused`);
+    }
+  });
+
   for (const mode of ['fast', 'reference'] as KernelMode[]) {
     for (const threads of [1, 2]) {
       it(`gives the outputs of the two nodes bit for bit, as one profiled step (${mode} kernels, ${threads} thread(s))`, async () => {

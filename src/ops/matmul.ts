@@ -28,6 +28,7 @@ import {
   type GemmEpilogue,
   type PackedWeights,
 } from './util/dispatch.js';
+import { float32Binary } from './util/float32-binary.js';
 import { tensorInput, fmt } from './util/numeric.js';
 import { prepackInt8B } from './util/int8-weights.js';
 import { minusZeroPoint, zeroPoints } from './util/zero-point.js';
@@ -243,16 +244,14 @@ function buildMatMul(node: NodeInfo, form: MatMulForm, bias?: Float32Array): Ker
       );
     } else {
       runMatMul(p, A, computeOf(b), Y, ctx.threads, form);
-      if (bias) addColumnBias(Y, bias, p.N);
+      // The Add's own float32 arithmetic (bias float32 makes Y float32: A and B share a type).
+      const rows = p.N > 0 ? Y.length / p.N : 0;
+      if (bias)
+        float32Binary('add', Y as Float32Array, [rows, p.N], bias, [p.N], [rows, p.N], Y as Float32Array);
     }
     return [tensorFromCompute(a.type, Y, p.outDims)];
   };
   return packed ? ownPacked(kernel, [packed]) : kernel;
-}
-
-/** Y[i, j] += bias[j] over rows of n (the rounding of Add's float32 sum: one rounded add each). */
-function addColumnBias(Y: FloatArray, bias: Float32Array, n: number): void {
-  for (let row = 0; row < Y.length; row += n) for (let j = 0; j < n; j++) Y[row + j] += bias[j];
 }
 
 const matMul: OpDef = {

@@ -12,8 +12,9 @@
  * whole product, as the Add did, so the outputs are bit for bit the same.
  */
 import { Attributes } from '../ir/attributes.js';
-import { implicitInputs, type Graph, type Node } from '../ir/graph.js';
+import type { Graph, Node } from '../ir/graph.js';
 import { EXECUTION_DOMAIN, MATMUL_BIAS_OP } from '../ops/matmul.js';
+import { constantOf, floatVector, isOp, onlyReader, patternContext } from '../optimizer/graph-utils.js';
 
 /** A MatMul and the bias Add that alone reads its output. */
 export interface MatMulBiasPair {
@@ -22,41 +23,22 @@ export interface MatMulBiasPair {
   bias: string;
 }
 
-/** The constant float32 initializer `name` of `g` (not overridable by a feed), if any. */
-function constantFloat32(g: Graph, name: string) {
-  const t = name ? g.initializers.get(name) : undefined;
-  return t?.type === 'float32' && !g.input(name) ? t : undefined;
-}
-
 /** Every MatMul + bias Add of `g` (not its subgraphs) that may run as one step, by MatMul. */
 export function matmulBiasPairs(g: Graph): Map<Node, MatMulBiasPair> {
-  const reads = new Map<string, number>();
-  const readers = new Map<string, Node>();
-  const read = (name: string, n?: Node) => {
-    if (!name) return;
-    reads.set(name, (reads.get(name) ?? 0) + 1);
-    if (n) readers.set(name, n);
-  };
-  for (const n of g.nodes) {
-    for (const i of n.inputs) read(i, n);
-    for (const i of implicitInputs(n)) read(i);
-  }
-  for (const o of g.outputs) read(o.name);
+  const c = patternContext(g);
   const pairs = new Map<Node, MatMulBiasPair>();
   for (const matmul of g.nodes) {
-    if (matmul.domain !== '' || matmul.opType !== 'MatMul' || matmul.inputs.length !== 2) continue;
-    const W = constantFloat32(g, matmul.inputs[1]);
+    if (!isOp(matmul, 'MatMul') || matmul.inputs.length !== 2) continue;
+    const W = constantOf(g, matmul.inputs[1]);
+    if (W?.type !== 'float32' || W.dims.length !== 2) continue;
+    // The product's one reader (no other node, subgraph or graph output reads it).
     const y = matmul.outputs[0];
-    if (!W || W.dims.length !== 2 || reads.get(y) !== 1) continue;
-    const add = readers.get(y);
+    const add = onlyReader(c, y, 'Add');
     // Add-7 and later broadcast as numpy does (Add-1/6 only with its `broadcast` attribute).
-    if (!add || add.domain !== '' || add.opType !== 'Add' || (add.opsets.get('') ?? 1) < 7) continue;
-    const [a, b] = add.inputs;
-    const bias = a === y ? b : a;
-    if (a === b || ![a, b].includes(y)) continue;
+    if (!add || (add.opsets.get('') ?? 1) < 7) continue;
+    const bias = add.inputs[0] === y ? add.inputs[1] : add.inputs[0];
     // [N] broadcasts along the product's last axis and keeps its shape (a [1, N] could add a dim).
-    const B = constantFloat32(g, bias);
-    if (!B || B.dims.length !== 1 || B.dims[0] !== W.dims[1]) continue;
+    if (floatVector(g, bias)?.dims[0] !== W.dims[1]) continue;
     pairs.set(matmul, { matmul, add, bias });
   }
   return pairs;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildModel, type ModelSpec, type NodeSpec } from '../../test/helpers/build-model.js';
+import { randomTensor } from '../../test/helpers/optimizer-kit.js';
 import { Tensor } from '../core/tensor.js';
 import { getExecutionProvider, registerExecutionProvider } from '../ep/provider.js';
 import { InferenceSession } from '../index.js';
@@ -9,18 +10,9 @@ import { setKernelMode, type KernelMode } from '../ops/util/dispatch.js';
 import { MATMUL_BIAS_OP } from '../ops/matmul.js';
 import { matmulBiasPairs } from './step-fusion.js';
 
-/** Seeded values in [-1, 1). */
-function values(n: number, seed: number): Float32Array {
-  let s = seed;
-  return Float32Array.from({ length: n }, () => {
-    s = (s * 1103515245 + 12345) & 0x7fffffff;
-    return (s / 0x7fffffff) * 2 - 1;
-  });
-}
-
 const [K, N] = [64, 44];
-const W = new Tensor('float32', values(K * N, 1), [K, N]);
-const bias = new Tensor('float32', values(N, 2), [N]);
+const W = randomTensor([K, N], 1);
+const bias = randomTensor([N], 2);
 
 /** x [batch, rows, K] · W + bias (as nn.Linear exports), then Relu — with `extra` nodes and initializers. */
 function linear(extra: Partial<ModelSpec> & { nodes?: NodeSpec[] } = {}, biasTensor = bias): ModelSpec {
@@ -95,7 +87,7 @@ describe('MatMul + bias Add as one step', () => {
       executionProviders: ['matmul-only', 'cpu'],
       enableProfiling: true,
     });
-    const x = new Tensor('float32', values(2 * 5 * K, 4), [2, 5, K]);
+    const x = randomTensor([2, 5, K], 4);
     await s.run({ x });
     const ops = (JSON.parse(await s.endProfiling()) as { args: { op_name: string; provider: string } }[]).map(
       (e) => `${e.args.op_name}@${e.args.provider}`,
@@ -120,18 +112,11 @@ describe('MatMul + bias Add as one step', () => {
         inputs: [{ name: 'x', type: 'float32', dims: dims.map((_, i) => `d${i}`) }],
         outputs: [{ name: 'y', type: 'float32' }],
         initializers: [
-          { name: 'W', tensor: new Tensor('float32', values(k * n, 5), [k, n]) },
-          { name: 'b', tensor: new Tensor('float32', values(n, 6), [n]) },
+          { name: 'W', tensor: randomTensor([k, n], 5) },
+          { name: 'b', tensor: randomTensor([n], 6) },
         ],
       };
-      const x = new Tensor(
-        'float32',
-        values(
-          dims.reduce((a, d) => a * d, 1),
-          7,
-        ),
-        dims,
-      );
+      const x = randomTensor(dims, 7);
       const results = [];
       for (const level of ['disabled', 'all'] as const) {
         const s = await InferenceSession.create(buildModel(spec), { graphOptimizationLevel: level });
@@ -148,7 +133,7 @@ describe('MatMul + bias Add as one step', () => {
     for (const threads of [1, 2]) {
       it(`gives the outputs of the two nodes bit for bit, as one profiled step (${mode} kernels, ${threads} thread(s))`, async () => {
         const bytes = buildModel(linear());
-        const x = new Tensor('float32', values(3 * 37 * K, 3), [3, 37, K]);
+        const x = randomTensor([3, 37, K], 3);
         const saved = setKernelMode(mode);
         try {
           const run = async (level: 'disabled' | 'all') => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { permutePlan } from '../../../ops/data-movement.js';
+import { stridesOf } from '../../../ops/util/broadcast.js';
 import { nodeThreadHost } from '../../../platform/node-worker.js';
 import type { ThreadPool } from '../../../runtime/thread-pool.js';
 import { WasmMemoryAllocator } from '../../../runtime/wasm-allocator.js';
@@ -435,7 +436,7 @@ describe('parallelSgemm', { skip }, () => {
           twice(count, (Y, s) => kernels.permute(P, Y, plan, s ? split('permuteRange') : undefined));
           // Against the definition: Y[out index] = P[in index].
           const want = new Float32Array(count);
-          const inStrides = dims.map((_, d) => dims.slice(d + 1).reduce((a, b) => a * b, 1));
+          const inStrides = stridesOf(dims);
           const outDims = perm.map((p) => dims[p]);
           for (let o = 0; o < count; o++) {
             let [rest, at] = [o, 0];
